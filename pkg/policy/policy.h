@@ -1,0 +1,279 @@
+/*
+ * policy: the decision rules of csr-approver, pure.
+ *
+ * Plain structs in (the policy set, the CSR's spec fields and its decoded
+ * request, a lookup interface for the identity objects), a decision out.
+ * No I/O, no allocation visible to callers beyond the decision they free,
+ * no crypto, no network: the same function serves `csr-approver check` and
+ * the live controller.
+ *
+ * Thread-safety: policy_decide() only reads its inputs; it may run on any
+ * thread as long as the lookup callbacks allow it.
+ */
+#ifndef CSR_APPROVER_POLICY_H
+#define CSR_APPROVER_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../csr/csr.h"
+#include "../util/util.h"
+
+/* ---- the policy set (filled by the config module) ---- */
+
+enum policy_type {
+	POLICY_TYPE_WORKLOAD,
+	POLICY_TYPE_KUBELET_SERVING,
+	POLICY_TYPE_KUBELET_CLIENT,
+};
+
+enum policy_on_failure {
+	POLICY_ON_FAILURE_DENY,
+	POLICY_ON_FAILURE_LEAVE_PENDING,
+};
+
+/* allowedNames bits */
+#define POLICY_NAME_SPIFFE (1u << 0)
+#define POLICY_NAME_POD_IP (1u << 1)
+#define POLICY_NAME_POD_DNS (1u << 2)
+#define POLICY_NAME_HOSTNAME_DNS (1u << 3)
+#define POLICY_NAME_SERVICE_DNS (1u << 4)
+#define POLICY_NAME_ALL 0x1fu
+
+/* keys bits */
+#define POLICY_KEY_ECDSA_P256 (1u << 0)
+#define POLICY_KEY_ECDSA_P384 (1u << 1)
+#define POLICY_KEY_ED25519 (1u << 2)
+#define POLICY_KEY_RSA_2048 (1u << 3)
+#define POLICY_KEY_RSA_3072 (1u << 4)
+#define POLICY_KEY_RSA_4096 (1u << 5)
+#define POLICY_KEY_ECDSA_P521 (1u << 6) /* accepted in the file; not in the default set */
+#define POLICY_KEY_DEFAULT 0x3fu
+
+/* An IP prefix (CIDR). */
+struct policy_prefix {
+	unsigned char addr[16];
+	size_t len;   /* 4 or 16 */
+	int bits;     /* prefix length */
+};
+
+struct policy_rule {
+	char *name;                       /* owned */
+	char *signer_name;                /* owned */
+	enum policy_type type;
+	enum policy_on_failure on_failure;
+	struct util_strv namespaces;      /* glob patterns; default ["*"] */
+	struct util_strv exclude_namespaces;
+	char *trust_domain;               /* owned; default: the set's cluster domain */
+	bool require_pod_binding;         /* default true */
+	uint32_t allowed_names;           /* POLICY_NAME_* ; default all */
+	uint32_t keys;                    /* POLICY_KEY_* ; default POLICY_KEY_DEFAULT */
+	struct util_strv usages;          /* default: digital signature, key encipherment,
+	                                   * client auth, server auth */
+	int64_t max_expiration_seconds;   /* default 86400 */
+	int64_t min_expiration_seconds;   /* default 600 */
+	int64_t max_sans;                 /* default 32 */
+	char *dns_name_regex;             /* owned; NULL or "" means none (kubelet-serving) */
+	void *dns_name_re;                /* owned compiled regex_t (POSIX ERE, anchored), or NULL */
+	struct policy_prefix *ip_prefixes;/* owned array (kubelet-serving) */
+	size_t n_ip_prefixes;
+};
+
+struct policy_set {
+	char *cluster_domain;             /* owned; default "cluster.local" */
+	struct policy_rule *rules;        /* owned array */
+	size_t n_rules;
+};
+
+/* Fill r with the defaults of SPEC.md for its type (name and signer left
+ * NULL). cluster_domain is copied into trust_domain. */
+void policy_rule_init(struct policy_rule *r, const char *cluster_domain);
+/* Free what a rule owns (not r itself). */
+void policy_rule_clear(struct policy_rule *r);
+/* Free a set and everything it owns; NULL does nothing. */
+void policy_set_free(struct policy_set *set);
+/* The rule for signer_name, or NULL. Borrowed from set. */
+const struct policy_rule *policy_set_find(const struct policy_set *set, const char *signer_name);
+
+/* ---- identity objects (slim copies of Pod, Service, Node) ---- */
+
+struct policy_label {
+	char *key;   /* owned */
+	char *value; /* owned */
+};
+
+struct policy_labels {
+	struct policy_label *v; /* owned array */
+	size_t n;
+};
+
+struct policy_pod {
+	char *ns, *name, *uid;           /* owned */
+	char *service_account;           /* owned; "" means "default" */
+	char *node_name;                 /* owned; "" when not scheduled */
+	char *phase;                     /* owned; "" when unknown */
+	char *hostname, *subdomain;      /* owned; "" when unset */
+	bool deleting;                   /* metadata.deletionTimestamp set */
+	struct util_strv ips;            /* status.podIPs (else status.podIP), as text */
+	struct policy_labels labels;
+};
+
+struct policy_service {
+	char *ns, *name;                 /* owned */
+	struct policy_labels selector;   /* spec.selector; empty = none */
+};
+
+struct policy_node_address {
+	char *type;    /* owned: Hostname, InternalIP, ExternalIP, InternalDNS, ExternalDNS */
+	char *address; /* owned */
+};
+
+struct policy_node {
+	char *name;                      /* owned */
+	struct policy_node_address *addresses; /* owned array */
+	size_t n_addresses;
+};
+
+void policy_labels_clear(struct policy_labels *l);
+void policy_pod_free(struct policy_pod *p);          /* NULL does nothing */
+void policy_service_free(struct policy_service *s);  /* NULL does nothing */
+void policy_node_free(struct policy_node *n);        /* NULL does nothing */
+/* Does a non-empty selector match labels? (An empty selector matches nothing.) */
+bool policy_selector_matches(const struct policy_labels *selector, const struct policy_labels *labels);
+
+/* ---- the request under judgement ---- */
+
+struct policy_extra {
+	char *key;              /* owned */
+	struct util_strv values;
+};
+
+struct policy_request {
+	char *name;                     /* owned; metadata.name */
+	char *uid;                      /* owned; metadata.uid */
+	char *resource_version;         /* owned; metadata.resourceVersion */
+	char *signer_name;              /* owned */
+	char *username;                 /* owned; spec.username ("" if absent) */
+	char *user_uid;                 /* owned; spec.uid */
+	struct util_strv groups;
+	struct policy_extra *extra;     /* owned array */
+	size_t n_extra;
+	struct util_strv usages;
+	bool has_expiration;
+	int64_t expiration_seconds;
+	bool approved, denied, failed;  /* conditions present with status True */
+	bool has_certificate;           /* status.certificate set */
+	char *request_pem;              /* owned; spec.request decoded from base64 */
+	size_t request_len;
+	int64_t creation_unix;          /* metadata.creationTimestamp, seconds; 0 unknown */
+};
+
+void policy_request_free(struct policy_request *r); /* NULL does nothing */
+/* The first value of extra[key], or NULL. Borrowed. */
+const char *policy_request_extra(const struct policy_request *r, const char *key);
+
+/* ---- lookups ---- */
+
+enum policy_found {
+	POLICY_FOUND,
+	POLICY_NOT_FOUND,
+};
+
+enum policy_sar_answer {
+	POLICY_SAR_ALLOWED,
+	POLICY_SAR_DENIED,
+	POLICY_SAR_PENDING, /* not answered yet: decide again later */
+};
+
+/* A SubjectAccessReview the kubelet-client rules need answered. */
+struct policy_sar {
+	const char *user, *uid;
+	const struct util_strv *groups;
+	const struct policy_extra *extra;
+	size_t n_extra;
+	const char *verb;        /* "create" */
+	const char *group;       /* "certificates.k8s.io" */
+	const char *resource;    /* "certificatesigningrequests" */
+	const char *subresource; /* "selfnodeclient" or "nodeclient" */
+};
+
+/*
+ * The objects a decision may look at. Pointers handed out are borrowed and
+ * stay valid until policy_decide() returns. Any callback may be NULL,
+ * meaning "never found" / "always denied".
+ */
+struct policy_lookup {
+	void *ctx;
+	enum policy_found (*get_pod)(void *ctx, const char *ns, const char *name,
+				     const struct policy_pod **out);
+	/* All Services of namespace ns: *out is an array of n pointers. */
+	size_t (*list_services)(void *ctx, const char *ns, const struct policy_service *const **out);
+	enum policy_found (*get_node)(void *ctx, const char *name, const struct policy_node **out);
+	enum policy_sar_answer (*authorize)(void *ctx, const struct policy_sar *sar);
+};
+
+/* ---- the decision ---- */
+
+enum policy_verdict {
+	POLICY_SKIP,    /* not ours, or already decided */
+	POLICY_APPROVE,
+	POLICY_DENY,    /* with onFailure: leave-pending, see leave_pending */
+	POLICY_PENDING, /* an answer is outstanding (SubjectAccessReview): decide again later */
+};
+
+/* Reasons of SPEC.md, in rule order. */
+enum policy_reason {
+	POLICY_R_NONE,
+	POLICY_R_AUTO_APPROVED,
+	POLICY_R_INVALID_REQUEST,
+	POLICY_R_SIGNATURE_INVALID,
+	POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
+	POLICY_R_KEY_NOT_ALLOWED,
+	POLICY_R_EXTENSION_NOT_ALLOWED,
+	POLICY_R_SUBJECT_NOT_ALLOWED,
+	POLICY_R_REQUESTER_NOT_ALLOWED,
+	POLICY_R_NAMESPACE_NOT_ALLOWED,
+	POLICY_R_POD_NOT_FOUND,
+	POLICY_R_POD_MISMATCH,
+	POLICY_R_NODE_NOT_FOUND,
+	POLICY_R_SAN_NOT_ALLOWED,
+	POLICY_R_USAGE_NOT_ALLOWED,
+	POLICY_R_EXPIRATION_NOT_ALLOWED,
+	POLICY_R_NOT_AUTHORIZED,
+	/* skip reasons (not conditions; for logs and `check`) */
+	POLICY_R_ALREADY_DECIDED,
+	POLICY_R_NO_POLICY,
+};
+
+struct policy_decision {
+	enum policy_verdict verdict;
+	enum policy_reason reason;
+	char *message;            /* owned; "csr-approver: policy NAME: ..." for approve/deny */
+	const char *policy;       /* borrowed from the set; NULL when no policy applied */
+	bool leave_pending;       /* deny under onFailure: leave-pending: write nothing */
+	/* The denial rests (also) on an object that was not found; a live
+	 * controller retries for a while before writing it (a lagging watch must
+	 * never deny a good request). */
+	bool missing_object;
+};
+
+/* "AutoApproved", "InvalidRequest", ... ; skip reasons: "AlreadyDecided",
+ * "NoPolicy". */
+const char *policy_reason_name(enum policy_reason r);
+/* "approve", "deny", "skip", "pending" */
+const char *policy_verdict_name(enum policy_verdict v);
+
+/*
+ * Decide req under set. info is the decoded request, or NULL when decoding
+ * failed, in which case decode_error says why (InvalidRequest). lookup
+ * supplies the identity objects. Fills *out (caller releases with
+ * policy_decision_clear()). Returns 0; -1 only on invalid arguments.
+ */
+int policy_decide(const struct policy_set *set, const struct policy_request *req,
+		  const struct csr_info *info, const char *decode_error,
+		  const struct policy_lookup *lookup, struct policy_decision *out);
+
+void policy_decision_clear(struct policy_decision *d);
+
+#endif

@@ -1,0 +1,317 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void util_oom(size_t n)
+{
+	/* One line, then abort: a controller short of memory must not limp on. */
+	fprintf(stderr, "csr-approver: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *util_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		util_oom(n);
+	return p;
+}
+
+void *util_xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (p == NULL)
+		util_oom(n * sz);
+	return p;
+}
+
+void *util_xreallocarray(void *p, size_t n, size_t sz)
+{
+	if (sz != 0 && n > SIZE_MAX / sz)
+		util_oom(SIZE_MAX);
+	void *q = realloc(p, n * sz ? n * sz : 1);
+	if (q == NULL)
+		util_oom(n * sz);
+	return q;
+}
+
+char *util_xstrdup(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return util_xstrndup(s, strlen(s));
+}
+
+char *util_xstrndup(const char *s, size_t n)
+{
+	char *p = util_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *util_xasprintf(const char *fmt, ...)
+{
+	struct util_buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	util_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return util_buf_take(&b);
+}
+
+static void util_buf_reserve(struct util_buf *b, size_t extra)
+{
+	if (extra > SIZE_MAX - b->len - 1)
+		util_oom(SIZE_MAX);
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	b->data = util_xreallocarray(b->data, cap, 1);
+	b->cap = cap;
+}
+
+void util_buf_append(struct util_buf *b, const void *p, size_t n)
+{
+	util_buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void util_buf_puts(struct util_buf *b, const char *s)
+{
+	util_buf_append(b, s, strlen(s));
+}
+
+void util_buf_putc(struct util_buf *b, char c)
+{
+	util_buf_append(b, &c, 1);
+}
+
+void util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	util_buf_reserve(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void util_buf_printf(struct util_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	util_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
+static size_t util_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void util_buf_json_escape(struct util_buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			util_buf_putc(b, '\\');
+			util_buf_putc(b, (char)c);
+			i++;
+		} else if (c == '\n') {
+			util_buf_puts(b, "\\n");
+			i++;
+		} else if (c == '\t') {
+			util_buf_puts(b, "\\t");
+			i++;
+		} else if (c == '\r') {
+			util_buf_puts(b, "\\r");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			util_buf_printf(b, "\\u%04x", c);
+			i++;
+		} else {
+			size_t l = util_utf8_len(p + i, n - i);
+			if (l == 0) {
+				util_buf_puts(b, "\\ufffd");
+				i++;
+			} else {
+				util_buf_append(b, p + i, l);
+				i += l;
+			}
+		}
+	}
+}
+
+const char *util_buf_str(const struct util_buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+char *util_buf_take(struct util_buf *b)
+{
+	char *p = b->data ? b->data : util_xstrdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void util_buf_reset(struct util_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+int util_read_file(const char *path, size_t max, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	int rc = -1;
+	FILE *f = NULL;
+	struct util_buf b = {0};
+	bool is_stdin = strcmp(path, "-") == 0;
+
+	*out = NULL;
+	if (outlen)
+		*outlen = 0;
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		char chunk[16384];
+		size_t n = fread(chunk, 1, sizeof(chunk), f);
+		if (n > 0) {
+			if (b.len + n > max) {
+				snprintf(err, errlen, "%s: larger than %zu bytes", is_stdin ? "<stdin>" : path,
+					 max);
+				goto out;
+			}
+			util_buf_append(&b, chunk, n);
+		}
+		if (n < sizeof(chunk)) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "%s: read error: %s", is_stdin ? "<stdin>" : path,
+					 strerror(errno));
+				goto out;
+			}
+			break;
+		}
+	}
+	if (outlen)
+		*outlen = b.len;
+	*out = util_buf_take(&b);
+	rc = 0;
+out:
+	if (f != NULL && !is_stdin)
+		fclose(f);
+	util_buf_reset(&b);
+	return rc;
+}
+
+bool util_strcaseeq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+		if (x == '\0')
+			return true;
+	}
+}
+
+bool util_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool util_glob_match(const char *pattern, const char *s)
+{
+	return fnmatch(pattern, s, 0) == 0;
+}
+
+int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end = NULL;
+	long long v;
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+void util_strv_push(struct util_strv *sv, const char *s)
+{
+	sv->v = util_xreallocarray(sv->v, sv->n + 1, sizeof(*sv->v));
+	sv->v[sv->n++] = util_xstrdup(s);
+}
+
+bool util_strv_contains(const struct util_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void util_strv_free(struct util_strv *sv)
+{
+	if (sv == NULL)
+		return;
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}
