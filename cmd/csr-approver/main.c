@@ -1,0 +1,425 @@
+/*
+ * csr-approver: flags, wiring and subcommands. Everything else lives in pkg/.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../../pkg/cache/cache.h"
+#include "../../pkg/config/config.h"
+#include "../../pkg/csr/csr.h"
+#include "../../pkg/kobj/kobj.h"
+#include "../../pkg/log/log.h"
+#include "../../pkg/policy/policy.h"
+#include "../../pkg/util/util.h"
+
+#ifndef CSR_APPROVER_VERSION
+#define CSR_APPROVER_VERSION "dev"
+#endif
+#ifndef CSR_APPROVER_COMMIT
+#define CSR_APPROVER_COMMIT "unknown"
+#endif
+
+/* Exit statuses of `check` (SPEC.md). */
+enum {
+	EXIT_APPROVE = 0,
+	EXIT_DENY = 1,
+	EXIT_USAGE = 2,
+	EXIT_SKIP = 3,
+};
+
+#define ERRLEN 1024
+
+static void usage_main(FILE *f)
+{
+	fputs("Usage: csr-approver COMMAND [FLAGS]\n"
+	      "\n"
+	      "Approves or denies Kubernetes CertificateSigningRequests after checking every\n"
+	      "name in them against the requester's real identity.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  check     decide one CSR offline and print the decision as JSON\n"
+	      "  inspect   decode a PEM CSR or a CertificateSigningRequest object as JSON\n"
+	      "  version   print the version and the library versions\n"
+	      "\n"
+	      "Run 'csr-approver COMMAND --help' for a command's flags.\n",
+	      f);
+}
+
+static void usage_check(FILE *f)
+{
+	fputs("Usage: csr-approver check [--config FILE] [--objects FILE]... [--authorize allow|deny] CSR_FILE\n"
+	      "\n"
+	      "Decides a CertificateSigningRequest offline, with the rules the controller uses,\n"
+	      "and prints one JSON decision record on stdout:\n"
+	      "  {\"decision\":\"approve|deny|skip\",\"reason\":...,\"message\":...,\"policy\":...,\"csr\":...}\n"
+	      "\n"
+	      "  CSR_FILE             a CertificateSigningRequest in YAML or JSON, as\n"
+	      "                       'kubectl get csr NAME -o yaml' prints it ('-' for stdin)\n"
+	      "  --config FILE        the policy file (without it no policy applies: skip)\n"
+	      "  --objects FILE       cluster state the decision may look at (Pods, Services,\n"
+	      "                       Nodes): a List, a multi-document YAML stream or one\n"
+	      "                       object, e.g. 'kubectl get pods,svc,nodes -A -o yaml';\n"
+	      "                       repeatable. An object missing here is missing.\n"
+	      "  --authorize allow|deny\n"
+	      "                       the answer to every SubjectAccessReview (default deny)\n"
+	      "  -h, --help           this text\n"
+	      "\n"
+	      "Exit status: 0 approve, 1 deny, 3 skip, 2 bad usage or unreadable input.\n",
+	      f);
+}
+
+static void usage_inspect(FILE *f)
+{
+	fputs("Usage: csr-approver inspect [FILE|-]\n"
+	      "\n"
+	      "Decodes a PEM certificate request, or a CertificateSigningRequest object in\n"
+	      "YAML or JSON, and prints what it holds as one JSON object: subject with string\n"
+	      "types, key, signature algorithm and whether it verifies, attributes,\n"
+	      "extensions and SANs. Reads stdin when FILE is '-' or absent.\n"
+	      "\n"
+	      "Exit status: 0 decoded, 2 unreadable or undecodable input.\n",
+	      f);
+}
+
+static void put_json_string(struct util_buf *b, const char *s)
+{
+	if (s == NULL) {
+		util_buf_puts(b, "null");
+		return;
+	}
+	util_buf_putc(b, '"');
+	util_buf_json_escape(b, s, strlen(s));
+	util_buf_putc(b, '"');
+}
+
+static enum policy_sar_answer check_authorize_allow(void *ctx, const struct policy_sar *sar)
+{
+	(void)ctx;
+	(void)sar;
+	return POLICY_SAR_ALLOWED;
+}
+
+static enum policy_sar_answer check_authorize_deny(void *ctx, const struct policy_sar *sar)
+{
+	(void)ctx;
+	(void)sar;
+	return POLICY_SAR_DENIED;
+}
+
+/* Read a CSR object file into a request. Returns NULL with err. */
+static struct policy_request *load_request(const char *path, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	json_t *obj = NULL;
+	struct policy_request *req = NULL;
+	char inner[ERRLEN];
+
+	if (util_read_file(path, CONFIG_MAX_FILE, &buf, &len, err, errlen) != 0)
+		goto out;
+	obj = kobj_read_single(buf, len, strcmp(path, "-") == 0 ? "<stdin>" : path, err, errlen);
+	if (obj == NULL)
+		goto out;
+	req = kobj_request_from_json(obj, inner, sizeof(inner));
+	if (req == NULL)
+		snprintf(err, errlen, "%s: %s", path, inner);
+out:
+	json_decref(obj);
+	free(buf);
+	return req;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"objects", required_argument, NULL, 'o'},
+		{"authorize", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int rc = EXIT_USAGE;
+	const char *config_path = NULL;
+	bool authorize = false;
+	struct util_strv objects = {0};
+	struct policy_set *set = NULL;
+	struct cache *cache = NULL;
+	struct policy_request *req = NULL;
+	struct csr_info *info = NULL;
+	struct policy_decision d = {0};
+	struct util_buf out = {0};
+	char err[ERRLEN] = "";
+	char decode_err[ERRLEN] = "";
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			util_strv_push(&objects, optarg);
+			break;
+		case 'a':
+			if (strcmp(optarg, "allow") == 0) {
+				authorize = true;
+			} else if (strcmp(optarg, "deny") == 0) {
+				authorize = false;
+			} else {
+				fprintf(stderr, "csr-approver check: --authorize takes allow or deny, not \"%s\"\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage_check(stdout);
+			rc = 0;
+			goto out;
+		default:
+			usage_check(stderr);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "csr-approver check: expected exactly one CSR_FILE (see --help)\n");
+		goto out;
+	}
+
+	if (config_path != NULL) {
+		set = config_load_file(config_path, err, sizeof(err));
+		if (set == NULL) {
+			fprintf(stderr, "csr-approver check: %s\n", err);
+			goto out;
+		}
+	} else {
+		set = util_xcalloc(1, sizeof(*set));
+		set->cluster_domain = util_xstrdup("cluster.local");
+	}
+	cache = cache_new();
+	for (size_t i = 0; i < objects.n; i++) {
+		if (cache_load_objects(cache, objects.v[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "csr-approver check: %s\n", err);
+			goto out;
+		}
+	}
+	req = load_request(argv[optind], err, sizeof(err));
+	if (req == NULL) {
+		fprintf(stderr, "csr-approver check: %s\n", err);
+		goto out;
+	}
+	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) != 0)
+		info = NULL;
+
+	struct policy_lookup lookup;
+	cache_lookup(cache, &lookup);
+	lookup.authorize = authorize ? check_authorize_allow : check_authorize_deny;
+	if (policy_decide(set, req, info, info ? NULL : decode_err, &lookup, &d) != 0) {
+		fprintf(stderr, "csr-approver check: internal error: could not decide\n");
+		goto out;
+	}
+
+	const char *decision;
+	switch (d.verdict) {
+	case POLICY_APPROVE:
+		decision = "approve";
+		rc = EXIT_APPROVE;
+		break;
+	case POLICY_DENY:
+		decision = "deny";
+		rc = EXIT_DENY;
+		break;
+	case POLICY_SKIP:
+		decision = "skip";
+		rc = EXIT_SKIP;
+		break;
+	default:
+		/* Offline every answer is known; a pending decision is a bug. */
+		fprintf(stderr, "csr-approver check: internal error: decision left pending\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	util_buf_puts(&out, "{\"decision\":");
+	put_json_string(&out, decision);
+	util_buf_puts(&out, ",\"reason\":");
+	put_json_string(&out, policy_reason_name(d.reason));
+	util_buf_puts(&out, ",\"message\":");
+	put_json_string(&out, d.message ? d.message : "");
+	util_buf_puts(&out, ",\"policy\":");
+	put_json_string(&out, d.policy);
+	util_buf_puts(&out, ",\"csr\":");
+	put_json_string(&out, req->name);
+	if (d.leave_pending)
+		util_buf_puts(&out, ",\"action\":\"leave-pending\"");
+	util_buf_puts(&out, "}\n");
+	fwrite(out.data, 1, out.len, stdout);
+out:
+	util_buf_reset(&out);
+	policy_decision_clear(&d);
+	csr_info_free(info);
+	policy_request_free(req);
+	cache_free(cache);
+	policy_set_free(set);
+	util_strv_free(&objects);
+	return rc;
+}
+
+/* Does the text look like PEM rather than a Kubernetes object? */
+static bool looks_like_pem(const char *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	return len - i >= 5 && memcmp(buf + i, "-----", 5) == 0;
+}
+
+static void put_strv(struct util_buf *b, const struct util_strv *sv)
+{
+	util_buf_putc(b, '[');
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i)
+			util_buf_putc(b, ',');
+		put_json_string(b, sv->v[i]);
+	}
+	util_buf_putc(b, ']');
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int rc = EXIT_USAGE;
+	const char *path = "-";
+	char *buf = NULL;
+	size_t len = 0;
+	json_t *obj = NULL;
+	struct policy_request *req = NULL;
+	struct csr_info *info = NULL;
+	char *desc = NULL;
+	struct util_buf out = {0};
+	char err[ERRLEN] = "";
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage_inspect(stdout);
+			rc = 0;
+			goto out;
+		}
+		usage_inspect(stderr);
+		goto out;
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "csr-approver inspect: expected at most one FILE (see --help)\n");
+		goto out;
+	}
+	if (argc - optind == 1)
+		path = argv[optind];
+	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	if (util_read_file(path, CONFIG_MAX_FILE, &buf, &len, err, sizeof(err)) != 0) {
+		fprintf(stderr, "csr-approver inspect: %s\n", err);
+		goto out;
+	}
+	if (looks_like_pem(buf, len)) {
+		if (csr_parse(buf, len, &info, err, sizeof(err)) != 0) {
+			fprintf(stderr, "csr-approver inspect: %s: %s\n", name, err);
+			goto out;
+		}
+		desc = csr_info_to_json(info);
+		util_buf_puts(&out, desc);
+	} else {
+		obj = kobj_read_single(buf, len, name, err, sizeof(err));
+		if (obj == NULL) {
+			fprintf(stderr, "csr-approver inspect: %s\n", err);
+			goto out;
+		}
+		char inner[ERRLEN];
+		req = kobj_request_from_json(obj, inner, sizeof(inner));
+		if (req == NULL) {
+			fprintf(stderr, "csr-approver inspect: %s: %s\n", name, inner);
+			goto out;
+		}
+		if (csr_parse(req->request_pem, req->request_len, &info, err, sizeof(err)) != 0) {
+			fprintf(stderr, "csr-approver inspect: %s: spec.request: %s\n", name, err);
+			goto out;
+		}
+		desc = csr_info_to_json(info);
+		util_buf_puts(&out, "{\"name\":");
+		put_json_string(&out, req->name);
+		util_buf_puts(&out, ",\"signerName\":");
+		put_json_string(&out, req->signer_name);
+		util_buf_puts(&out, ",\"username\":");
+		put_json_string(&out, req->username);
+		util_buf_puts(&out, ",\"groups\":");
+		put_strv(&out, &req->groups);
+		util_buf_puts(&out, ",\"extra\":{");
+		for (size_t i = 0; i < req->n_extra; i++) {
+			if (i)
+				util_buf_putc(&out, ',');
+			put_json_string(&out, req->extra[i].key);
+			util_buf_putc(&out, ':');
+			put_strv(&out, &req->extra[i].values);
+		}
+		util_buf_puts(&out, "},\"usages\":");
+		put_strv(&out, &req->usages);
+		if (req->has_expiration)
+			util_buf_printf(&out, ",\"expirationSeconds\":%lld",
+					(long long)req->expiration_seconds);
+		util_buf_puts(&out, ",\"status\":");
+		put_json_string(&out, req->approved ? "Approved"
+				     : req->denied ? "Denied"
+				     : req->failed ? "Failed"
+						   : "Pending");
+		util_buf_puts(&out, ",\"request\":");
+		util_buf_puts(&out, desc);
+		util_buf_putc(&out, '}');
+	}
+	util_buf_putc(&out, '\n');
+	fwrite(out.data, 1, out.len, stdout);
+	rc = 0;
+out:
+	util_buf_reset(&out);
+	free(desc);
+	csr_info_free(info);
+	policy_request_free(req);
+	json_decref(obj);
+	free(buf);
+	return rc;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("csr-approver %s (commit %s)\n", CSR_APPROVER_VERSION, CSR_APPROVER_COMMIT);
+	printf("jansson %s\n", JANSSON_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "inspect") == 0)
+		return cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	fprintf(stderr, "csr-approver: unknown command \"%s\" (see --help)\n", cmd);
+	return EXIT_USAGE;
+}

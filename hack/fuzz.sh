@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Run each libFuzzer target for SECONDS seconds on its seed corpus, in a
+# scratch copy so the checked-in corpus only changes on purpose.
+# Usage: hack/fuzz.sh SECONDS build/fuzz/fuzz_x...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=$1
+shift
+fail=0
+for bin in "$@"; do
+	name=$(basename "$bin")
+	short=${name#fuzz_}
+	seed=tests/fuzz/corpus/$short
+	work=build/fuzz/corpus-work/$short
+	mkdir -p "$work" "$seed"
+	dict=()
+	[ -f "tests/fuzz/$short.dict" ] && dict=(-dict="tests/fuzz/$short.dict")
+	echo "== $name for ${secs}s"
+	if ! "$bin" -max_total_time="$secs" -print_final_stats=1 -max_len=65536 -rss_limit_mb=2048 \
+		-artifact_prefix="build/fuzz/$name-" "${dict[@]}" "$work" "$seed" >"build/fuzz/$name.log" 2>&1; then
+		tail -n 40 "build/fuzz/$name.log"
+		echo "fuzz: $name FAILED (log: build/fuzz/$name.log)"
+		fail=1
+		continue
+	fi
+	execs=$(grep -E 'stat::number_of_executed_units' "build/fuzz/$name.log" | awk '{print $2}')
+	cov=$(grep -E '^#[0-9]+.*cov:' "build/fuzz/$name.log" | tail -n 1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
+	echo "fuzz: $name ok: ${execs:-?} executions, coverage ${cov:-?}"
+done
+exit $fail
