@@ -16,6 +16,13 @@
  * Thread-safety: every function may be called from any thread; a mutex
  * guards the registry (the controller updates it, the HTTP server's thread
  * renders it).
+ *
+ * Series are created on first use. Each labelled family holds at most
+ * METRICS_MAX_SERIES label sets; updates to further label sets are dropped
+ * (label values come from the policy file and from code, so the bound is
+ * a guard, not a limit met in practice). A NULL label value counts as "".
+ * Output is stable: families in the order above, series sorted by their
+ * label values.
  */
 #ifndef CSR_APPROVER_METRICS_H
 #define CSR_APPROVER_METRICS_H
@@ -25,6 +32,8 @@
 
 struct metrics;
 
+#define METRICS_MAX_SERIES 1000
+
 /* A new registry; version goes into build_info. Caller frees with
  * metrics_free(). */
 struct metrics *metrics_new(const char *version);
@@ -32,8 +41,9 @@ void metrics_free(struct metrics *m); /* NULL does nothing */
 
 /* One decision. seconds < 0 means no duration to observe (e.g. dry run). */
 void metrics_decision(struct metrics *m, const char *policy, const char *decision,
-		      const char *reason, double seconds);
-/* One API request that got an HTTP answer (code 0: transport failure). */
+                      const char *reason, double seconds);
+/* One API request that got an HTTP answer (code 0: transport failure; the
+ * code label is then "0"). */
 void metrics_api_request(struct metrics *m, const char *verb, const char *resource, long code);
 void metrics_watch_restart(struct metrics *m, const char *resource);
 void metrics_set_cache_objects(struct metrics *m, const char *resource, double n);
@@ -41,9 +51,39 @@ void metrics_set_leader(struct metrics *m, bool leader);
 
 /* The value of decisions_total for one label set (0 when never seen). */
 double metrics_decisions(struct metrics *m, const char *policy, const char *decision,
-			 const char *reason);
+                         const char *reason);
 
-/* Render everything. Returns a new string the caller frees with free(). */
+/* Render everything. Returns a new string the caller frees with free().
+ * The process_* figures are read from /proc at each call; one that cannot
+ * be read is left out. */
 char *metrics_render(struct metrics *m);
+
+/* Read process_* from root (a /proc tree; "/proc" by default) instead;
+ * NULL leaves the process_* figures out. For tests. root is copied. */
+void metrics_set_proc_root(struct metrics *m, const char *root);
+
+/* The process_* figures, as read from a /proc tree. */
+struct metrics_process {
+	bool have_stat; /* cpu_seconds, virtual_memory_bytes (self/stat) */
+	bool have_rss; /* self/status VmRSS */
+	bool have_start_time; /* self/stat starttime + btime of stat */
+	bool have_max_fds; /* self/limits "Max open files" soft limit */
+	bool have_open_fds; /* entries of self/fd */
+	double cpu_seconds;
+	double virtual_memory_bytes;
+	double resident_memory_bytes;
+	double start_time_seconds;
+	double max_fds;
+	double open_fds;
+};
+
+/* Fill p from the /proc tree at root (root/self/stat, root/self/status,
+ * root/self/limits, root/self/fd, root/stat). Returns 0 when at least one
+ * figure was read, else -1. */
+int metrics_read_process(const char *root, struct metrics_process *p);
+
+/* Format a sample value as the text format writes it: the shortest decimal
+ * that reads back as v, or +Inf, -Inf, NaN. out needs 32 bytes. */
+void metrics_format_value(char *out, size_t outlen, double v);
 
 #endif
