@@ -10,8 +10,10 @@
 
 #include "../../pkg/cache/cache.h"
 #include "../../pkg/config/config.h"
+#include "../../pkg/controller/controller.h"
 #include "../../pkg/csr/csr.h"
 #include "../../pkg/kobj/kobj.h"
+#include "../../pkg/kube/kube.h"
 #include "../../pkg/log/log.h"
 #include "../../pkg/policy/policy.h"
 #include "../../pkg/util/util.h"
@@ -41,6 +43,7 @@ static void usage_main(FILE *f)
 	      "name in them against the requester's real identity.\n"
 	      "\n"
 	      "Commands:\n"
+	      "  run       the controller: watch CSRs, decide, approve or deny\n"
 	      "  check     decide one CSR offline and print the decision as JSON\n"
 	      "  inspect   decode a PEM CSR or a CertificateSigningRequest object as JSON\n"
 	      "  version   print the version and the library versions\n"
@@ -51,25 +54,26 @@ static void usage_main(FILE *f)
 
 static void usage_check(FILE *f)
 {
-	fputs("Usage: csr-approver check [--config FILE] [--objects FILE]... [--authorize allow|deny] CSR_FILE\n"
-	      "\n"
-	      "Decides a CertificateSigningRequest offline, with the rules the controller uses,\n"
-	      "and prints one JSON decision record on stdout:\n"
-	      "  {\"decision\":\"approve|deny|skip\",\"reason\":...,\"message\":...,\"policy\":...,\"csr\":...}\n"
-	      "\n"
-	      "  CSR_FILE             a CertificateSigningRequest in YAML or JSON, as\n"
-	      "                       'kubectl get csr NAME -o yaml' prints it ('-' for stdin)\n"
-	      "  --config FILE        the policy file (without it no policy applies: skip)\n"
-	      "  --objects FILE       cluster state the decision may look at (Pods, Services,\n"
-	      "                       Nodes): a List, a multi-document YAML stream or one\n"
-	      "                       object, e.g. 'kubectl get pods,svc,nodes -A -o yaml';\n"
-	      "                       repeatable. An object missing here is missing.\n"
-	      "  --authorize allow|deny\n"
-	      "                       the answer to every SubjectAccessReview (default deny)\n"
-	      "  -h, --help           this text\n"
-	      "\n"
-	      "Exit status: 0 approve, 1 deny, 3 skip, 2 bad usage or unreadable input.\n",
-	      f);
+	fputs(
+	    "Usage: csr-approver check [--config FILE] [--objects FILE]... [--authorize allow|deny] CSR_FILE\n"
+	    "\n"
+	    "Decides a CertificateSigningRequest offline, with the rules the controller uses,\n"
+	    "and prints one JSON decision record on stdout:\n"
+	    "  {\"decision\":\"approve|deny|skip\",\"reason\":...,\"message\":...,\"policy\":...,\"csr\":...}\n"
+	    "\n"
+	    "  CSR_FILE             a CertificateSigningRequest in YAML or JSON, as\n"
+	    "                       'kubectl get csr NAME -o yaml' prints it ('-' for stdin)\n"
+	    "  --config FILE        the policy file (without it no policy applies: skip)\n"
+	    "  --objects FILE       cluster state the decision may look at (Pods, Services,\n"
+	    "                       Nodes): a List, a multi-document YAML stream or one\n"
+	    "                       object, e.g. 'kubectl get pods,svc,nodes -A -o yaml';\n"
+	    "                       repeatable. An object missing here is missing.\n"
+	    "  --authorize allow|deny\n"
+	    "                       the answer to every SubjectAccessReview (default deny)\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Exit status: 0 approve, 1 deny, 3 skip, 2 bad usage or unreadable input.\n",
+	    f);
 }
 
 static void usage_inspect(FILE *f)
@@ -125,8 +129,9 @@ static struct policy_request *load_request(const char *path, char *err, size_t e
 	if (obj == NULL)
 		goto out;
 	req = kobj_request_from_json(obj, inner, sizeof(inner));
-	if (req == NULL)
-		snprintf(err, errlen, "%s: %s", path, inner);
+	/* A message cut short is still a message. */
+	if (req == NULL && snprintf(err, errlen, "%s: %s", path, inner) >= (int)errlen)
+		err[errlen - 1] = '\0';
 out:
 	json_decref(obj);
 	free(buf);
@@ -136,11 +141,11 @@ out:
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"objects", required_argument, NULL, 'o'},
-		{"authorize", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"objects", required_argument, NULL, 'o'},
+	    {"authorize", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int rc = EXIT_USAGE;
 	const char *config_path = NULL;
@@ -171,8 +176,10 @@ static int cmd_check(int argc, char **argv)
 			} else if (strcmp(optarg, "deny") == 0) {
 				authorize = false;
 			} else {
-				fprintf(stderr, "csr-approver check: --authorize takes allow or deny, not \"%s\"\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "csr-approver check: --authorize takes allow or deny, not \"%s\"\n",
+				    optarg);
 				goto out;
 			}
 			break;
@@ -212,7 +219,8 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "csr-approver check: %s\n", err);
 		goto out;
 	}
-	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) != 0)
+	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) !=
+	    0)
 		info = NULL;
 
 	struct policy_lookup lookup;
@@ -291,8 +299,8 @@ static void put_strv(struct util_buf *b, const struct util_strv *sv)
 static int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int rc = EXIT_USAGE;
 	const char *path = "-";
@@ -371,12 +379,13 @@ static int cmd_inspect(int argc, char **argv)
 		put_strv(&out, &req->usages);
 		if (req->has_expiration)
 			util_buf_printf(&out, ",\"expirationSeconds\":%lld",
-					(long long)req->expiration_seconds);
+			                (long long)req->expiration_seconds);
 		util_buf_puts(&out, ",\"status\":");
-		put_json_string(&out, req->approved ? "Approved"
-				     : req->denied ? "Denied"
-				     : req->failed ? "Failed"
-						   : "Pending");
+		put_json_string(&out,
+		                req->approved     ? "Approved"
+		                    : req->denied ? "Denied"
+		                    : req->failed ? "Failed"
+		                                  : "Pending");
 		util_buf_puts(&out, ",\"request\":");
 		util_buf_puts(&out, desc);
 		util_buf_putc(&out, '}');
@@ -394,12 +403,58 @@ out:
 	return rc;
 }
 
+static int cmd_run(int argc, char **argv)
+{
+	struct controller_options o;
+	struct policy_set *set = NULL;
+	struct controller *c = NULL;
+	char err[ERRLEN] = "";
+	int rc = EXIT_USAGE;
+
+	controller_options_init(&o);
+	o.version = CSR_APPROVER_VERSION;
+	switch (controller_options_parse(&o, argc, argv, err, sizeof(err))) {
+	case 0:
+		break;
+	case 1:
+		return 0;
+	default:
+		fprintf(stderr, "csr-approver run: %s (see --help)\n", err);
+		return EXIT_USAGE;
+	}
+	log_set_format(o.log_format);
+	log_set_level(o.log_level);
+	if (o.config_path != NULL) {
+		set = config_load_file(o.config_path, err, sizeof(err));
+		if (set == NULL) {
+			fprintf(stderr, "csr-approver run: %s\n", err);
+			goto out;
+		}
+	} else {
+		set = util_xcalloc(1, sizeof(*set));
+		set->cluster_domain = util_xstrdup("cluster.local");
+	}
+	c = controller_new(&o, set, err, sizeof(err));
+	set = NULL; /* the controller owns it, or freed it */
+	if (c == NULL) {
+		fprintf(stderr, "csr-approver run: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	rc = controller_run(c);
+out:
+	controller_free(c);
+	policy_set_free(set);
+	return rc;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	printf("csr-approver %s (commit %s)\n", CSR_APPROVER_VERSION, CSR_APPROVER_COMMIT);
 	printf("jansson %s\n", JANSSON_VERSION);
+	printf("%s\n", kube_library_version());
 	return 0;
 }
 
@@ -414,6 +469,8 @@ int main(int argc, char **argv)
 		usage_main(stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)

@@ -1,0 +1,153 @@
+/*
+ * controller: the JSON bodies the controller sends (approval, Subject
+ * Access Review, Event) and the one it reads back (the review's answer).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+#include "controller.h"
+
+void controller_format_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		if (len > 0)
+			buf[0] = '\0';
+	}
+}
+
+char *controller_approval_body(const json_t *csr, const char *type, const char *reason,
+                               const char *message, time_t now)
+{
+	json_t *obj = NULL, *status, *conds, *cond;
+	char *out = NULL;
+	char ts[32];
+
+	if (!json_is_object(csr) ||
+	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
+		goto out;
+	obj = json_deep_copy(csr);
+	if (obj == NULL)
+		goto out;
+	/* Items of a LIST come without apiVersion and kind. */
+	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
+	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
+	status = json_object_get(obj, "status");
+	if (status == NULL || json_is_null(status)) {
+		status = json_object();
+		json_object_set_new(obj, "status", status);
+	}
+	if (!json_is_object(status))
+		goto out;
+	conds = json_object_get(status, "conditions");
+	if (conds == NULL || json_is_null(conds)) {
+		conds = json_array();
+		json_object_set_new(status, "conditions", conds);
+	}
+	if (!json_is_array(conds))
+		goto out;
+	controller_format_time(now, ts, sizeof(ts));
+	cond = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type, "status", "True", "reason",
+	                 reason, "message", message ? message : "", "lastUpdateTime", ts);
+	if (cond == NULL)
+		goto out;
+	json_array_append_new(conds, cond);
+	out = json_dumps(obj, JSON_COMPACT);
+out:
+	json_decref(obj);
+	return out;
+}
+
+static json_t *strv_json(const struct util_strv *sv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; sv != NULL && i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+char *controller_sar_body(const struct policy_sar *sar)
+{
+	json_t *extra = json_object();
+	for (size_t i = 0; i < sar->n_extra; i++)
+		json_object_set_new(extra, sar->extra[i].key, strv_json(&sar->extra[i].values));
+	json_t *ra =
+	    json_pack("{s:s, s:s, s:s}", "verb", sar->verb ? sar->verb : "", "group",
+	              sar->group ? sar->group : "", "resource", sar->resource ? sar->resource : "");
+	if (sar->subresource != NULL && sar->subresource[0] != '\0')
+		json_object_set_new(ra, "subresource", json_string(sar->subresource));
+	json_t *spec = json_object();
+	json_object_set_new(spec, "user", json_string(sar->user ? sar->user : ""));
+	if (sar->uid != NULL && sar->uid[0] != '\0')
+		json_object_set_new(spec, "uid", json_string(sar->uid));
+	json_object_set_new(spec, "groups", strv_json(sar->groups));
+	json_object_set_new(spec, "extra", extra);
+	json_object_set_new(spec, "resourceAttributes", ra);
+	json_t *obj = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
+	                        "SubjectAccessReview", "spec", spec);
+	char *out = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	return out;
+}
+
+int controller_sar_parse(const char *body, size_t len, bool *allowed)
+{
+	json_error_t jerr;
+	json_t *obj = json_loadb(body, len, 0, &jerr);
+	int rc = -1;
+	json_t *v = json_object_get(json_object_get(obj, "status"), "allowed");
+	if (json_is_boolean(v)) {
+		*allowed = json_is_true(v);
+		rc = 0;
+	} else if (json_is_object(json_object_get(obj, "status")) && v == NULL) {
+		/* allowed is omitted when false */
+		*allowed = false;
+		rc = 0;
+	}
+	json_decref(obj);
+	return rc;
+}
+
+/* A copy of s cut at max bytes, on a UTF-8 boundary. */
+static char *cut_utf8(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return util_xstrndup(s, n);
+}
+
+/* Event validation caps (core/v1 Event, apimachinery validation). */
+#define EVENT_MESSAGE_MAX 1024
+#define EVENT_INSTANCE_MAX 128
+
+char *controller_event_body(const struct controller_event *ev, time_t now)
+{
+	char ts[32];
+	char *msg = cut_utf8(ev->message ? ev->message : "", EVENT_MESSAGE_MAX);
+	char *inst = cut_utf8(ev->instance ? ev->instance : "", EVENT_INSTANCE_MAX);
+	controller_format_time(now, ts, sizeof(ts));
+	char *gen = util_xasprintf("%s.", ev->csr_name);
+	json_t *involved = json_pack("{s:s, s:s, s:s}", "apiVersion", "certificates.k8s.io/v1",
+	                             "kind", "CertificateSigningRequest", "name", ev->csr_name);
+	if (ev->csr_uid != NULL && ev->csr_uid[0] != '\0')
+		json_object_set_new(involved, "uid", json_string(ev->csr_uid));
+	json_t *obj = json_pack(
+	    "{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:s, s:{s:s}, s:s, s:s, "
+	    "s:s, s:s, s:i}",
+	    "apiVersion", "v1", "kind", "Event", "metadata", "generateName", gen, "namespace",
+	    "default", "involvedObject", involved, "reason", ev->reason ? ev->reason : "",
+	    "message", msg, "type", ev->type ? ev->type : "Normal", "source", "component",
+	    "csr-approver", "reportingComponent", "csr-approver", "reportingInstance", inst,
+	    "firstTimestamp", ts, "lastTimestamp", ts, "count", 1);
+	free(gen);
+	free(msg);
+	free(inst);
+	char *out = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	return out;
+}

@@ -1,0 +1,329 @@
+/*
+ * controller: the flags of `csr-approver run`, and Go-style durations.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+#include "controller.h"
+
+int controller_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *name;
+		int64_t ns;
+	} units[] = {
+	    {"ns", 1LL},
+	    {"us", 1000LL},
+	    {"\xc2\xb5s", 1000LL}, /* U+00B5 micro sign */
+	    {"\xce\xbcs", 1000LL}, /* U+03BC Greek mu */
+	    {"ms", 1000000LL},
+	    {"s", 1000000000LL},
+	    {"m", 60LL * 1000000000LL},
+	    {"h", 3600LL * 1000000000LL},
+	};
+	/* Go's limit: about 290 years in nanoseconds. */
+	const long double max_ns = 9.2e18L;
+	long double total = 0;
+	const char *p = s;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (*p == '+')
+		p++;
+	if (strcmp(p, "0") == 0) {
+		*ms = 0;
+		return 0;
+	}
+	if (*p == '\0')
+		return -1;
+	while (*p != '\0') {
+		long double v = 0, scale = 1;
+		bool digits = false;
+		while (*p >= '0' && *p <= '9') {
+			v = v * 10 + (*p - '0');
+			p++;
+			digits = true;
+			if (v > max_ns)
+				return -1;
+		}
+		if (*p == '.') {
+			p++;
+			while (*p >= '0' && *p <= '9') {
+				scale /= 10;
+				v += (*p - '0') * scale;
+				p++;
+				digits = true;
+			}
+		}
+		if (!digits)
+			return -1;
+		size_t best = 0;
+		int64_t unit = 0;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t n = strlen(units[i].name);
+			if (n > best && strncmp(p, units[i].name, n) == 0) {
+				best = n;
+				unit = units[i].ns;
+			}
+		}
+		if (best == 0)
+			return -1;
+		p += best;
+		total += v * unit;
+		if (total > max_ns)
+			return -1;
+	}
+	*ms = (int64_t)(total / 1000000.0L);
+	return 0;
+}
+
+void controller_options_init(struct controller_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->lease_name = "csr-approver";
+	o->lease_duration_ms = 15000;
+	o->renew_deadline_ms = 10000;
+	o->retry_period_ms = 2000;
+	o->metrics_addr = ":8080";
+	o->probe_addr = ":8081";
+	o->log_format = LOG_FORMAT_JSON;
+	o->log_level = LOG_INFO;
+	o->missing_object_retry_ms = 30000;
+}
+
+void controller_usage(FILE *f)
+{
+	fputs(
+	    "Usage: csr-approver run [FLAGS]\n"
+	    "\n"
+	    "Watches CertificateSigningRequests and approves or denies every pending one\n"
+	    "whose signerName has a policy, through the approval subresource. CSRs of\n"
+	    "other signers, and CSRs already approved, denied or failed, are never touched.\n"
+	    "\n"
+	    "  --kubeconfig FILE        kubeconfig (default: in-cluster, then $KUBECONFIG,\n"
+	    "                           then ~/.kube/config)\n"
+	    "  --context NAME           kubeconfig context (default: current-context)\n"
+	    "  --config FILE            the policy file (without it every CSR is skipped)\n"
+	    "  --leader-elect[=BOOL]    elect one active instance through a Lease (default false)\n"
+	    "  --leader-elect-namespace NS\n"
+	    "                           the Lease's namespace (default: the in-cluster or\n"
+	    "                           kubeconfig namespace, else \"default\")\n"
+	    "  --leader-elect-resource-name NAME\n"
+	    "                           the Lease's name (default csr-approver)\n"
+	    "  --leader-elect-lease-duration D   (default 15s)\n"
+	    "  --leader-elect-renew-deadline D   (default 10s)\n"
+	    "  --leader-elect-retry-period D     (default 2s)\n"
+	    "                           durations like 15s, 500ms, 1m30s; lease duration >\n"
+	    "                           renew deadline > 1.2 x retry period\n"
+	    "  --identity ID            this instance's name in the Lease and in Events\n"
+	    "                           (default HOSTNAME_RANDOM)\n"
+	    "  --metrics-bind-address ADDR       /metrics (default :8080; 0 disables)\n"
+	    "  --health-probe-bind-address ADDR  /healthz, /readyz (default :8081; 0 disables)\n"
+	    "  --dry-run[=BOOL]         decide and log, write nothing\n"
+	    "  --log-format json|text   (default json)\n"
+	    "  -v, --log-level LEVEL    error|warn|info|debug|trace or 0..4 (default info)\n"
+	    "  -h, --help               this text\n"
+	    "\n"
+	    "Exit status: 0 after SIGTERM or SIGINT, 1 when it had to stop (leadership\n"
+	    "lost, API unusable), 2 on bad flags or configuration.\n",
+	    f);
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "t") == 0 ||
+	    strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "f") == 0 ||
+	    strcmp(v, "False") == 0 || strcmp(v, "FALSE") == 0) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+enum {
+	OPT_KUBECONFIG = 256,
+	OPT_CONTEXT,
+	OPT_CONFIG,
+	OPT_LEADER_ELECT,
+	OPT_LE_NAMESPACE,
+	OPT_LE_NAME,
+	OPT_LE_LEASE,
+	OPT_LE_RENEW,
+	OPT_LE_RETRY,
+	OPT_IDENTITY,
+	OPT_METRICS,
+	OPT_PROBE,
+	OPT_DRY_RUN,
+	OPT_LOG_FORMAT,
+	OPT_LOG_LEVEL,
+	OPT_WRITE_DELAY,
+	OPT_MISSING_RETRY,
+};
+
+int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err,
+                             size_t errlen)
+{
+	static const struct option opts[] = {
+	    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+	    {"context", required_argument, NULL, OPT_CONTEXT},
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"leader-elect", optional_argument, NULL, OPT_LEADER_ELECT},
+	    {"leader-elect-namespace", required_argument, NULL, OPT_LE_NAMESPACE},
+	    {"leader-elect-resource-name", required_argument, NULL, OPT_LE_NAME},
+	    {"leader-elect-lease-duration", required_argument, NULL, OPT_LE_LEASE},
+	    {"leader-elect-renew-deadline", required_argument, NULL, OPT_LE_RENEW},
+	    {"leader-elect-retry-period", required_argument, NULL, OPT_LE_RETRY},
+	    {"identity", required_argument, NULL, OPT_IDENTITY},
+	    {"metrics-bind-address", required_argument, NULL, OPT_METRICS},
+	    {"health-probe-bind-address", required_argument, NULL, OPT_PROBE},
+	    {"dry-run", optional_argument, NULL, OPT_DRY_RUN},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    /* Testing aids, not in --help. */
+	    {"write-delay", required_argument, NULL, OPT_WRITE_DELAY},
+	    {"missing-object-timeout", required_argument, NULL, OPT_MISSING_RETRY},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+	int64_t *dur;
+	const char *flag;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv:", opts, NULL)) != -1) {
+		const char *arg = optarg;
+		switch (c) {
+		case 'h':
+			controller_usage(stdout);
+			return 1;
+		case OPT_KUBECONFIG:
+			o->kubeconfig = arg;
+			break;
+		case OPT_CONTEXT:
+			o->context = arg;
+			break;
+		case OPT_CONFIG:
+			o->config_path = arg;
+			break;
+		case OPT_LEADER_ELECT:
+			if (parse_bool(arg, &o->leader_elect) != 0) {
+				snprintf(err, errlen,
+				         "--leader-elect takes true or false, not \"%s\"", arg);
+				return -1;
+			}
+			break;
+		case OPT_DRY_RUN:
+			if (parse_bool(arg, &o->dry_run) != 0) {
+				snprintf(err, errlen, "--dry-run takes true or false, not \"%s\"",
+				         arg);
+				return -1;
+			}
+			break;
+		case OPT_LE_NAMESPACE:
+			o->lease_namespace = arg;
+			break;
+		case OPT_LE_NAME:
+			o->lease_name = arg;
+			break;
+		case OPT_IDENTITY:
+			if (arg[0] == '\0') {
+				snprintf(err, errlen, "--identity must not be empty");
+				return -1;
+			}
+			o->identity = arg;
+			break;
+		case OPT_METRICS:
+			o->metrics_addr = arg;
+			break;
+		case OPT_PROBE:
+			o->probe_addr = arg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (log_parse_format(arg, &o->log_format) != 0) {
+				snprintf(err, errlen, "--log-format takes json or text, not \"%s\"",
+				         arg);
+				return -1;
+			}
+			break;
+		case 'v':
+		case OPT_LOG_LEVEL:
+			if (c == 'v' && arg[0] == '=')
+				arg++;
+			if (log_parse_level(arg, &o->log_level) != 0) {
+				snprintf(
+				    err, errlen,
+				    "%s takes error, warn, info, debug, trace or 0..4, not \"%s\"",
+				    c == 'v' ? "-v" : "--log-level", arg);
+				return -1;
+			}
+			break;
+		case OPT_LE_LEASE:
+		case OPT_LE_RENEW:
+		case OPT_LE_RETRY:
+		case OPT_WRITE_DELAY:
+		case OPT_MISSING_RETRY:
+			dur = c == OPT_LE_LEASE    ? &o->lease_duration_ms
+			    : c == OPT_LE_RENEW    ? &o->renew_deadline_ms
+			    : c == OPT_LE_RETRY    ? &o->retry_period_ms
+			    : c == OPT_WRITE_DELAY ? &o->write_delay_ms
+			                           : &o->missing_object_retry_ms;
+			flag = c == OPT_LE_LEASE   ? "--leader-elect-lease-duration"
+			    : c == OPT_LE_RENEW    ? "--leader-elect-renew-deadline"
+			    : c == OPT_LE_RETRY    ? "--leader-elect-retry-period"
+			    : c == OPT_WRITE_DELAY ? "--write-delay"
+			                           : "--missing-object-timeout";
+			if (controller_parse_duration(arg, dur) != 0) {
+				snprintf(err, errlen,
+				         "%s takes a duration like 15s, 500ms or 1m30s, not \"%s\"",
+				         flag, arg);
+				return -1;
+			}
+			break;
+		case ':':
+			snprintf(err, errlen, "flag %s needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt != 0 && optopt < 256)
+				snprintf(err, errlen, "unknown flag -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown flag %s", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\" (run takes flags only)",
+		         argv[optind]);
+		return -1;
+	}
+	if (o->leader_elect) {
+		if (o->retry_period_ms <= 0 || o->renew_deadline_ms <= 0 ||
+		    o->lease_duration_ms <= 0) {
+			snprintf(err, errlen, "leader election durations must be positive");
+			return -1;
+		}
+		if (o->lease_duration_ms <= o->renew_deadline_ms) {
+			snprintf(err, errlen,
+			         "--leader-elect-lease-duration must be greater than "
+			         "--leader-elect-renew-deadline");
+			return -1;
+		}
+		if (o->renew_deadline_ms * 10 <= o->retry_period_ms * 12) {
+			snprintf(err, errlen,
+			         "--leader-elect-renew-deadline must be greater than 1.2 x "
+			         "--leader-elect-retry-period");
+			return -1;
+		}
+		if (o->lease_name == NULL || o->lease_name[0] == '\0') {
+			snprintf(err, errlen, "--leader-elect-resource-name must not be empty");
+			return -1;
+		}
+	}
+	return 0;
+}

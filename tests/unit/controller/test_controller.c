@@ -1,0 +1,589 @@
+/*
+ * Unit tests of pkg/controller's pure parts: the work queue, the request
+ * bodies, Go durations and the flags of `run`.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../pkg/controller/controller.h"
+
+/* ---------------------------------------------------------------- queue */
+
+Test(controller_queue, empty)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	cr_assert_eq(controller_queue_len(q), 0);
+	cr_assert_eq(controller_queue_next_due(q), -1);
+	cr_assert_null(controller_queue_pop(q, 1000000));
+	controller_queue_free(q);
+	controller_queue_free(NULL);
+}
+
+Test(controller_queue, dedup)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	controller_queue_add(q, "a", 10);
+	controller_queue_add(q, "a", 20);
+	controller_queue_add(q, "b", 30);
+	controller_queue_add(q, "a", 40);
+	cr_assert_eq(controller_queue_len(q), 2);
+	cr_assert(controller_queue_contains(q, "a"));
+	char *k = controller_queue_pop(q, 100);
+	cr_assert_str_eq(k, "a");
+	free(k);
+	cr_assert_not(controller_queue_contains(q, "a"));
+	k = controller_queue_pop(q, 100);
+	cr_assert_str_eq(k, "b");
+	free(k);
+	cr_assert_null(controller_queue_pop(q, 100));
+	/* Once taken, a key can be queued again. */
+	controller_queue_add(q, "a", 200);
+	cr_assert_eq(controller_queue_len(q), 1);
+	controller_queue_free(q);
+}
+
+Test(controller_queue, keeps_earlier_due_time)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	controller_queue_add_after(q, "a", 0, 5000);
+	cr_assert_eq(controller_queue_next_due(q), 5000);
+	controller_queue_add_after(q, "a", 0, 9000); /* later: ignored */
+	cr_assert_eq(controller_queue_next_due(q), 5000);
+	controller_queue_add_after(q, "a", 0, 1000); /* earlier: wins */
+	cr_assert_eq(controller_queue_next_due(q), 1000);
+	cr_assert_null(controller_queue_pop(q, 999));
+	char *k = controller_queue_pop(q, 1000);
+	cr_assert_str_eq(k, "a");
+	free(k);
+	controller_queue_free(q);
+}
+
+Test(controller_queue, ordering_by_due_time_then_fifo)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	controller_queue_add_after(q, "late", 0, 300);
+	controller_queue_add_after(q, "first", 0, 100);
+	controller_queue_add_after(q, "mid-1", 0, 200);
+	controller_queue_add_after(q, "mid-2", 0, 200);
+	controller_queue_add_after(q, "mid-3", 0, 200);
+	controller_queue_add_after(q, "now", 0, 0);
+	const char *want[] = {"now", "first", "mid-1", "mid-2", "mid-3", "late"};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *k = controller_queue_pop(q, 1000);
+		cr_assert_not_null(k, "item %zu", i);
+		cr_assert_str_eq(k, want[i]);
+		free(k);
+	}
+	controller_queue_free(q);
+}
+
+Test(controller_queue, many_items_come_out_sorted)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	char key[32];
+	/* A pseudo-random permutation of due times. */
+	for (int i = 0; i < 1000; i++) {
+		int due = (i * 7919) % 1000;
+		snprintf(key, sizeof(key), "k%d", due);
+		controller_queue_add_after(q, key, 0, due);
+	}
+	cr_assert_eq(controller_queue_len(q), 1000);
+	int64_t last = -1;
+	for (int i = 0; i < 1000; i++) {
+		int64_t due = controller_queue_next_due(q);
+		cr_assert_geq(due, last);
+		last = due;
+		char *k = controller_queue_pop(q, 5000);
+		snprintf(key, sizeof(key), "k%lld", (long long)due);
+		cr_assert_str_eq(k, key);
+		free(k);
+	}
+	cr_assert_eq(controller_queue_len(q), 0);
+	controller_queue_free(q);
+}
+
+Test(controller_queue, backoff_grows_and_caps)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	int64_t want[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000, 30000};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_assert_eq(controller_queue_backoff(q, "a"), want[i]);
+		int64_t d = controller_queue_add_rate_limited(q, "a", 0);
+		cr_assert_eq(d, want[i], "retry %zu: %lld", i, (long long)d);
+		cr_assert_eq(controller_queue_requeues(q, "a"), i + 1);
+		char *k = controller_queue_pop(q, want[i]);
+		cr_assert_str_eq(k, "a");
+		free(k);
+	}
+	/* Far more failures than the cap needs: still capped, no overflow. */
+	for (int i = 0; i < 100; i++) {
+		controller_queue_add_rate_limited(q, "a", 0);
+		free(controller_queue_pop(q, 30000));
+	}
+	cr_assert_eq(controller_queue_backoff(q, "a"), 30000);
+	controller_queue_forget(q, "a");
+	cr_assert_eq(controller_queue_requeues(q, "a"), 0);
+	cr_assert_eq(controller_queue_add_rate_limited(q, "a", 0), 100);
+	controller_queue_free(q);
+}
+
+Test(controller_queue, backoff_is_per_item)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	controller_queue_add_rate_limited(q, "a", 0);
+	free(controller_queue_pop(q, 100));
+	controller_queue_add_rate_limited(q, "a", 0);
+	cr_assert_eq(controller_queue_add_rate_limited(q, "b", 0), 100);
+	cr_assert_eq(controller_queue_requeues(q, "a"), 2);
+	cr_assert_eq(controller_queue_requeues(q, "b"), 1);
+	/* "a" is due at 200, "b" at 100. */
+	char *k = controller_queue_pop(q, 150);
+	cr_assert_str_eq(k, "b");
+	free(k);
+	cr_assert_null(controller_queue_pop(q, 150));
+	k = controller_queue_pop(q, 200);
+	cr_assert_str_eq(k, "a");
+	free(k);
+	controller_queue_free(q);
+}
+
+Test(controller_queue, immediate_add_overrides_backoff)
+{
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	for (int i = 0; i < 5; i++) {
+		controller_queue_add_rate_limited(q, "a", 0);
+		free(controller_queue_pop(q, 100000));
+	}
+	controller_queue_add_rate_limited(q, "a", 0); /* due at 3200 */
+	cr_assert_eq(controller_queue_next_due(q), 3200);
+	controller_queue_add(q, "a", 10); /* a watch event: now */
+	cr_assert_eq(controller_queue_next_due(q), 10);
+	cr_assert_eq(controller_queue_len(q), 1);
+	controller_queue_free(q);
+}
+
+/* ---------------------------------------------------------------- bodies */
+
+static const char *csr_json =
+    "{\"kind\":\"CertificateSigningRequest\",\"apiVersion\":\"certificates.k8s.io/v1\","
+    "\"metadata\":{\"name\":\"csr-1\",\"uid\":\"u-1\",\"resourceVersion\":\"4821\","
+    "\"labels\":{\"app\":\"web\"},\"annotations\":{\"note\":\"keep me\"},"
+    "\"finalizers\":[\"example.com/hold\"],\"creationTimestamp\":\"2026-07-25T10:00:00Z\"},"
+    "\"spec\":{\"request\":\"LS0t\",\"signerName\":\"example.com/x\","
+    "\"usages\":[\"client auth\"],\"username\":\"alice\"},"
+    "\"status\":{}}";
+
+static json_t *load(const char *s)
+{
+	json_error_t e;
+	json_t *j = json_loads(s, 0, &e);
+	cr_assert_not_null(j, "%s", e.text);
+	return j;
+}
+
+Test(controller_body, approval_appends_condition_and_keeps_metadata)
+{
+	json_t *in = load(csr_json);
+	char *body = controller_approval_body(in, "Approved", "AutoApproved",
+	                                      "csr-approver: policy p: ok", 1785000000);
+	cr_assert_not_null(body);
+	json_t *out = load(body);
+	cr_assert_str_eq(json_string_value(json_object_get(out, "kind")),
+	                 "CertificateSigningRequest");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "apiVersion")),
+	                 "certificates.k8s.io/v1");
+	/* metadata and spec exactly as read */
+	cr_assert(json_equal(json_object_get(out, "metadata"), json_object_get(in, "metadata")));
+	cr_assert(json_equal(json_object_get(out, "spec"), json_object_get(in, "spec")));
+	json_t *conds = json_object_get(json_object_get(out, "status"), "conditions");
+	cr_assert_eq(json_array_size(conds), 1);
+	json_t *c = json_array_get(conds, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(c, "type")), "Approved");
+	cr_assert_str_eq(json_string_value(json_object_get(c, "status")), "True");
+	cr_assert_str_eq(json_string_value(json_object_get(c, "reason")), "AutoApproved");
+	cr_assert_str_eq(json_string_value(json_object_get(c, "message")),
+	                 "csr-approver: policy p: ok");
+	cr_assert_str_eq(json_string_value(json_object_get(c, "lastUpdateTime")),
+	                 "2026-07-25T17:20:00Z");
+	/* the input is untouched */
+	cr_assert_null(json_object_get(json_object_get(in, "status"), "conditions"));
+	json_decref(out);
+	json_decref(in);
+	free(body);
+}
+
+Test(controller_body, approval_keeps_existing_conditions)
+{
+	json_t *in =
+	    load("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"7\"},\"spec\":{},"
+	         "\"status\":{\"conditions\":[{\"type\":\"Custom\",\"status\":\"True\"}]}}");
+	char *body = controller_approval_body(in, "Denied", "PodNotFound", "gone", 0);
+	json_t *out = load(body);
+	/* list items carry no kind/apiVersion: the body must */
+	cr_assert_str_eq(json_string_value(json_object_get(out, "kind")),
+	                 "CertificateSigningRequest");
+	json_t *conds = json_object_get(json_object_get(out, "status"), "conditions");
+	cr_assert_eq(json_array_size(conds), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(conds, 0), "type")),
+	                 "Custom");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(conds, 1), "type")),
+	                 "Denied");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(conds, 1), "lastUpdateTime")),
+	    "1970-01-01T00:00:00Z");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(out, "metadata"), "resourceVersion")),
+	    "7");
+	json_decref(out);
+	json_decref(in);
+	free(body);
+}
+
+Test(controller_body, approval_without_status)
+{
+	json_t *in = load("{\"metadata\":{\"name\":\"x\"},\"spec\":{}}");
+	char *body = controller_approval_body(in, "Approved", "AutoApproved", "m", 0);
+	json_t *out = load(body);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(out, "status"), "conditions")),
+	             1);
+	json_decref(out);
+	json_decref(in);
+	free(body);
+}
+
+Test(controller_body, approval_refuses_malformed)
+{
+	const char *bad[] = {
+	    "[]",
+	    "{\"spec\":{}}",
+	    "{\"metadata\":{\"name\":3}}",
+	    "{\"metadata\":{\"name\":\"x\"},\"status\":[]}",
+	    "{\"metadata\":{\"name\":\"x\"},\"status\":{\"conditions\":{}}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *in = load(bad[i]);
+		char *body = controller_approval_body(in, "Approved", "AutoApproved", "m", 0);
+		cr_assert_null(body, "%s", bad[i]);
+		json_decref(in);
+	}
+	cr_assert_null(controller_approval_body(NULL, "Approved", "AutoApproved", "m", 0));
+}
+
+Test(controller_body, sar)
+{
+	struct util_strv groups = {0};
+	util_strv_push(&groups, "system:nodes");
+	util_strv_push(&groups, "system:authenticated");
+	struct policy_extra extra[1] = {{.key = (char *)"scopes"}};
+	util_strv_push(&extra[0].values, "a");
+	struct policy_sar sar = {
+	    .user = "system:node:n1",
+	    .uid = "uid-1",
+	    .groups = &groups,
+	    .extra = extra,
+	    .n_extra = 1,
+	    .verb = "create",
+	    .group = "certificates.k8s.io",
+	    .resource = "certificatesigningrequests",
+	    .subresource = "selfnodeclient",
+	};
+	char *body = controller_sar_body(&sar);
+	json_t *out = load(body);
+	cr_assert_str_eq(json_string_value(json_object_get(out, "kind")), "SubjectAccessReview");
+	json_t *spec = json_object_get(out, "spec");
+	cr_assert_str_eq(json_string_value(json_object_get(spec, "user")), "system:node:n1");
+	cr_assert_str_eq(json_string_value(json_object_get(spec, "uid")), "uid-1");
+	cr_assert_eq(json_array_size(json_object_get(spec, "groups")), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(json_object_get(spec, "extra"), "scopes"), 0)),
+	                 "a");
+	json_t *ra = json_object_get(spec, "resourceAttributes");
+	cr_assert_str_eq(json_string_value(json_object_get(ra, "verb")), "create");
+	cr_assert_str_eq(json_string_value(json_object_get(ra, "group")), "certificates.k8s.io");
+	cr_assert_str_eq(json_string_value(json_object_get(ra, "resource")),
+	                 "certificatesigningrequests");
+	cr_assert_str_eq(json_string_value(json_object_get(ra, "subresource")), "selfnodeclient");
+	json_decref(out);
+	free(body);
+	util_strv_free(&groups);
+	util_strv_free(&extra[0].values);
+}
+
+Test(controller_body, sar_parse)
+{
+	bool allowed = false;
+	const char *yes = "{\"kind\":\"SubjectAccessReview\",\"status\":{\"allowed\":true}}";
+	const char *no =
+	    "{\"kind\":\"SubjectAccessReview\",\"status\":{\"allowed\":false,\"reason\":\"x\"}}";
+	const char *omitted = "{\"kind\":\"SubjectAccessReview\",\"status\":{}}";
+	cr_assert_eq(controller_sar_parse(yes, strlen(yes), &allowed), 0);
+	cr_assert(allowed);
+	cr_assert_eq(controller_sar_parse(no, strlen(no), &allowed), 0);
+	cr_assert_not(allowed);
+	allowed = true;
+	cr_assert_eq(controller_sar_parse(omitted, strlen(omitted), &allowed), 0);
+	cr_assert_not(allowed);
+	cr_assert_eq(controller_sar_parse("nope", 4, &allowed), -1);
+	cr_assert_eq(controller_sar_parse("{}", 2, &allowed), -1);
+	const char *s = "{\"status\":{\"allowed\":\"yes\"}}";
+	cr_assert_eq(controller_sar_parse(s, strlen(s), &allowed), -1);
+}
+
+Test(controller_body, event)
+{
+	char longmsg[3000];
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	struct controller_event ev = {
+	    .csr_name = "csr-1",
+	    .csr_uid = "u-1",
+	    .type = "Warning",
+	    .reason = "PodNotFound",
+	    .message = longmsg,
+	    .instance = "host_abcd",
+	};
+	char *body = controller_event_body(&ev, 1785000000);
+	json_t *out = load(body);
+	cr_assert_str_eq(json_string_value(json_object_get(out, "kind")), "Event");
+	json_t *md = json_object_get(out, "metadata");
+	cr_assert_str_eq(json_string_value(json_object_get(md, "generateName")), "csr-1.");
+	cr_assert_str_eq(json_string_value(json_object_get(md, "namespace")), "default");
+	json_t *io = json_object_get(out, "involvedObject");
+	cr_assert_str_eq(json_string_value(json_object_get(io, "kind")),
+	                 "CertificateSigningRequest");
+	cr_assert_str_eq(json_string_value(json_object_get(io, "apiVersion")),
+	                 "certificates.k8s.io/v1");
+	cr_assert_str_eq(json_string_value(json_object_get(io, "name")), "csr-1");
+	cr_assert_str_eq(json_string_value(json_object_get(io, "uid")), "u-1");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "type")), "Warning");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "reason")), "PodNotFound");
+	cr_assert_eq(strlen(json_string_value(json_object_get(out, "message"))), 1024);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(out, "source"), "component")),
+	    "csr-approver");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "reportingComponent")),
+	                 "csr-approver");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "reportingInstance")), "host_abcd");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "firstTimestamp")),
+	                 "2026-07-25T17:20:00Z");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "lastTimestamp")),
+	                 "2026-07-25T17:20:00Z");
+	cr_assert_eq(json_integer_value(json_object_get(out, "count")), 1);
+	json_decref(out);
+	free(body);
+}
+
+/* ---------------------------------------------------------------- durations */
+
+/* Parameters are copied into the test's process: arrays, not pointers. */
+struct dur_case {
+	char in[32];
+	int rc;
+	int64_t ms;
+};
+
+static struct dur_case dur_cases[] = {
+    {"15s", 0, 15000},
+    {"10s", 0, 10000},
+    {"2s", 0, 2000},
+    {"500ms", 0, 500},
+    {"1m", 0, 60000},
+    {"1m30s", 0, 90000},
+    {"1h", 0, 3600000},
+    {"1.5s", 0, 1500},
+    {".5s", 0, 500},
+    {"1.5h", 0, 5400000},
+    {"2h45m10s", 0, 9910000},
+    {"0", 0, 0},
+    {"0s", 0, 0},
+    {"+3s", 0, 3000},
+    {"1500us", 0, 1},
+    {"1500\xc2\xb5s", 0, 1},
+    {"2000000ns", 0, 2},
+    {"1ms500us", 0, 1},
+    {"", -1, 0},
+    {"s", -1, 0},
+    {"10", -1, 0},
+    {"-1s", -1, 0},
+    {"1x", -1, 0},
+    {"1s ", -1, 0},
+    {" 1s", -1, 0},
+    {"1.s", 0, 1000},
+    {".s", -1, 0},
+    {"1d", -1, 0},
+    {"99999999999999h", -1, 0},
+    {"+", -1, 0},
+};
+
+ParameterizedTestParameters(controller_duration, table)
+{
+	return cr_make_param_array(struct dur_case, dur_cases,
+	                           sizeof(dur_cases) / sizeof(dur_cases[0]));
+}
+
+ParameterizedTest(struct dur_case *tc, controller_duration, table)
+{
+	int64_t ms = -42;
+	int rc = controller_parse_duration(tc->in, &ms);
+	cr_assert_eq(rc, tc->rc, "\"%s\": rc %d, want %d", tc->in, rc, tc->rc);
+	if (rc == 0)
+		cr_assert_eq(ms, tc->ms, "\"%s\": %lld ms, want %lld", tc->in, (long long)ms,
+		             (long long)tc->ms);
+}
+
+/* ---------------------------------------------------------------- flags */
+
+static int parse(struct controller_options *o, char *err, size_t errlen, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, errlen);
+	argv[argc++] = (char *)"run";
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 31;)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	controller_options_init(o);
+	err[0] = '\0';
+	return controller_options_parse(o, argc, argv, err, errlen);
+}
+
+Test(controller_flags, defaults)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(parse(&o, err, sizeof(err), NULL), 0, "%s", err);
+	cr_assert_null(o.kubeconfig);
+	cr_assert_null(o.config_path);
+	cr_assert_not(o.leader_elect);
+	cr_assert_not(o.dry_run);
+	cr_assert_eq(o.lease_duration_ms, 15000);
+	cr_assert_eq(o.renew_deadline_ms, 10000);
+	cr_assert_eq(o.retry_period_ms, 2000);
+	cr_assert_str_eq(o.metrics_addr, ":8080");
+	cr_assert_str_eq(o.probe_addr, ":8081");
+	cr_assert_str_eq(o.lease_name, "csr-approver");
+	cr_assert_eq(o.log_format, LOG_FORMAT_JSON);
+	cr_assert_eq(o.log_level, LOG_INFO);
+	cr_assert_eq(o.missing_object_retry_ms, 30000);
+	cr_assert_eq(o.write_delay_ms, 0);
+}
+
+Test(controller_flags, every_flag)
+{
+	struct controller_options o;
+	char err[256];
+	int rc =
+	    parse(&o, err, sizeof(err), "--kubeconfig", "/k/config", "--context=ctx", "--config",
+	          "policy.yaml", "--leader-elect", "--leader-elect-namespace", "kube-system",
+	          "--leader-elect-resource-name=approver", "--leader-elect-lease-duration=30s",
+	          "--leader-elect-renew-deadline", "20s", "--leader-elect-retry-period=5s",
+	          "--metrics-bind-address=0", "--health-probe-bind-address", "127.0.0.1:9000",
+	          "--dry-run", "--log-format=text", "-v", "3", "--identity", "me",
+	          "--write-delay=2s", "--missing-object-timeout=5s", NULL);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(o.kubeconfig, "/k/config");
+	cr_assert_str_eq(o.context, "ctx");
+	cr_assert_str_eq(o.config_path, "policy.yaml");
+	cr_assert(o.leader_elect);
+	cr_assert_str_eq(o.lease_namespace, "kube-system");
+	cr_assert_str_eq(o.lease_name, "approver");
+	cr_assert_eq(o.lease_duration_ms, 30000);
+	cr_assert_eq(o.renew_deadline_ms, 20000);
+	cr_assert_eq(o.retry_period_ms, 5000);
+	cr_assert_str_eq(o.metrics_addr, "0");
+	cr_assert_str_eq(o.probe_addr, "127.0.0.1:9000");
+	cr_assert(o.dry_run);
+	cr_assert_eq(o.log_format, LOG_FORMAT_TEXT);
+	cr_assert_eq(o.log_level, LOG_DEBUG);
+	cr_assert_str_eq(o.identity, "me");
+	cr_assert_eq(o.write_delay_ms, 2000);
+	cr_assert_eq(o.missing_object_retry_ms, 5000);
+}
+
+Test(controller_flags, booleans_and_levels)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(parse(&o, err, sizeof(err), "--dry-run=false", "--leader-elect=true", NULL),
+	             0);
+	cr_assert_not(o.dry_run);
+	cr_assert(o.leader_elect);
+	cr_assert_eq(parse(&o, err, sizeof(err), "-v=4", NULL), 0, "%s", err);
+	cr_assert_eq(o.log_level, LOG_TRACE);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--log-level", "warn", NULL), 0);
+	cr_assert_eq(o.log_level, LOG_WARN);
+	cr_assert_eq(parse(&o, err, sizeof(err), "-v2", NULL), 0);
+	cr_assert_eq(o.log_level, LOG_INFO);
+}
+
+Test(controller_flags, help)
+{
+	struct controller_options o;
+	char err[256];
+	FILE *saved = stdout;
+	stdout = fopen("/dev/null", "w");
+	int rc = parse(&o, err, sizeof(err), "--help", NULL);
+	fclose(stdout);
+	stdout = saved;
+	cr_assert_eq(rc, 1);
+}
+
+struct bad_flags {
+	char a[48], b[48]; /* b "" for none */
+	char want[48]; /* substring of the message */
+};
+
+static struct bad_flags bad_cases[] = {
+    {"--nope", "", "unknown flag --nope"},
+    {"-x", "", "unknown flag -x"},
+    {"--kubeconfig", "", "needs a value"},
+    {"--dry-run=maybe", "", "--dry-run"},
+    {"--leader-elect=yes", "", "--leader-elect"},
+    {"--log-format=xml", "", "--log-format"},
+    {"-v", "loud", "-v"},
+    {"--log-level=9", "", "--log-level"},
+    {"--leader-elect-lease-duration=15", "", "duration"},
+    {"--leader-elect-retry-period=fast", "", "duration"},
+    {"extra", "", "unexpected argument"},
+    {"--identity=", "", "--identity"},
+    /* lease > renew deadline > 1.2 x retry period, when electing */
+    {"--leader-elect", "--leader-elect-renew-deadline=15s", "greater than --leader-elect-renew"},
+    {"--leader-elect", "--leader-elect-retry-period=9s", "1.2"},
+    {"--leader-elect", "--leader-elect-retry-period=0", "positive"},
+};
+
+ParameterizedTestParameters(controller_flags, refused)
+{
+	return cr_make_param_array(struct bad_flags, bad_cases,
+	                           sizeof(bad_cases) / sizeof(bad_cases[0]));
+}
+
+ParameterizedTest(struct bad_flags *tc, controller_flags, refused)
+{
+	struct controller_options o;
+	char err[256];
+	int rc = parse(&o, err, sizeof(err), tc->a, tc->b[0] ? tc->b : NULL, NULL);
+	cr_assert_eq(rc, -1, "%s %s accepted", tc->a, tc->b);
+	cr_assert_not_null(strstr(err, tc->want), "%s: message \"%s\" lacks \"%s\"", tc->a, err,
+	                   tc->want);
+}
+
+Test(controller_flags, lease_checks_only_when_electing)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(parse(&o, err, sizeof(err), "--leader-elect-renew-deadline=20s", NULL), 0);
+	/* 10s > 1.2 x 8s = 9.6s: accepted */
+	cr_assert_eq(
+	    parse(&o, err, sizeof(err), "--leader-elect", "--leader-elect-retry-period=8s", NULL),
+	    0, "%s", err);
+	/* 10s > 1.2 x 8.5s = 10.2s: refused */
+	cr_assert_eq(parse(&o, err, sizeof(err), "--leader-elect",
+	                   "--leader-elect-retry-period=8500ms", NULL),
+	             -1);
+}
