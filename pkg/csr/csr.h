@@ -32,6 +32,7 @@
 #define CSR_MAX_EXTENSIONS 64
 #define CSR_MAX_ATTRIBUTES 64
 #define CSR_MAX_SUBJECT_ATTRS 64
+#define CSR_MAX_EKUS 64
 
 /* ASN.1 string type of a subject attribute value. */
 enum csr_str_type {
@@ -53,15 +54,25 @@ enum csr_attr_kind {
 	CSR_ATTR_OTHER,
 };
 
+/*
+ * OIDs are written in dotted form; one longer than 63 characters is cut to
+ * its first 60 followed by "...", which no real OID can equal.
+ */
 struct csr_subject_attr {
 	enum csr_attr_kind kind;
-	char oid[64];           /* dotted OID, e.g. "2.5.4.3" */
+	char oid[64]; /* dotted OID, e.g. "2.5.4.3" */
+	char name[64]; /* short name ("CN", "O", "OU", ...), else the dotted OID */
 	enum csr_str_type str_type;
-	char *value;            /* owned; raw content bytes, NUL-terminated for convenience */
-	size_t value_len;       /* content length (may contain NULs) */
-	bool has_nul;           /* an embedded NUL byte */
-	bool has_control;       /* a C0/C1 control character or DEL (after decoding) */
-	bool multi_valued_rdn;  /* shares its RDN with another attribute */
+	char *value; /* owned; raw content bytes, NUL-terminated for convenience */
+	size_t value_len; /* content length (may contain NULs) */
+	bool has_nul; /* a NUL character (U+0000) in the decoded value */
+	bool has_control; /* a C0/C1 control character or DEL (after decoding) */
+	/* The bytes are not valid for the string type: invalid UTF-8, a
+	 * PrintableString/IA5String/NumericString/VisibleString character
+	 * outside its alphabet, a BMPString/UniversalString of odd size or
+	 * holding a surrogate. */
+	bool bad_encoding;
+	bool multi_valued_rdn; /* shares its RDN with another attribute */
 };
 
 enum csr_key_type {
@@ -76,17 +87,17 @@ enum csr_key_type {
 
 struct csr_key {
 	enum csr_key_type type;
-	int bits;               /* modulus or field size */
-	bool rsa_e_65537;       /* RSA public exponent is exactly 65537 */
-	char rsa_e[24];         /* the exponent in decimal, or "big" when it does not fit */
-	bool ec_named_curve;    /* EC key uses a named curve (not explicit parameters) */
-	char ec_curve[32];      /* short name, e.g. "prime256v1", "secp384r1", "secp256k1", or "" */
-	char alg_oid[64];       /* the SubjectPublicKeyInfo algorithm OID */
+	int bits; /* modulus or field size */
+	bool rsa_e_65537; /* RSA public exponent is exactly 65537 */
+	char rsa_e[24]; /* the exponent in decimal, or "big" when it does not fit */
+	bool ec_named_curve; /* EC key uses a named curve (not explicit parameters) */
+	char ec_curve[32]; /* short name, e.g. "prime256v1", "secp384r1", "secp256k1", or "" */
+	char alg_oid[64]; /* the SubjectPublicKeyInfo algorithm OID */
 };
 
 enum csr_hash {
 	CSR_HASH_UNKNOWN,
-	CSR_HASH_NONE,      /* Ed25519/Ed448: hashing is internal */
+	CSR_HASH_NONE, /* Ed25519/Ed448: hashing is internal */
 	CSR_HASH_MD5,
 	CSR_HASH_SHA1,
 	CSR_HASH_SHA224,
@@ -106,13 +117,17 @@ enum csr_sig_scheme {
 };
 
 struct csr_signature {
-	char alg_oid[64];        /* dotted OID of signatureAlgorithm */
-	char alg_name[64];       /* OpenSSL short name, for messages */
+	char alg_oid[64]; /* dotted OID of signatureAlgorithm */
+	char alg_name[64]; /* OpenSSL short name, for messages */
 	enum csr_sig_scheme scheme;
-	enum csr_hash hash;      /* digest; for PSS, the PSS hash */
-	bool pss_params_ok;      /* PSS: MGF1 hash equals the hash (only meaningful for PSS) */
-	bool matches_key;        /* the scheme fits the key type */
-	bool verified;           /* the self-signature verifies with the embedded key */
+	enum csr_hash hash; /* digest; for PSS, the PSS hash */
+	bool pss_params_ok; /* PSS: MGF1 hash equals the hash (only meaningful for PSS) */
+	/* The AlgorithmIdentifier parameters have the form the scheme
+	 * requires: PKCS#1 NULL or absent; ECDSA, EdDSA and DSA absent; PSS as
+	 * pss_params_ok. False for an unknown scheme. */
+	bool params_ok;
+	bool matches_key; /* the scheme fits the key type */
+	bool verified; /* the self-signature verifies with the embedded key */
 };
 
 enum csr_san_type {
@@ -129,12 +144,15 @@ enum csr_san_type {
 
 struct csr_san {
 	enum csr_san_type type;
-	char *value;        /* owned; DNS/URI/email: the IA5String bytes, NUL-terminated;
-	                     * IP: the address in text form; others: a short description */
-	size_t value_len;   /* byte length of value (DNS/URI/email may hold NULs) */
-	bool has_nul;       /* embedded NUL in an IA5String */
+	/* Owned. DNS/URI/email: the IA5String bytes, NUL-terminated; IP: the
+	 * address in text form, or "invalid IP (N bytes)"; otherName and
+	 * registeredID: the dotted OID; directoryName: "CN=x,O=y"; others: the
+	 * type's name. */
+	char *value;
+	size_t value_len; /* byte length of value (DNS/URI/email may hold NULs) */
+	bool has_nul; /* embedded NUL in an IA5String */
 	unsigned char ip[16];
-	size_t ip_len;      /* 4 or 16 for a well-formed IP SAN, else the raw length */
+	size_t ip_len; /* 4 or 16 for a well-formed IP SAN, else the raw length */
 };
 
 enum csr_ext_kind {
@@ -148,6 +166,7 @@ enum csr_ext_kind {
 struct csr_extension {
 	enum csr_ext_kind kind;
 	char oid[64];
+	char name[64]; /* short name ("subjectAltName", ...), else the dotted OID */
 	bool critical;
 };
 
@@ -161,33 +180,43 @@ struct csr_extension {
 #define CSR_KU_CRL_SIGN (1u << 6)
 #define CSR_KU_ENCIPHER_ONLY (1u << 7)
 #define CSR_KU_DECIPHER_ONLY (1u << 8)
+/* Any bit after decipherOnly: undefined by RFC 5280, never allowed. */
+#define CSR_KU_UNDEFINED (1u << 31)
 
 struct csr_attribute {
-	char oid[64];       /* e.g. 1.2.840.113549.1.9.14 extensionRequest,
-	                     * 1.2.840.113549.1.9.7 challengePassword */
+	/* e.g. 1.2.840.113549.1.9.14 extensionRequest, 1.2.840.113549.1.9.7
+	 * challengePassword */
+	char oid[64];
+	char name[64]; /* "extensionRequest", "challengePassword", ..., else the dotted OID */
 	bool is_extension_request;
 };
 
 struct csr_info {
-	long version;                       /* the raw version field (0 means v1) */
-	struct csr_subject_attr *subject;   /* owned array */
+	long version; /* the raw version field (0 means v1) */
+	struct csr_subject_attr *subject; /* owned array */
 	size_t n_subject;
 	struct csr_key key;
 	struct csr_signature sig;
-	struct csr_attribute *attrs;        /* owned array */
+	struct csr_attribute *attrs; /* owned array */
 	size_t n_attrs;
-	struct csr_extension *exts;         /* owned array, in request order */
+	/* Extensions come from the first extensionRequest attribute (a second
+	 * one is listed in attrs for the policy to reject). Duplicates are kept:
+	 * two SAN extensions give two CSR_EXT_SAN entries, both feeding sans;
+	 * two keyUsage extensions OR their bits; EKU OIDs accumulate; the CA
+	 * flag is set if any basicConstraints says CA:TRUE. */
+	struct csr_extension *exts; /* owned array, in request order */
 	size_t n_exts;
-	struct csr_san *sans;               /* owned array, from every SAN extension, in order */
+	struct csr_san *sans; /* owned array, from every SAN extension, in order */
 	size_t n_sans;
 	bool has_key_usage;
-	uint32_t key_usage;                 /* CSR_KU_* bits */
+	uint32_t key_usage; /* CSR_KU_* bits */
 	bool has_ext_key_usage;
-	char (*eku_oids)[64];               /* owned array of dotted OIDs */
+	char (*eku_oids)[64]; /* owned array of dotted OIDs */
 	size_t n_eku;
 	bool has_basic_constraints;
 	bool basic_constraints_ca;
-	unsigned char *der;                 /* owned; the DER of the request */
+	/* Owned; the DER of the request (strict: it re-encodes to the same bytes). */
+	unsigned char *der;
 	size_t der_len;
 };
 
@@ -210,11 +239,14 @@ const char *csr_str_type_name(enum csr_str_type t);
 const char *csr_key_type_name(enum csr_key_type t);
 /* Name of a hash: "SHA-256", "SHA-1", ... */
 const char *csr_hash_name(enum csr_hash h);
+/* Name of a signature scheme: "RSA-PKCS1", "RSA-PSS", "ECDSA", "Ed25519", ... */
+const char *csr_sig_scheme_name(enum csr_sig_scheme s);
 
 /*
- * Describe info as one JSON object (the output of `csr-approver inspect`),
- * appended to a caller-provided text buffer; strings taken from the request
- * are JSON-escaped. Returns a new string the caller frees with free().
+ * Describe info as one compact JSON object on one line, without a trailing
+ * newline (the output of `csr-approver inspect`); strings taken from the
+ * request are JSON-escaped (control characters and NULs as \uXXXX, invalid
+ * UTF-8 as U+FFFD). Returns a new string the caller frees with free().
  */
 char *csr_info_to_json(const struct csr_info *info);
 

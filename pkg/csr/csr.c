@@ -1,0 +1,997 @@
+/*
+ * csr: PEM and DER decoding of a PKCS#10 request, its subject, key,
+ * signature and attributes. Extensions are in csr_ext.c, the strict DER
+ * checker in csr_der.c, the JSON description in csr_json.c.
+ */
+#include "csr.h"
+#include "csr_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#define PEM_LABEL "CERTIFICATE REQUEST"
+#define PEM_BEGIN "-----BEGIN "
+#define PEM_END "-----END "
+#define PEM_DASHES "-----"
+
+void csr_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void csr_oid_text(const ASN1_OBJECT *obj, char out[64])
+{
+	out[0] = '\0';
+	if (obj == NULL)
+		return;
+	int n = OBJ_obj2txt(out, 64, obj, 1);
+	if (n < 0) {
+		out[0] = '\0';
+	} else if (n >= 64) {
+		/* Cut so that the text cannot equal any real (shorter) OID. */
+		memcpy(out + 60, "...", 4);
+	}
+}
+
+void csr_oid_name(const ASN1_OBJECT *obj, char out[64])
+{
+	const char *sn = NULL;
+	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
+	if (nid != NID_undef)
+		sn = OBJ_nid2sn(nid);
+	if (sn != NULL && strlen(sn) < 64) {
+		memcpy(out, sn, strlen(sn) + 1);
+		return;
+	}
+	csr_oid_text(obj, out);
+}
+
+/* ---- strings ---- */
+
+static void utf8_put(struct util_buf *b, uint32_t cp)
+{
+	unsigned char s[4];
+	size_t n;
+	if (b == NULL)
+		return;
+	if (cp < 0x80) {
+		s[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		s[0] = (unsigned char)(0xc0 | (cp >> 6));
+		s[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		s[0] = (unsigned char)(0xe0 | (cp >> 12));
+		s[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		s[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		s[0] = (unsigned char)(0xf0 | (cp >> 18));
+		s[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		s[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		s[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	util_buf_append(b, s, n);
+}
+
+/* One UTF-8 sequence at p (n > 0 bytes left): its length, or 0 if invalid
+ * (overlong, surrogate, beyond U+10FFFF, truncated). */
+static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+static bool printable_char(uint32_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    (c != 0 && strchr(" '()+,-./:=?", (int)c) != NULL);
+}
+
+/* May the character c appear in a string of type t (for the one-byte types)? */
+static bool alphabet_ok(enum csr_str_type t, uint32_t c)
+{
+	switch (t) {
+	case CSR_STR_PRINTABLE:
+		return printable_char(c);
+	case CSR_STR_IA5:
+		return c < 0x80;
+	case CSR_STR_NUMERIC:
+		return c == ' ' || (c >= '0' && c <= '9');
+	case CSR_STR_VISIBLE:
+		return c >= 0x20 && c < 0x7f;
+	default:
+		return true;
+	}
+}
+
+static void scan_char(uint32_t c, struct csr_str_scan *scan)
+{
+	if (c == 0)
+		scan->has_nul = true;
+	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+		scan->has_control = true;
+}
+
+void csr_str_decode(enum csr_str_type t, const unsigned char *p, size_t n, struct util_buf *utf8,
+                    struct csr_str_scan *scan)
+{
+	size_t i = 0;
+	uint32_t c;
+
+	memset(scan, 0, sizeof(*scan));
+	switch (t) {
+	case CSR_STR_UTF8:
+		while (i < n) {
+			size_t l = utf8_next(p + i, n - i, &c);
+			if (l == 0) {
+				scan->bad_encoding = true;
+				/* The byte itself may still be a NUL or a control. */
+				scan_char(p[i], scan);
+				utf8_put(utf8, 0xfffd);
+				i++;
+				continue;
+			}
+			scan_char(c, scan);
+			utf8_put(utf8, c);
+			i += l;
+		}
+		return;
+	case CSR_STR_BMP:
+	case CSR_STR_UNIVERSAL: {
+		size_t w = t == CSR_STR_BMP ? 2 : 4;
+		if (n % w != 0)
+			scan->bad_encoding = true;
+		for (; i + w <= n; i += w) {
+			c = w == 2 ? (uint32_t)p[i] << 8 | p[i + 1]
+			           : (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
+			        (uint32_t)p[i + 2] << 8 | p[i + 3];
+			if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+				scan->bad_encoding = true;
+				utf8_put(utf8, 0xfffd);
+				continue;
+			}
+			scan_char(c, scan);
+			utf8_put(utf8, c);
+		}
+		if (i < n)
+			utf8_put(utf8, 0xfffd);
+		return;
+	}
+	default:
+		/* One byte per character; T61String and unknown types as Latin-1. */
+		for (; i < n; i++) {
+			c = p[i];
+			scan_char(c, scan);
+			if (!alphabet_ok(t, c)) {
+				scan->bad_encoding = true;
+				if (c >= 0x80) {
+					utf8_put(utf8, 0xfffd);
+					continue;
+				}
+			}
+			utf8_put(utf8, c);
+		}
+		return;
+	}
+}
+
+/* ---- PEM ---- */
+
+static bool pem_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static bool has_prefix_n(const unsigned char *p, const unsigned char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
+}
+
+/* Does [p, end) contain s? (memmem is not in POSIX.) */
+static bool contains(const unsigned char *p, const unsigned char *end, const char *s)
+{
+	for (; p < end; p++) {
+		if (has_prefix_n(p, end, s))
+			return true;
+	}
+	return false;
+}
+
+/* Skip spaces and tabs, then one line end (LF or CRLF); NULL if absent. */
+static const unsigned char *pem_eol(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p == '\r')
+		p++;
+	if (p < end && *p == '\n')
+		return p + 1;
+	return NULL;
+}
+
+/* A PEM label from the request, quoted when it is plain enough to repeat. */
+static void pem_label_text(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+	bool plain = n > 0 && n <= 40;
+	for (size_t i = 0; plain && i < n; i++) {
+		plain = (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') || p[i] == ' ';
+	}
+	if (plain)
+		snprintf(out, outlen, "\"%.*s\"", (int)n, (const char *)p);
+	else
+		snprintf(out, outlen, "of an unexpected type");
+}
+
+/* Strict base64 of the n characters in s (no whitespace) into out (at least
+ * n / 4 * 3 bytes). Returns the decoded length, or -1. */
+static long b64_decode(const unsigned char *s, size_t n, unsigned char *out)
+{
+	size_t o = 0;
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+		int pad = 0;
+		for (int k = 0; k < 4; k++) {
+			if (s[i + k] == '=') {
+				/* Padding only at the very end, at most two. */
+				if (i + 4 != n || k < 2)
+					return -1;
+				pad++;
+				v[k] = 0;
+			} else {
+				if (pad)
+					return -1;
+				v[k] = b64_value(s[i + k]);
+				if (v[k] < 0)
+					return -1;
+			}
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+		    (uint32_t)v[3];
+		/* Canonical: the bits under the padding are zero. */
+		if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
+			return -1;
+		out[o++] = (unsigned char)(w >> 16);
+		if (pad < 2)
+			out[o++] = (unsigned char)(w >> 8);
+		if (pad < 1)
+			out[o++] = (unsigned char)w;
+	}
+	return (long)o;
+}
+
+/*
+ * The DER inside exactly one PEM "CERTIFICATE REQUEST" block, with nothing
+ * but whitespace around it and no headers. Returns 0 and *der (caller
+ * frees with free()), or -1 with a reason in err.
+ */
+static int pem_decode(const char *pem, size_t len, unsigned char **der, size_t *der_len, char *err,
+                      size_t errlen)
+{
+	int rc = -1;
+	const unsigned char *p = (const unsigned char *)pem, *end = p + len;
+	const unsigned char *label, *q;
+	unsigned char *b64 = NULL, *out = NULL;
+	size_t nb64 = 0;
+	char what[64];
+
+	*der = NULL;
+	*der_len = 0;
+	while (p < end && pem_ws(*p))
+		p++;
+	if (p == end) {
+		csr_errf(err, errlen, "empty request");
+		goto out;
+	}
+	if (!has_prefix_n(p, end, PEM_BEGIN)) {
+		if (contains(p, end, PEM_BEGIN))
+			csr_errf(err, errlen, "data before the PEM block");
+		else
+			csr_errf(err, errlen, "not PEM: no \"-----BEGIN " PEM_LABEL "-----\" line");
+		goto out;
+	}
+	label = p + strlen(PEM_BEGIN);
+	for (q = label; q < end && *q != '\n' && !has_prefix_n(q, end, PEM_DASHES); q++)
+		;
+	if (!has_prefix_n(q, end, PEM_DASHES)) {
+		csr_errf(err, errlen, "malformed PEM BEGIN line");
+		goto out;
+	}
+	if ((size_t)(q - label) != strlen(PEM_LABEL) || memcmp(label, PEM_LABEL, q - label) != 0) {
+		pem_label_text(label, (size_t)(q - label), what, sizeof(what));
+		csr_errf(err, errlen, "PEM block %s, want \"" PEM_LABEL "\"", what);
+		goto out;
+	}
+	p = pem_eol(q + strlen(PEM_DASHES), end);
+	if (p == NULL) {
+		csr_errf(err, errlen, "malformed PEM BEGIN line");
+		goto out;
+	}
+
+	/* RFC 1421 headers (Proc-Type, DEK-Info, ...) would come first. */
+	for (q = p; q < end && *q != '\n'; q++) {
+		if (*q == ':') {
+			csr_errf(err, errlen, "PEM headers are not allowed");
+			goto out;
+		}
+	}
+
+	/* The body: base64 and whitespace up to the END line. */
+	b64 = util_xmalloc((size_t)(end - p) + 1);
+	for (;;) {
+		if (p == end) {
+			csr_errf(err, errlen,
+			         "PEM block has no \"-----END " PEM_LABEL "-----\" line");
+			goto out;
+		}
+		if (*p == '-')
+			break;
+		if (pem_ws(*p)) {
+			p++;
+		} else if (b64_value(*p) >= 0 || *p == '=') {
+			b64[nb64++] = *p++;
+		} else {
+			csr_errf(err, errlen, "invalid character in the PEM base64 body");
+			goto out;
+		}
+	}
+	if (!has_prefix_n(p, end, PEM_END PEM_LABEL PEM_DASHES)) {
+		if (has_prefix_n(p, end, PEM_BEGIN))
+			csr_errf(err, errlen, "PEM BEGIN line inside the block");
+		else
+			csr_errf(err, errlen,
+			         "PEM END line does not match \"-----END " PEM_LABEL "-----\"");
+		goto out;
+	}
+	p += strlen(PEM_END PEM_LABEL PEM_DASHES);
+	while (p < end && pem_ws(*p))
+		p++;
+	if (p != end) {
+		if (has_prefix_n(p, end, PEM_BEGIN))
+			csr_errf(err, errlen, "more than one PEM block");
+		else
+			csr_errf(err, errlen, "data after the PEM block");
+		goto out;
+	}
+	if (nb64 == 0) {
+		csr_errf(err, errlen, "empty PEM block");
+		goto out;
+	}
+	out = util_xmalloc(nb64 / 4 * 3 + 3);
+	long n = b64_decode(b64, nb64, out);
+	if (n <= 0) {
+		csr_errf(err, errlen, "invalid base64 in the PEM block");
+		goto out;
+	}
+	*der = out;
+	*der_len = (size_t)n;
+	out = NULL;
+	rc = 0;
+out:
+	free(b64);
+	free(out);
+	return rc;
+}
+
+/* ---- subject ---- */
+
+static enum csr_str_type str_type_of(int asn1_type)
+{
+	switch (asn1_type) {
+	case V_ASN1_UTF8STRING:
+		return CSR_STR_UTF8;
+	case V_ASN1_PRINTABLESTRING:
+		return CSR_STR_PRINTABLE;
+	case V_ASN1_IA5STRING:
+		return CSR_STR_IA5;
+	case V_ASN1_BMPSTRING:
+		return CSR_STR_BMP;
+	case V_ASN1_T61STRING:
+		return CSR_STR_T61;
+	case V_ASN1_UNIVERSALSTRING:
+		return CSR_STR_UNIVERSAL;
+	case V_ASN1_NUMERICSTRING:
+		return CSR_STR_NUMERIC;
+	case V_ASN1_VISIBLESTRING:
+		return CSR_STR_VISIBLE;
+	default:
+		return CSR_STR_OTHER;
+	}
+}
+
+static int decode_subject(const X509_REQ *req, struct csr_info *info, char *err, size_t errlen)
+{
+	const X509_NAME *name = X509_REQ_get_subject_name(req);
+	int n = name ? X509_NAME_entry_count(name) : 0;
+
+	if (n > CSR_MAX_SUBJECT_ATTRS) {
+		csr_errf(err, errlen, "subject has %d attributes, more than %d", n,
+		         CSR_MAX_SUBJECT_ATTRS);
+		return -1;
+	}
+	if (n <= 0)
+		return 0;
+	info->subject = util_xcalloc((size_t)n, sizeof(*info->subject));
+	for (int i = 0; i < n; i++) {
+		const X509_NAME_ENTRY *ne = X509_NAME_get_entry(name, i);
+		const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(ne);
+		const ASN1_STRING *data = X509_NAME_ENTRY_get_data(ne);
+		struct csr_subject_attr *a = &info->subject[info->n_subject++];
+		struct csr_str_scan scan;
+		int set = X509_NAME_ENTRY_set(ne);
+		int nid = OBJ_obj2nid(obj);
+
+		a->kind = nid == NID_commonName   ? CSR_ATTR_CN
+		    : nid == NID_organizationName ? CSR_ATTR_O
+		                                  : CSR_ATTR_OTHER;
+		csr_oid_text(obj, a->oid);
+		csr_oid_name(obj, a->name);
+		a->str_type = str_type_of(ASN1_STRING_type(data));
+		int len = ASN1_STRING_length(data);
+		const unsigned char *bytes = ASN1_STRING_get0_data(data);
+		a->value_len = len > 0 && bytes ? (size_t)len : 0;
+		a->value = util_xmalloc(a->value_len + 1);
+		if (a->value_len)
+			memcpy(a->value, bytes, a->value_len);
+		a->value[a->value_len] = '\0';
+		csr_str_decode(a->str_type, (const unsigned char *)a->value, a->value_len, NULL,
+		               &scan);
+		a->has_nul = scan.has_nul;
+		a->has_control = scan.has_control;
+		a->bad_encoding = scan.bad_encoding;
+		a->multi_valued_rdn =
+		    (i > 0 && X509_NAME_ENTRY_set(X509_NAME_get_entry(name, i - 1)) == set) ||
+		    (i + 1 < n && X509_NAME_ENTRY_set(X509_NAME_get_entry(name, i + 1)) == set);
+	}
+	return 0;
+}
+
+/* ---- key ---- */
+
+static void decode_key(X509_REQ *req, struct csr_info *info)
+{
+	struct csr_key *k = &info->key;
+	X509_PUBKEY *pub = X509_REQ_get_X509_PUBKEY(req);
+	ASN1_OBJECT *alg = NULL;
+	X509_ALGOR *pa = NULL;
+	const ASN1_OBJECT *curve = NULL;
+	BIGNUM *e = NULL;
+
+	k->type = CSR_KEY_UNKNOWN;
+	if (pub == NULL || X509_PUBKEY_get0_param(&alg, NULL, NULL, &pa, pub) != 1)
+		return;
+	csr_oid_text(alg, k->alg_oid);
+	if (pa != NULL) {
+		int ptype = V_ASN1_UNDEF;
+		const void *pval = NULL;
+		X509_ALGOR_get0(NULL, &ptype, &pval, pa);
+		if (ptype == V_ASN1_OBJECT)
+			curve = pval;
+	}
+
+	/* NULL when OpenSSL cannot load the key (unknown algorithm, a point
+	 * off the curve, ...): described as unknown and unverified. */
+	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
+	if (pkey == NULL)
+		return;
+	k->bits = EVP_PKEY_get_bits(pkey);
+	if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS")) {
+		k->type = EVP_PKEY_is_a(pkey, "RSA") ? CSR_KEY_RSA : CSR_KEY_RSA_PSS;
+		if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1) {
+			k->rsa_e_65537 = BN_is_word(e, 65537);
+			if (BN_num_bits(e) <= 64)
+				snprintf(k->rsa_e, sizeof(k->rsa_e), "%llu",
+				         (unsigned long long)BN_get_word(e));
+			else
+				snprintf(k->rsa_e, sizeof(k->rsa_e), "big");
+		}
+	} else if (EVP_PKEY_is_a(pkey, "EC")) {
+		k->type = CSR_KEY_EC;
+		/* Named only when the SubjectPublicKeyInfo says so: OpenSSL may match
+		 * explicit parameters to a named group, but the request did not name
+		 * one. */
+		if (curve != NULL) {
+			/* A curve OpenSSL loads has a short name well under 32 bytes. */
+			char cname[64];
+			k->ec_named_curve = true;
+			csr_oid_name(curve, cname);
+			size_t cl = strlen(cname);
+			if (cl >= sizeof(k->ec_curve))
+				cl = sizeof(k->ec_curve) - 1;
+			memcpy(k->ec_curve, cname, cl);
+			k->ec_curve[cl] = '\0';
+		}
+	} else if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		k->type = CSR_KEY_ED25519;
+	} else if (EVP_PKEY_is_a(pkey, "ED448")) {
+		k->type = CSR_KEY_ED448;
+	} else if (EVP_PKEY_is_a(pkey, "DSA")) {
+		k->type = CSR_KEY_DSA;
+	}
+	BN_free(e);
+}
+
+/* ---- signature ---- */
+
+static enum csr_hash hash_of_nid(int nid)
+{
+	switch (nid) {
+	case NID_md5:
+		return CSR_HASH_MD5;
+	case NID_sha1:
+		return CSR_HASH_SHA1;
+	case NID_sha224:
+		return CSR_HASH_SHA224;
+	case NID_sha256:
+		return CSR_HASH_SHA256;
+	case NID_sha384:
+		return CSR_HASH_SHA384;
+	case NID_sha512:
+		return CSR_HASH_SHA512;
+	default:
+		return CSR_HASH_UNKNOWN;
+	}
+}
+
+/* A hash AlgorithmIdentifier inside PSS parameters: absent means SHA-1
+ * (RFC 4055); parameters NULL or absent. */
+static enum csr_hash pss_hash(const X509_ALGOR *a, bool *ok)
+{
+	const ASN1_OBJECT *obj = NULL;
+	int ptype = V_ASN1_UNDEF;
+	if (a == NULL)
+		return CSR_HASH_SHA1;
+	X509_ALGOR_get0(&obj, &ptype, NULL, a);
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+		*ok = false;
+	return hash_of_nid(OBJ_obj2nid(obj));
+}
+
+/* RSASSA-PSS-params (RFC 4055): the hash, and whether MGF1 uses the same
+ * hash with the standard trailer. */
+static void decode_pss(struct csr_signature *s, int ptype, const void *pval)
+{
+	RSA_PSS_PARAMS *pss = NULL;
+	X509_ALGOR *mgf_hash = NULL;
+	bool ok = true;
+	enum csr_hash mh = CSR_HASH_SHA1;
+
+	s->hash = CSR_HASH_UNKNOWN;
+	if (ptype != V_ASN1_SEQUENCE || pval == NULL)
+		goto out;
+	pss = ASN1_item_unpack(pval, ASN1_ITEM_rptr(RSA_PSS_PARAMS));
+	if (pss == NULL)
+		goto out;
+	s->hash = pss_hash(pss->hashAlgorithm, &ok);
+	if (pss->maskGenAlgorithm != NULL) {
+		const ASN1_OBJECT *mobj = NULL;
+		int mtype = V_ASN1_UNDEF;
+		const void *mval = NULL;
+		X509_ALGOR_get0(&mobj, &mtype, &mval, pss->maskGenAlgorithm);
+		if (OBJ_obj2nid(mobj) != NID_mgf1 || mtype != V_ASN1_SEQUENCE || mval == NULL) {
+			ok = false;
+			mh = CSR_HASH_UNKNOWN;
+		} else {
+			mgf_hash = ASN1_item_unpack(mval, ASN1_ITEM_rptr(X509_ALGOR));
+			mh = mgf_hash ? pss_hash(mgf_hash, &ok) : CSR_HASH_UNKNOWN;
+		}
+	}
+	if (pss->saltLength != NULL && ASN1_INTEGER_get(pss->saltLength) < 0)
+		ok = false;
+	if (pss->trailerField != NULL && ASN1_INTEGER_get(pss->trailerField) != 1)
+		ok = false;
+	s->pss_params_ok = ok && s->hash != CSR_HASH_UNKNOWN && mh == s->hash;
+out:
+	s->params_ok = s->pss_params_ok;
+	X509_ALGOR_free(mgf_hash);
+	RSA_PSS_PARAMS_free(pss);
+}
+
+static bool scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k)
+{
+	switch (s) {
+	case CSR_SIG_RSA_PKCS1:
+		return k == CSR_KEY_RSA;
+	case CSR_SIG_RSA_PSS:
+		return k == CSR_KEY_RSA || k == CSR_KEY_RSA_PSS;
+	case CSR_SIG_ECDSA:
+		return k == CSR_KEY_EC;
+	case CSR_SIG_ED25519:
+		return k == CSR_KEY_ED25519;
+	case CSR_SIG_ED448:
+		return k == CSR_KEY_ED448;
+	case CSR_SIG_DSA:
+		return k == CSR_KEY_DSA;
+	default:
+		return false;
+	}
+}
+
+static void decode_signature(X509_REQ *req, struct csr_info *info)
+{
+	struct csr_signature *s = &info->sig;
+	const ASN1_BIT_STRING *bits = NULL;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj = NULL;
+	int ptype = V_ASN1_UNDEF;
+	const void *pval = NULL;
+	static const struct {
+		int nid;
+		enum csr_sig_scheme scheme;
+		enum csr_hash hash;
+	} table[] = {
+	    {NID_md5WithRSAEncryption, CSR_SIG_RSA_PKCS1, CSR_HASH_MD5},
+	    {NID_sha1WithRSAEncryption, CSR_SIG_RSA_PKCS1, CSR_HASH_SHA1},
+	    {NID_sha224WithRSAEncryption, CSR_SIG_RSA_PKCS1, CSR_HASH_SHA224},
+	    {NID_sha256WithRSAEncryption, CSR_SIG_RSA_PKCS1, CSR_HASH_SHA256},
+	    {NID_sha384WithRSAEncryption, CSR_SIG_RSA_PKCS1, CSR_HASH_SHA384},
+	    {NID_sha512WithRSAEncryption, CSR_SIG_RSA_PKCS1, CSR_HASH_SHA512},
+	    {NID_ecdsa_with_SHA1, CSR_SIG_ECDSA, CSR_HASH_SHA1},
+	    {NID_ecdsa_with_SHA224, CSR_SIG_ECDSA, CSR_HASH_SHA224},
+	    {NID_ecdsa_with_SHA256, CSR_SIG_ECDSA, CSR_HASH_SHA256},
+	    {NID_ecdsa_with_SHA384, CSR_SIG_ECDSA, CSR_HASH_SHA384},
+	    {NID_ecdsa_with_SHA512, CSR_SIG_ECDSA, CSR_HASH_SHA512},
+	    {NID_ED25519, CSR_SIG_ED25519, CSR_HASH_NONE},
+	    {NID_ED448, CSR_SIG_ED448, CSR_HASH_NONE},
+	    {NID_dsaWithSHA1, CSR_SIG_DSA, CSR_HASH_SHA1},
+	    {NID_dsa_with_SHA224, CSR_SIG_DSA, CSR_HASH_SHA224},
+	    {NID_dsa_with_SHA256, CSR_SIG_DSA, CSR_HASH_SHA256},
+	    {NID_dsa_with_SHA384, CSR_SIG_DSA, CSR_HASH_SHA384},
+	    {NID_dsa_with_SHA512, CSR_SIG_DSA, CSR_HASH_SHA512},
+	};
+
+	X509_REQ_get0_signature(req, &bits, &alg);
+	if (alg != NULL)
+		X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	csr_oid_text(obj, s->alg_oid);
+	csr_oid_name(obj, s->alg_name);
+	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
+	s->scheme = CSR_SIG_UNKNOWN;
+	s->hash = CSR_HASH_UNKNOWN;
+	if (nid == NID_rsassaPss) {
+		s->scheme = CSR_SIG_RSA_PSS;
+		decode_pss(s, ptype, pval);
+	} else {
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+			if (table[i].nid != nid)
+				continue;
+			s->scheme = table[i].scheme;
+			s->hash = table[i].hash;
+			/* RFC 3279/4055: PKCS#1 carries NULL (absence is tolerated,
+			 * as OpenSSL does); ECDSA, EdDSA and DSA carry nothing. */
+			s->params_ok = ptype == V_ASN1_UNDEF ||
+			    (s->scheme == CSR_SIG_RSA_PKCS1 && ptype == V_ASN1_NULL);
+			break;
+		}
+	}
+	s->matches_key = scheme_fits_key(s->scheme, info->key.type);
+
+	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
+	s->verified = pkey != NULL && X509_REQ_verify(req, pkey) == 1;
+}
+
+/* ---- attributes ---- */
+
+static int decode_attributes(X509_REQ *req, struct csr_info *info, char *err, size_t errlen)
+{
+	int n = X509_REQ_get_attr_count(req);
+	int first_ext = -1;
+
+	if (n > CSR_MAX_ATTRIBUTES) {
+		csr_errf(err, errlen, "request has %d attributes, more than %d", n,
+		         CSR_MAX_ATTRIBUTES);
+		return -1;
+	}
+	if (n <= 0)
+		return 0;
+	info->attrs = util_xcalloc((size_t)n, sizeof(*info->attrs));
+	for (int i = 0; i < n; i++) {
+		X509_ATTRIBUTE *xa = X509_REQ_get_attr(req, i);
+		const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(xa);
+		struct csr_attribute *a = &info->attrs[info->n_attrs++];
+		csr_oid_text(obj, a->oid);
+		if (OBJ_obj2nid(obj) == NID_ext_req) {
+			a->is_extension_request = true;
+			/* OpenSSL's short name is "extReq"; use the PKCS#9 name. */
+			snprintf(a->name, sizeof(a->name), "extensionRequest");
+			if (first_ext < 0)
+				first_ext = i;
+		} else {
+			csr_oid_name(obj, a->name);
+		}
+	}
+	if (first_ext < 0)
+		return 0;
+
+	X509_ATTRIBUTE *xa = X509_REQ_get_attr(req, first_ext);
+	int nvals = X509_ATTRIBUTE_count(xa);
+	if (nvals != 1) {
+		csr_errf(err, errlen, "attribute extensionRequest holds %d values, want 1", nvals);
+		return -1;
+	}
+	return csr_decode_extensions(X509_ATTRIBUTE_get0_type(xa, 0), info, err, errlen);
+}
+
+/* ---- the request ---- */
+
+int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, size_t errlen)
+{
+	int rc = -1;
+	unsigned char *der = NULL, *re = NULL;
+	size_t der_len = 0;
+	X509_REQ *req = NULL;
+	struct csr_info *info = NULL;
+	const unsigned char *p;
+	int relen;
+	char why[200];
+
+	/* Leave the caller's OpenSSL error queue as it was. */
+	ERR_set_mark();
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out == NULL) {
+		csr_errf(err, errlen, "internal error: no place for the result");
+		goto out;
+	}
+	*out = NULL;
+	if (pem == NULL || len == 0) {
+		csr_errf(err, errlen, "empty request");
+		goto out;
+	}
+	if (len > CSR_MAX_PEM) {
+		csr_errf(err, errlen, "request is %zu bytes, more than the limit of %d", len,
+		         CSR_MAX_PEM);
+		goto out;
+	}
+	if (pem_decode(pem, len, &der, &der_len, err, errlen) != 0)
+		goto out;
+	if (csr_der_check(der, der_len, why, sizeof(why)) != 0) {
+		csr_errf(err, errlen, "request is not strict DER: %s", why);
+		goto out;
+	}
+	p = der;
+	req = d2i_X509_REQ(NULL, &p, (long)der_len);
+	if (req == NULL) {
+		csr_errf(err, errlen, "DER does not decode as a PKCS#10 certificate request");
+		goto out;
+	}
+	if (p != der + der_len) {
+		csr_errf(err, errlen, "trailing bytes after the certificate request");
+		goto out;
+	}
+	/* Re-encode from the decoded fields, not OpenSSL's saved copy of the
+	 * signed part: a default value written out, an unsorted SET, ... */
+	if (i2d_re_X509_REQ_tbs(req, NULL) <= 0) {
+		csr_errf(err, errlen, "certificate request does not re-encode");
+		goto out;
+	}
+	relen = i2d_X509_REQ(req, &re);
+	if (relen < 0 || (size_t)relen != der_len || memcmp(re, der, der_len) != 0) {
+		csr_errf(err, errlen, "request is not strict DER: it re-encodes differently");
+		goto out;
+	}
+
+	info = util_xcalloc(1, sizeof(*info));
+	info->version = X509_REQ_get_version(req);
+	if (info->version != 0) {
+		csr_errf(err, errlen, "request version %ld, want 0 (PKCS#10 v1)", info->version);
+		goto out;
+	}
+	if (decode_subject(req, info, err, errlen) != 0)
+		goto out;
+	decode_key(req, info);
+	decode_signature(req, info);
+	if (decode_attributes(req, info, err, errlen) != 0)
+		goto out;
+	info->der = der;
+	info->der_len = der_len;
+	der = NULL;
+	*out = info;
+	info = NULL;
+	rc = 0;
+out:
+	OPENSSL_free(re);
+	free(der);
+	X509_REQ_free(req);
+	csr_info_free(info);
+	ERR_pop_to_mark();
+	return rc;
+}
+
+void csr_info_free(struct csr_info *info)
+{
+	if (info == NULL)
+		return;
+	for (size_t i = 0; i < info->n_subject; i++)
+		free(info->subject[i].value);
+	free(info->subject);
+	free(info->attrs);
+	free(info->exts);
+	for (size_t i = 0; i < info->n_sans; i++)
+		free(info->sans[i].value);
+	free(info->sans);
+	free(info->eku_oids);
+	free(info->der);
+	free(info);
+}
+
+/* ---- names ---- */
+
+const char *csr_san_type_name(enum csr_san_type t)
+{
+	switch (t) {
+	case CSR_SAN_DNS:
+		return "DNS";
+	case CSR_SAN_IP:
+		return "IP";
+	case CSR_SAN_URI:
+		return "URI";
+	case CSR_SAN_EMAIL:
+		return "email";
+	case CSR_SAN_OTHERNAME:
+		return "otherName";
+	case CSR_SAN_DIRNAME:
+		return "directoryName";
+	case CSR_SAN_RID:
+		return "registeredID";
+	case CSR_SAN_X400:
+		return "x400Address";
+	case CSR_SAN_EDIPARTY:
+		return "ediPartyName";
+	}
+	return "unknown";
+}
+
+const char *csr_str_type_name(enum csr_str_type t)
+{
+	switch (t) {
+	case CSR_STR_UTF8:
+		return "UTF8String";
+	case CSR_STR_PRINTABLE:
+		return "PrintableString";
+	case CSR_STR_IA5:
+		return "IA5String";
+	case CSR_STR_BMP:
+		return "BMPString";
+	case CSR_STR_T61:
+		return "T61String";
+	case CSR_STR_UNIVERSAL:
+		return "UniversalString";
+	case CSR_STR_NUMERIC:
+		return "NumericString";
+	case CSR_STR_VISIBLE:
+		return "VisibleString";
+	case CSR_STR_OTHER:
+		break;
+	}
+	return "other";
+}
+
+const char *csr_key_type_name(enum csr_key_type t)
+{
+	switch (t) {
+	case CSR_KEY_RSA:
+		return "RSA";
+	case CSR_KEY_RSA_PSS:
+		return "RSA-PSS";
+	case CSR_KEY_EC:
+		return "EC";
+	case CSR_KEY_ED25519:
+		return "Ed25519";
+	case CSR_KEY_ED448:
+		return "Ed448";
+	case CSR_KEY_DSA:
+		return "DSA";
+	case CSR_KEY_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+const char *csr_hash_name(enum csr_hash h)
+{
+	switch (h) {
+	case CSR_HASH_NONE:
+		return "none";
+	case CSR_HASH_MD5:
+		return "MD5";
+	case CSR_HASH_SHA1:
+		return "SHA-1";
+	case CSR_HASH_SHA224:
+		return "SHA-224";
+	case CSR_HASH_SHA256:
+		return "SHA-256";
+	case CSR_HASH_SHA384:
+		return "SHA-384";
+	case CSR_HASH_SHA512:
+		return "SHA-512";
+	case CSR_HASH_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+const char *csr_sig_scheme_name(enum csr_sig_scheme s)
+{
+	switch (s) {
+	case CSR_SIG_RSA_PKCS1:
+		return "RSA-PKCS1";
+	case CSR_SIG_RSA_PSS:
+		return "RSA-PSS";
+	case CSR_SIG_ECDSA:
+		return "ECDSA";
+	case CSR_SIG_ED25519:
+		return "Ed25519";
+	case CSR_SIG_ED448:
+		return "Ed448";
+	case CSR_SIG_DSA:
+		return "DSA";
+	case CSR_SIG_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}

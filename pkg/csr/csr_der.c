@@ -1,0 +1,271 @@
+/*
+ * A strict DER checker. OpenSSL's decoder accepts some BER and keeps the
+ * original bytes of names and attribute values for re-encoding, so a
+ * round trip through d2i/i2d alone does not prove that a request is DER.
+ * This walks every tag-length-value once, without allocating.
+ */
+#include "csr_internal.h"
+
+#include <string.h>
+
+/* Universal tag numbers the checker knows. */
+enum {
+	DER_EOC = 0,
+	DER_BOOLEAN = 1,
+	DER_INTEGER = 2,
+	DER_BIT_STRING = 3,
+	DER_NULL = 5,
+	DER_OID = 6,
+	DER_ENUMERATED = 10,
+	DER_RELATIVE_OID = 13,
+	DER_SEQUENCE = 16,
+	DER_SET = 17,
+};
+
+struct der_tlv {
+	unsigned cls; /* 0 universal, 1 application, 2 context, 3 private */
+	bool constructed;
+	unsigned long tag;
+	size_t hdr; /* bytes of tag and length */
+	size_t len; /* bytes of content */
+};
+
+/* Read the header of the value at p (avail bytes; at offset off of the whole). */
+static int der_header(const unsigned char *p, size_t avail, size_t off, struct der_tlv *t,
+                      char *err, size_t errlen)
+{
+	size_t i = 0;
+	unsigned char b;
+
+	if (avail < 2) {
+		csr_errf(err, errlen, "DER: truncated value at offset %zu", off);
+		return -1;
+	}
+	b = p[i++];
+	t->cls = b >> 6;
+	t->constructed = (b & 0x20) != 0;
+	t->tag = b & 0x1f;
+	if (t->tag == 0x1f) {
+		/* High tag number form: base 128, minimal, and only for tags >= 31. */
+		unsigned long tag = 0;
+		int nbytes = 0;
+		do {
+			if (i >= avail) {
+				csr_errf(err, errlen, "DER: truncated tag at offset %zu", off);
+				return -1;
+			}
+			b = p[i++];
+			if (nbytes == 0 && b == 0x80) {
+				csr_errf(err, errlen, "DER: non-minimal tag at offset %zu", off);
+				return -1;
+			}
+			if (++nbytes > 3) {
+				csr_errf(err, errlen, "DER: tag number too large at offset %zu",
+				         off);
+				return -1;
+			}
+			tag = (tag << 7) | (b & 0x7f);
+		} while (b & 0x80);
+		if (tag < 31) {
+			csr_errf(err, errlen, "DER: non-minimal tag at offset %zu", off);
+			return -1;
+		}
+		t->tag = tag;
+	}
+	if (i >= avail) {
+		csr_errf(err, errlen, "DER: truncated length at offset %zu", off);
+		return -1;
+	}
+	b = p[i++];
+	if (b < 0x80) {
+		t->len = b;
+	} else if (b == 0x80) {
+		csr_errf(err, errlen, "DER: indefinite length at offset %zu", off);
+		return -1;
+	} else {
+		size_t n = b & 0x7f, len = 0;
+		/* Four length bytes already exceed any request under CSR_MAX_PEM. */
+		if (n > 4) {
+			csr_errf(err, errlen, "DER: length too large at offset %zu", off);
+			return -1;
+		}
+		if (avail - i < n) {
+			csr_errf(err, errlen, "DER: truncated length at offset %zu", off);
+			return -1;
+		}
+		if (p[i] == 0) {
+			csr_errf(err, errlen, "DER: non-minimal length at offset %zu", off);
+			return -1;
+		}
+		for (size_t k = 0; k < n; k++)
+			len = (len << 8) | p[i++];
+		if (len < 0x80) {
+			csr_errf(err, errlen, "DER: non-minimal length at offset %zu", off);
+			return -1;
+		}
+		t->len = len;
+	}
+	if (t->len > avail - i) {
+		csr_errf(err, errlen,
+		         "DER: length at offset %zu runs past the end of its container", off);
+		return -1;
+	}
+	t->hdr = i;
+	return 0;
+}
+
+/* Canonical contents of the universal primitive types that have a DER form. */
+static int der_primitive(const struct der_tlv *t, const unsigned char *c, size_t off, char *err,
+                         size_t errlen)
+{
+	if (t->cls != 0)
+		return 0; /* implicitly tagged: the type is not known here */
+	switch (t->tag) {
+	case DER_EOC:
+		csr_errf(err, errlen, "DER: end-of-contents octets at offset %zu", off);
+		return -1;
+	case DER_BOOLEAN:
+		if (t->len != 1 || (c[0] != 0x00 && c[0] != 0xff)) {
+			csr_errf(err, errlen, "DER: invalid BOOLEAN at offset %zu", off);
+			return -1;
+		}
+		return 0;
+	case DER_INTEGER:
+	case DER_ENUMERATED:
+		if (t->len == 0 ||
+		    (t->len > 1 &&
+		     ((c[0] == 0x00 && !(c[1] & 0x80)) || (c[0] == 0xff && (c[1] & 0x80))))) {
+			csr_errf(err, errlen, "DER: non-minimal INTEGER at offset %zu", off);
+			return -1;
+		}
+		return 0;
+	case DER_BIT_STRING:
+		if (t->len == 0 || c[0] > 7 || (t->len == 1 && c[0] != 0) ||
+		    (t->len > 1 && (c[t->len - 1] & ((1u << c[0]) - 1)) != 0)) {
+			csr_errf(err, errlen, "DER: invalid BIT STRING at offset %zu", off);
+			return -1;
+		}
+		return 0;
+	case DER_NULL:
+		if (t->len != 0) {
+			csr_errf(err, errlen, "DER: NULL with contents at offset %zu", off);
+			return -1;
+		}
+		return 0;
+	case DER_OID:
+	case DER_RELATIVE_OID:
+		if (t->len == 0 || (c[t->len - 1] & 0x80)) {
+			csr_errf(err, errlen, "DER: invalid OBJECT IDENTIFIER at offset %zu", off);
+			return -1;
+		}
+		for (size_t i = 0; i < t->len; i++) {
+			/* A subidentifier may not start with a 0x80 padding byte. */
+			if (c[i] == 0x80 && (i == 0 || !(c[i - 1] & 0x80))) {
+				csr_errf(err, errlen,
+				         "DER: non-minimal OBJECT IDENTIFIER at offset %zu", off);
+				return -1;
+			}
+		}
+		return 0;
+	case DER_SEQUENCE:
+	case DER_SET:
+		csr_errf(err, errlen, "DER: primitive SEQUENCE or SET at offset %zu", off);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* X.690 11.6: SET OF elements in ascending order of their encodings, the
+ * shorter padded with zero octets. */
+static int der_set_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = memcmp(a, b, n);
+	if (c != 0)
+		return c;
+	const unsigned char *rest = alen > blen ? a + n : b + n;
+	size_t rlen = alen > blen ? alen - n : blen - n;
+	for (size_t i = 0; i < rlen; i++) {
+		if (rest[i] != 0)
+			return alen > blen ? 1 : -1;
+	}
+	return 0;
+}
+
+/*
+ * Check the values filling c[0..len) exactly (at offset off of the whole),
+ * nested depth deep. sorted: they are the elements of a SET OF.
+ */
+static int der_walk(const unsigned char *c, size_t len, size_t off, int depth, bool sorted,
+                    char *err, size_t errlen)
+{
+	size_t i = 0;
+	const unsigned char *prev = NULL;
+	size_t prev_len = 0;
+
+	if (depth > CSR_DER_MAX_DEPTH) {
+		csr_errf(err, errlen, "DER: nested deeper than %d at offset %zu", CSR_DER_MAX_DEPTH,
+		         off);
+		return -1;
+	}
+	while (i < len) {
+		struct der_tlv t;
+		if (der_header(c + i, len - i, off + i, &t, err, errlen) != 0)
+			return -1;
+		const unsigned char *content = c + i + t.hdr;
+		size_t coff = off + i + t.hdr;
+		if (t.constructed) {
+			if (t.cls == 0 && t.tag != DER_SEQUENCE && t.tag != DER_SET) {
+				csr_errf(err, errlen, "DER: constructed string at offset %zu",
+				         off + i);
+				return -1;
+			}
+			if (der_walk(content, t.len, coff, depth + 1,
+			             t.cls == 0 && t.tag == DER_SET, err, errlen) != 0)
+				return -1;
+		} else if (der_primitive(&t, content, off + i, err, errlen) != 0) {
+			return -1;
+		}
+		if (sorted && prev != NULL &&
+		    der_set_cmp(prev, prev_len, c + i, t.hdr + t.len) > 0) {
+			csr_errf(err, errlen, "DER: SET OF elements out of order at offset %zu",
+			         off + i);
+			return -1;
+		}
+		prev = c + i;
+		prev_len = t.hdr + t.len;
+		i += t.hdr + t.len;
+	}
+	return 0;
+}
+
+int csr_der_check(const unsigned char *der, size_t len, char *err, size_t errlen)
+{
+	struct der_tlv t;
+
+	if (len == 0) {
+		csr_errf(err, errlen, "DER: empty");
+		return -1;
+	}
+	if (der_header(der, len, 0, &t, err, errlen) != 0)
+		return -1;
+	if (t.hdr + t.len != len) {
+		csr_errf(err, errlen, "DER: %zu trailing bytes after the value",
+		         len - t.hdr - t.len);
+		return -1;
+	}
+	return der_walk(der, len, 0, 0, false, err, errlen);
+}
+
+int csr_der_next(const unsigned char *p, size_t len, unsigned char *tag,
+                 const unsigned char **content, size_t *clen)
+{
+	struct der_tlv t;
+	if (der_header(p, len, 0, &t, NULL, 0) != 0)
+		return -1;
+	*tag = p[0];
+	*content = p + t.hdr;
+	*clen = t.len;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * Shared between the files of the csr module; not part of its API.
+ * Same thread-safety as csr.h: no shared state.
+ */
+#ifndef CSR_APPROVER_CSR_INTERNAL_H
+#define CSR_APPROVER_CSR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/asn1.h>
+
+#include "../util/util.h"
+#include "csr.h"
+
+/* Deepest nesting of constructed DER values accepted (a real request
+ * nests about ten deep). */
+#define CSR_DER_MAX_DEPTH 32
+
+/* printf into err (errlen bytes, always terminated when errlen > 0). */
+void csr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Check that der (len bytes) is exactly one DER value with nothing after it,
+ * and strict DER throughout: definite minimal lengths, minimal tags, no
+ * constructed strings, canonical BOOLEAN/INTEGER/BIT STRING/NULL/OID
+ * contents, SET OF elements in DER order, nesting at most CSR_DER_MAX_DEPTH.
+ * The contents of OCTET and BIT STRINGs are not entered. Returns 0, or -1
+ * with a one-line reason naming the byte offset in err.
+ */
+int csr_der_check(const unsigned char *der, size_t len, char *err, size_t errlen);
+
+/*
+ * The value at p (len bytes) that csr_der_check() accepted: its first tag
+ * byte, and where its content starts and how long it is. Returns 0, or -1
+ * when p does not hold a whole value.
+ */
+int csr_der_next(const unsigned char *p, size_t len, unsigned char *tag,
+                 const unsigned char **content, size_t *clen);
+
+/* Dotted text of obj into out (see csr.h about long OIDs); "" for NULL. */
+void csr_oid_text(const ASN1_OBJECT *obj, char out[64]);
+/* OpenSSL's short name of obj, else its dotted text. */
+void csr_oid_name(const ASN1_OBJECT *obj, char out[64]);
+
+/* Findings of csr_str_decode(). */
+struct csr_str_scan {
+	bool has_nul;
+	bool has_control;
+	bool bad_encoding;
+};
+
+/*
+ * Decode the content bytes p (n) of an ASN.1 string of type t into UTF-8
+ * appended to utf8 (may be NULL: scan only), invalid parts as U+FFFD, and
+ * report NULs, controls and encoding errors in *scan. T61String is read as
+ * Latin-1, as OpenSSL does; CSR_STR_OTHER byte by byte as Latin-1.
+ */
+void csr_str_decode(enum csr_str_type t, const unsigned char *p, size_t n, struct util_buf *utf8,
+                    struct csr_str_scan *scan);
+
+/*
+ * Decode the value of an extensionRequest attribute (a SEQUENCE OF
+ * Extension) into info: exts, sans, key usage, EKU, basic constraints.
+ * Returns 0, or -1 with a one-line reason in err (an extension that does not
+ * decode, non-strict DER, a cap exceeded). What was added to info before a
+ * failure stays owned by info.
+ */
+int csr_decode_extensions(const ASN1_TYPE *value, struct csr_info *info, char *err, size_t errlen);
+
+#endif
