@@ -24,21 +24,23 @@
 
 /* Cap on a whole (non-streaming) response body. */
 #define KUBE_MAX_BODY (64 * 1024 * 1024)
+/* Cap on the body of an error answer to a streaming request. */
+#define KUBE_MAX_ERROR_BODY (64 * 1024)
 
 /* Where the client connects and how it authenticates. */
 struct kube_config {
-	char *server;         /* owned; "https://host:port" without trailing slash */
-	char *ca_pem;         /* owned; CA bundle PEM, or NULL for the system store */
+	char *server; /* owned; "https://host:port" without trailing slash */
+	char *ca_pem; /* owned; CA bundle PEM, or NULL for the system store */
 	size_t ca_len;
-	char *cert_pem;       /* owned; client certificate PEM, or NULL */
+	char *cert_pem; /* owned; client certificate PEM, or NULL */
 	size_t cert_len;
-	char *key_pem;        /* owned; client key PEM, or NULL (wiped on free) */
+	char *key_pem; /* owned; client key PEM, or NULL (wiped on free) */
 	size_t key_len;
-	char *token;          /* owned; static bearer token, or NULL (wiped on free) */
-	char *token_file;     /* owned; file re-read for the token, or NULL */
-	char *ca_file;        /* owned; file ca_pem came from (re-read on TLS failure), or NULL */
-	char *namespace;      /* owned; in-cluster namespace or the context's, or NULL */
-	char *source;         /* owned; where this came from, for logs ("in-cluster", a path) */
+	char *token; /* owned; static bearer token, or NULL (wiped on free) */
+	char *token_file; /* owned; file re-read for the token, or NULL */
+	char *ca_file; /* owned; file ca_pem came from (re-read on TLS failure), or NULL */
+	char *namespace; /* owned; in-cluster namespace or the context's, or NULL */
+	char *source; /* owned; where this came from, for logs ("in-cluster", a path) */
 };
 
 /*
@@ -53,8 +55,74 @@ struct kube_config {
  * Returns 0 and *out (caller frees with kube_config_free()), or -1 and err.
  */
 int kube_config_load(const char *kubeconfig_path, const char *context_name,
-		     struct kube_config **out, char *err, size_t errlen);
+                     struct kube_config **out, char *err, size_t errlen);
+
+/*
+ * Parse a kubeconfig (YAML or JSON) held in buf (len bytes). path names it
+ * in messages and is the base for relative file names in it (NULL: the
+ * current directory, and "kubeconfig" in messages); the files it names
+ * (certificate-authority, client-certificate, client-key, tokenFile) are
+ * read now and must be regular files. context_name as for
+ * kube_config_load(). `insecure-skip-tls-verify: true`, exec plugins,
+ * auth-provider, username/password, impersonation, proxy-url and
+ * tls-server-name are refused. Errors name the file and the key, e.g.
+ * "/k/config: users[admin].user.client-key-data: invalid base64".
+ * Returns 0 and *out (caller frees with kube_config_free()), or -1 and err.
+ */
+int kube_config_parse(const char *buf, size_t len, const char *path, const char *context_name,
+                      struct kube_config **out, char *err, size_t errlen);
+
+/*
+ * The in-cluster configuration alone: https://KUBERNETES_SERVICE_HOST:PORT
+ * and the files of the service-account directory (the environment variable
+ * CSR_APPROVER_SA_DIR overrides /var/run/secrets/kubernetes.io/serviceaccount).
+ * The token and ca.crt must be readable; namespace is optional.
+ * Returns 0 and *out (caller frees with kube_config_free()), or -1 and err.
+ */
+int kube_config_in_cluster(struct kube_config **out, char *err, size_t errlen);
+
 void kube_config_free(struct kube_config *cfg); /* NULL does nothing */
+
+/* Cap on a file a kubeconfig names (CA, certificate, key, token). */
+#define KUBE_MAX_FILE (1024 * 1024)
+
+/* ---- bearer tokens ---- */
+
+/* A token file is re-read when the token in hand is older than this. */
+#define KUBE_TOKEN_MAX_AGE_MS 60000
+/* After a failed re-read the old token is kept and the file tried again
+ * after this long. */
+#define KUBE_TOKEN_RETRY_MS 10000
+
+/*
+ * Where a client's bearer token comes from: a static token, a file, or
+ * both (the file wins once it has been read, the static token is the
+ * fallback, as client-go does). Time is passed in (monotonic ms) so that
+ * the reload rule is testable without waiting.
+ */
+struct kube_token_source;
+
+/* token and file may be NULL (both NULL: no token). Copies both. The file
+ * is first read by the first kube_token_source_get(). Caller frees with
+ * kube_token_source_free(), which wipes the tokens. */
+struct kube_token_source *kube_token_source_new(const char *token, const char *file);
+void kube_token_source_free(struct kube_token_source *ts); /* NULL does nothing */
+
+/*
+ * The token to send at now_ms (borrowed: valid until the next call or the
+ * free), or NULL when there is none. Re-reads the file when it was never
+ * read, when the token is older than KUBE_TOKEN_MAX_AGE_MS, or after
+ * kube_token_source_invalidate(). A failed re-read keeps the old token,
+ * puts the reason in err (when not NULL) and retries after
+ * KUBE_TOKEN_RETRY_MS; err is "" otherwise.
+ */
+const char *kube_token_source_get(struct kube_token_source *ts, int64_t now_ms, char *err,
+                                  size_t errlen);
+/* Force a re-read on the next get (after a 401). Returns true if there is a
+ * file to re-read (so a retry may help). */
+bool kube_token_source_invalidate(struct kube_token_source *ts);
+/* Times the file was read successfully (for tests). */
+uint64_t kube_token_source_reads(const struct kube_token_source *ts);
 
 struct kube_client;
 struct kube_request;
@@ -62,12 +130,14 @@ struct kube_request;
 /* What a finished request gives its callback. All pointers are borrowed
  * for the duration of the callback. */
 struct kube_response {
-	long status;           /* HTTP status, or 0 when the transfer failed */
-	const char *body;      /* the body (NUL-terminated), "" when streamed or none */
+	long status; /* HTTP status, or 0 when the transfer failed */
+	const char *body; /* the body (NUL-terminated), "" when none; for a
+	                        * streaming request "" on 2xx, else the error body
+	                        * (at most KUBE_MAX_ERROR_BODY bytes) */
 	size_t body_len;
-	const char *error;     /* transport error text when status == 0, else the API
+	const char *error; /* transport error text when status == 0, else the API
 	                        * Status message for >= 400 (or a short body excerpt) */
-	const char *reason;    /* the API Status reason ("Conflict", "Expired", ...) or "" */
+	const char *reason; /* the API Status reason ("Conflict", "Expired", ...) or "" */
 };
 
 /* Called once when a request ends (success, HTTP error, transport error or
@@ -98,11 +168,17 @@ void kube_client_set_timeout_ms(struct kube_client *c, long ms);
  * done_cb returns), or NULL if it could not be started (done_cb not called).
  */
 struct kube_request *kube_request_start(struct kube_client *c, const char *method, const char *path,
-					const char *body, size_t body_len, const char *content_type,
-					kube_done_cb done_cb, kube_data_cb data_cb, void *ud);
+                                        const char *body, size_t body_len, const char *content_type,
+                                        kube_done_cb done_cb, kube_data_cb data_cb, void *ud);
 
 /* Cancel a running request: its done_cb runs (status 0, "cancelled") before
- * this returns. */
+ * this returns, and the handle is invalid afterwards. Calling it from the
+ * request's own done_cb does nothing.
+ *
+ * Both kube_request_start() and kube_request_cancel() may be called from
+ * inside any callback (data_cb, done_cb, and so from informer callbacks):
+ * where libcurl forbids changing its handles, the client defers the change
+ * until the transfer step returns. */
 void kube_request_cancel(struct kube_request *r);
 
 /*
@@ -113,10 +189,11 @@ void kube_request_cancel(struct kube_request *r);
  */
 struct kube_pollfd {
 	int fd;
-	short events;   /* POLLIN etc. */
-	short revents;  /* set on return */
+	short events; /* POLLIN etc. */
+	short revents; /* set on return */
 };
-int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t nfds, int timeout_ms);
+int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t nfds,
+                         int timeout_ms);
 
 /* Make a concurrent kube_client_run_once() return early (safe from a signal
  * handler or another thread). */
@@ -132,16 +209,46 @@ size_t kube_client_active(const struct kube_client *c);
  * err filled).
  */
 long kube_request_sync(struct kube_client *c, const char *method, const char *path,
-		       const char *body, size_t body_len, const char *content_type, char **resp_body,
-		       char *err, size_t errlen);
+                       const char *body, size_t body_len, const char *content_type,
+                       char **resp_body, char *err, size_t errlen);
 
 /* Percent-escape s for a URL query value or path segment. Caller frees. */
 char *kube_escape(const char *s);
 
 /* Counts of API requests by verb/resource/code, for metrics: called after
- * every request that got an HTTP answer. May be NULL. */
+ * every attempt that got an HTTP answer (a 401 that is retried counts as
+ * one attempt), with the names kube_classify() gives. May be NULL. */
 typedef void (*kube_observe_cb)(void *ud, const char *verb, const char *resource, long code);
 void kube_client_set_observer(struct kube_client *c, kube_observe_cb cb, void *ud);
+
+/*
+ * Names for a request in metrics, a small fixed vocabulary:
+ *  - verb: "WATCH" when the query has watch=1 or watch=true; "LIST" for a
+ *    GET on a collection (/api/v1/pods, /api/v1/namespaces/NS/pods,
+ *    /apis/G/V/RES); "GET" for a GET on an object or a non-resource path;
+ *    else the method in capitals ("POST", "PUT", "PATCH", "DELETE").
+ *  - resource: the resource segment of an API path ("pods",
+ *    "certificatesigningrequests", "namespaces"), with the subresource after
+ *    a slash ("certificatesigningrequests/approval"); "discovery" for /api,
+ *    /apis and /apis/G[/V]; the first segment for other paths ("version",
+ *    "healthz", "openapi"); "" for "/". Never a name or a namespace.
+ * Writes NUL-terminated strings, truncated to the buffer sizes.
+ */
+void kube_classify(const char *method, const char *path, char *verb, size_t verblen, char *resource,
+                   size_t reslen);
+
+/*
+ * Read a Kubernetes API Status object ({"kind":"Status",...}) from a
+ * response body. Returns 0 when body is a Status, copying its message and
+ * reason (each "" when absent) and *code (0 when absent), and setting
+ * *too_large when details.causes names ResourceVersionTooLarge; -1 when it
+ * is not a Status (nothing written). Any pointer may be NULL.
+ */
+int kube_status_parse(const char *body, size_t len, char *message, size_t msglen, char *reason,
+                      size_t reasonlen, long *code, bool *too_large);
+/* The same for a Status already parsed (an ERROR watch event's object). */
+int kube_status_read(const json_t *obj, char *message, size_t msglen, char *reason,
+                     size_t reasonlen, long *code, bool *too_large);
 
 /* libcurl's version string, for `csr-approver version`. */
 const char *kube_library_version(void);
