@@ -46,7 +46,7 @@ typedef int (*watch_line_cb)(void *ud, const char *line, size_t len);
 /* Feed bytes. Returns 0; -1 when a line exceeds the cap (the framer is then
  * reset) or the callback returned -1. */
 int watch_framer_feed(struct watch_framer *f, const char *data, size_t len, watch_line_cb cb,
-		      void *ud);
+                      void *ud);
 
 /* ---- one event ---- */
 
@@ -65,7 +65,7 @@ enum watch_event_type {
  * object).
  */
 int watch_event_parse(const char *line, size_t len, enum watch_event_type *type, json_t **object,
-		      char *err, size_t errlen);
+                      char *err, size_t errlen);
 
 /* ---- informer ---- */
 
@@ -81,10 +81,15 @@ struct watch_informer_ops {
 	/* An ADDED, MODIFIED or DELETED event of the watch. */
 	void (*on_event)(void *ud, enum watch_event_type type, const json_t *obj);
 };
+/* Any of the ops may be NULL. */
 
 struct watch_informer;
 
 /*
+ * Callbacks run inside kube_client_run_once() (the ops of a WATCH event run
+ * while libcurl delivers the bytes); they may start and cancel requests,
+ * but must not free the informer or its client.
+ *
  * An informer for the collection at path (e.g. "/api/v1/pods",
  * "/apis/certificates.k8s.io/v1/certificatesigningrequests"), with an
  * optional field selector (unescaped, e.g. "spec.signerName=example.com/x";
@@ -93,12 +98,25 @@ struct watch_informer;
  * requests.
  */
 struct watch_informer *watch_informer_new(struct kube_client *c, const char *name, const char *path,
-					  const char *field_selector,
-					  const struct watch_informer_ops *ops, void *ud);
+                                          const char *field_selector,
+                                          const struct watch_informer_ops *ops, void *ud);
 void watch_informer_free(struct watch_informer *inf);
 
-/* Start listing. Returns 0 or -1. */
+/* Start listing. Returns 0, or -1 when already started. A request that
+ * cannot be started is retried after a backoff, not reported here. */
 int watch_informer_start(struct watch_informer *inf);
+
+/*
+ * Start by watching from resource_version, without a first LIST: for an
+ * owner that already holds the objects up to that version (and for tests
+ * of expiry). If the version has expired, the informer relists as it would
+ * on any 410. Returns 0, or -1 when already started or the version is empty.
+ */
+int watch_informer_start_at(struct watch_informer *inf, const char *resource_version);
+
+/* Objects per LIST page (default WATCH_PAGE_SIZE); call before starting. */
+#define WATCH_PAGE_SIZE 500
+void watch_informer_set_page_size(struct watch_informer *inf, unsigned int n);
 
 /* Drive timers (backoff reconnects): call with the monotonic time in ms
  * whenever the loop wakes. */
