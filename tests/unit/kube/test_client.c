@@ -1,0 +1,301 @@
+/*
+ * The client without an API server: names for metrics, Status parsing,
+ * escaping, and the request life cycle against a closed local port
+ * (refusals, transport errors, cancellation). Anything that needs an API
+ * server is in tests/integration/.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../../pkg/kube/kube.h"
+#include "../../../pkg/log/log.h"
+
+/* The refusals are logged as errors: keep them out of the test output. */
+static void quiet(void)
+{
+	log_set_stream(fopen("/dev/null", "w"));
+}
+
+/* ---- kube_classify ---- */
+
+static const struct {
+	const char *method, *path, *verb, *resource;
+} classify_cases[] = {
+    {"GET", "/api/v1/pods", "LIST", "pods"},
+    {"GET", "/api/v1/pods?limit=500&continue=abc", "LIST", "pods"},
+    {"GET", "/api/v1/namespaces/ns/pods", "LIST", "pods"},
+    {"GET", "/api/v1/namespaces/ns/pods/web-0", "GET", "pods"},
+    {"GET", "/api/v1/namespaces/ns/pods?watch=1&resourceVersion=5", "WATCH", "pods"},
+    {"GET", "/api/v1/namespaces/ns/pods?resourceVersion=5&watch=true", "WATCH", "pods"},
+    {"GET", "/api/v1/watch/namespaces/ns/pods", "WATCH", "pods"},
+    {"GET", "/api/v1/namespaces", "LIST", "namespaces"},
+    {"GET", "/api/v1/namespaces/kube-system", "GET", "namespaces"},
+    {"GET", "/api/v1/nodes/node-0", "GET", "nodes"},
+    {"GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=1", "WATCH",
+     "certificatesigningrequests"},
+    {"GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests", "LIST",
+     "certificatesigningrequests"},
+    {"PUT", "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-1/approval", "PUT",
+     "certificatesigningrequests/approval"},
+    {"GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-1", "GET",
+     "certificatesigningrequests"},
+    {"PUT", "/apis/coordination.k8s.io/v1/namespaces/csr/leases/csr-approver", "PUT", "leases"},
+    {"POST", "/apis/coordination.k8s.io/v1/namespaces/csr/leases", "POST", "leases"},
+    {"POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", "POST", "subjectaccessreviews"},
+    {"POST", "/api/v1/namespaces/default/events", "POST", "events"},
+    {"PATCH", "/api/v1/namespaces/ns/pods/p/status", "PATCH", "pods/status"},
+    {"DELETE", "/api/v1/namespaces/ns/configmaps/x", "DELETE", "configmaps"},
+    {"post", "/api/v1/namespaces/ns/configmaps", "POST", "configmaps"},
+    {"GET", "/version", "GET", "version"},
+    {"GET", "/healthz/etcd", "GET", "healthz"},
+    {"GET", "/openapi/v3", "GET", "openapi"},
+    {"GET", "/api", "GET", "discovery"},
+    {"GET", "/api/v1", "GET", "discovery"},
+    {"GET", "/apis/certificates.k8s.io/v1", "GET", "discovery"},
+    {"GET", "/", "GET", ""},
+    {"GET", "//api///v1//pods", "LIST", "pods"},
+};
+
+Test(kube_classify, table)
+{
+	for (size_t i = 0; i < sizeof(classify_cases) / sizeof(classify_cases[0]); i++) {
+		char verb[16], res[128];
+		kube_classify(classify_cases[i].method, classify_cases[i].path, verb, sizeof(verb),
+		              res, sizeof(res));
+		cr_expect_str_eq(verb, classify_cases[i].verb, "%s %s", classify_cases[i].method,
+		                 classify_cases[i].path);
+		cr_expect_str_eq(res, classify_cases[i].resource, "%s %s", classify_cases[i].method,
+		                 classify_cases[i].path);
+	}
+}
+
+Test(kube_classify, truncates)
+{
+	char verb[4], res[8];
+	kube_classify("GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=1",
+	              verb, sizeof(verb), res, sizeof(res));
+	cr_assert_str_eq(verb, "WAT");
+	cr_assert_str_eq(res, "certifi");
+}
+
+/* ---- kube_status_parse ---- */
+
+Test(kube_status, conflict)
+{
+	static const char body[] =
+	    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+	    "\"message\":\"Operation cannot be fulfilled: the object has been modified\","
+	    "\"reason\":\"Conflict\",\"details\":{\"name\":\"x\"},\"code\":409}";
+	char msg[256], reason[64];
+	long code;
+	bool big = true;
+	cr_assert_eq(kube_status_parse(body, strlen(body), msg, sizeof(msg), reason, sizeof(reason),
+	                               &code, &big),
+	             0);
+	cr_assert_str_eq(msg, "Operation cannot be fulfilled: the object has been modified");
+	cr_assert_str_eq(reason, "Conflict");
+	cr_assert_eq(code, 409);
+	cr_assert_not(big);
+}
+
+Test(kube_status, too_large)
+{
+	static const char body[] =
+	    "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"Timeout: Too large resource "
+	    "version: 99, current: 50\",\"reason\":\"Timeout\",\"details\":{\"causes\":[{\"reason\":"
+	    "\"ResourceVersionTooLarge\",\"message\":\"Too large resource version\"}],"
+	    "\"retryAfterSeconds\":1},\"code\":504}";
+	bool big = false;
+	long code = 0;
+	cr_assert_eq(kube_status_parse(body, strlen(body), NULL, 0, NULL, 0, &code, &big), 0);
+	cr_assert(big);
+	cr_assert_eq(code, 504);
+}
+
+Test(kube_status, not_a_status)
+{
+	char msg[16] = "untouched";
+	cr_assert_eq(
+	    kube_status_parse("{\"kind\":\"Pod\"}", 14, msg, sizeof(msg), NULL, 0, NULL, NULL), -1);
+	cr_assert_str_eq(msg, "untouched");
+	cr_assert_eq(kube_status_parse("<html>", 6, NULL, 0, NULL, 0, NULL, NULL), -1);
+	cr_assert_eq(kube_status_parse("", 0, NULL, 0, NULL, 0, NULL, NULL), -1);
+	cr_assert_eq(kube_status_parse(NULL, 0, NULL, 0, NULL, 0, NULL, NULL), -1);
+	cr_assert_eq(kube_status_parse("[1]", 3, NULL, 0, NULL, 0, NULL, NULL), -1);
+}
+
+Test(kube_status, sparse_status)
+{
+	char msg[16] = "x", reason[16] = "x";
+	long code = 7;
+	cr_assert_eq(kube_status_parse("{\"kind\":\"Status\",\"code\":\"410\"}", 30, msg,
+	                               sizeof(msg), reason, sizeof(reason), &code, NULL),
+	             0);
+	cr_assert_str_eq(msg, "");
+	cr_assert_str_eq(reason, "");
+	cr_assert_eq(code, 0, "a code that is not a number is absent");
+}
+
+/* ---- kube_escape ---- */
+
+Test(kube_escape, query_values)
+{
+	char *e = kube_escape("spec.signerName=example.com/pod-mtls");
+	cr_assert_str_eq(e, "spec.signerName%3Dexample.com%2Fpod-mtls");
+	free(e);
+	e = kube_escape("a b&c?d#e~_-.");
+	cr_assert_str_eq(e, "a%20b%26c%3Fd%23e~_-.");
+	free(e);
+	e = kube_escape("\xc3\xa9");
+	cr_assert_str_eq(e, "%C3%A9");
+	free(e);
+	e = kube_escape("");
+	cr_assert_str_eq(e, "");
+	free(e);
+}
+
+/* ---- life cycle against a closed port ---- */
+
+static struct kube_config *closed_port_config(void)
+{
+	/* Bind a port and close it again: nothing listens there. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	close(fd);
+	struct kube_config *cfg = calloc(1, sizeof(*cfg));
+	char server[64];
+	snprintf(server, sizeof(server), "https://127.0.0.1:%d", ntohs(a.sin_port));
+	cfg->server = strdup(server);
+	cfg->token = strdup("secret-token");
+	return cfg;
+}
+
+struct done_rec {
+	int calls;
+	long status;
+	char error[256];
+	struct kube_request *other; /* cancelled from this done_cb */
+};
+
+static void on_done(void *ud, const struct kube_response *resp)
+{
+	struct done_rec *d = ud;
+	d->calls++;
+	d->status = resp->status;
+	snprintf(d->error, sizeof(d->error), "%s", resp->error);
+	cr_assert_not_null(resp->body);
+	cr_assert_not_null(resp->reason);
+	if (d->other != NULL) {
+		kube_request_cancel(d->other);
+		d->other = NULL;
+	}
+}
+
+Test(kube_client, refused_requests, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	struct done_rec d = {0};
+	cr_assert_null(kube_request_start(c, "GET", "no-slash", NULL, 0, NULL, on_done, NULL, &d));
+	cr_assert_null(kube_request_start(c, "GET", "/a b", NULL, 0, NULL, on_done, NULL, &d));
+	cr_assert_null(kube_request_start(c, "G T", "/x", NULL, 0, NULL, on_done, NULL, &d));
+	cr_assert_null(kube_request_start(c, "", "/x", NULL, 0, NULL, on_done, NULL, &d));
+	cr_assert_eq(d.calls, 0, "done_cb is not called when start fails");
+	cr_assert_eq(kube_client_active(c), 0);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+Test(kube_client, transport_error, .init = quiet)
+{
+	char err[256];
+	char *body = (char *)"x";
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	long st = kube_request_sync(c, "GET", "/version", NULL, 0, NULL, &body, err, sizeof(err));
+	cr_assert_eq(st, 0);
+	cr_assert_neq(err[0], '\0');
+	cr_assert_null(strstr(err, "secret-token"));
+	cr_assert_not_null(body);
+	cr_assert_str_eq(body, "");
+	free(body);
+	cr_assert_eq(kube_client_active(c), 0);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+Test(kube_client, cancel_and_free)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct done_rec a = {0}, b = {0}, s = {0};
+	struct kube_request *ra =
+	    kube_request_start(c, "GET", "/api/v1/pods", NULL, 0, NULL, on_done, NULL, &a);
+	struct kube_request *rb =
+	    kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL, on_done, NULL, &b);
+	struct kube_request *rs =
+	    kube_request_start(c, "GET", "/api/v1/pods?watch=1", NULL, 0, NULL, on_done, NULL, &s);
+	cr_assert(ra && rb && rs);
+	cr_assert_eq(kube_client_active(c), 3);
+	/* a's done_cb cancels b: cancellation from inside a callback. */
+	a.other = rb;
+	kube_request_cancel(ra);
+	cr_assert_eq(a.calls, 1);
+	cr_assert_eq(a.status, 0);
+	cr_assert_str_eq(a.error, "cancelled");
+	cr_assert_eq(b.calls, 1);
+	cr_assert_str_eq(b.error, "cancelled");
+	cr_assert_eq(kube_client_active(c), 1);
+	/* Freeing the client cancels what is left. */
+	kube_client_free(c);
+	cr_assert_eq(s.calls, 1);
+	cr_assert_str_eq(s.error, "cancelled");
+	kube_config_free(cfg);
+}
+
+static int never_data(void *ud, const char *data, size_t len)
+{
+	(void)ud;
+	(void)data;
+	(void)len;
+	cr_assert_fail("no body bytes from a closed port");
+	return 0;
+}
+
+Test(kube_client, run_loop_delivers_errors, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct done_rec d = {0}, w = {0};
+	cr_assert_not_null(
+	    kube_request_start(c, "GET", "/version", NULL, 0, NULL, on_done, NULL, &d));
+	cr_assert_not_null(kube_request_start(c, "GET", "/api/v1/pods?watch=1", NULL, 0, NULL,
+	                                      on_done, never_data, &w));
+	for (int i = 0; i < 200 && (d.calls == 0 || w.calls == 0); i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(d.calls, 1);
+	cr_assert_eq(w.calls, 1);
+	cr_assert_eq(d.status, 0);
+	cr_assert_neq(d.error[0], '\0');
+	cr_assert_eq(kube_client_active(c), 0);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+Test(kube_client, library_version)
+{
+	cr_assert_not_null(strstr(kube_library_version(), "libcurl/"));
+}
