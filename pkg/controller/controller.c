@@ -31,6 +31,7 @@
 #include "../httpd/httpd.h"
 #include "../kobj/kobj.h"
 #include "../kube/kube.h"
+#include "../leader/leader.h"
 #include "../log/log.h"
 #include "../metrics/metrics.h"
 #include "../util/util.h"
@@ -123,8 +124,11 @@ struct controller {
 	struct metrics *metrics;
 	struct httpd *httpd; /* NULL when both addresses are "0" */
 	bool httpd_failed;
+	struct leader *leader; /* NULL without --leader-elect */
+	char *lease_ns; /* owned */
 	bool synced;
 	bool stopping;
+	bool releasing; /* shutting down: the lease release is in flight */
 	bool leading;
 	int64_t stop_deadline_ms;
 	int64_t last_gauges_ms;
@@ -1053,6 +1057,24 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 		goto fail;
 	}
 	kube_client_set_observer(c->client, observe, c);
+	if (o->leader_elect) {
+		c->lease_ns = util_xstrdup(o->lease_namespace      ? o->lease_namespace
+		                               : c->cfg->namespace ? c->cfg->namespace
+		                                                   : "default");
+		struct leader_config lc = {
+		    .ns = c->lease_ns,
+		    .name = o->lease_name,
+		    .identity = c->identity,
+		    .lease_duration_ms = o->lease_duration_ms,
+		    .renew_deadline_ms = o->renew_deadline_ms,
+		    .retry_period_ms = o->retry_period_ms,
+		};
+		if (leader_config_validate(&lc, inner, sizeof(inner)) != 0) {
+			snprintf(err, errlen, "leader election: %s", inner);
+			goto fail;
+		}
+		c->leader = leader_new(c->client, &lc);
+	}
 
 	c->want[RES_CSR] = true;
 	for (size_t i = 0; set != NULL && i < set->n_rules; i++) {
@@ -1103,6 +1125,8 @@ void controller_free(struct controller *c)
 	c->stopping = true;
 	httpd_stop(c->httpd);
 	stop_informers(c);
+	leader_free(c->leader);
+	c->leader = NULL;
 	/* Cancels what is still in flight; the callbacks see c->stopping. */
 	kube_client_free(c->client);
 	kube_config_free(c->cfg);
@@ -1115,6 +1139,7 @@ void controller_free(struct controller *c)
 	metrics_free(c->metrics);
 	policy_set_free(c->set);
 	free(c->identity);
+	free(c->lease_ns);
 	if (c->sigfd >= 0)
 		close(c->sigfd);
 	free(c);
@@ -1243,12 +1268,19 @@ int controller_run(struct controller *c)
 	log_info("starting", "server", c->cfg->server, "source", c->cfg->source, "identity",
 	         c->identity, "policies", nrules, "dry_run", c->opt.dry_run ? "true" : "false",
 	         NULL);
+	if (c->leader != NULL) {
+		char dur[64];
+		snprintf(dur, sizeof(dur), "%lld/%lld/%lld ms", (long long)c->opt.lease_duration_ms,
+		         (long long)c->opt.renew_deadline_ms, (long long)c->opt.retry_period_ms);
+		log_info("leader election on", "lease", c->opt.lease_name, "namespace", c->lease_ns,
+		         "lease/renew/retry", dur, NULL);
+	}
 	if (start_informers(c) != 0)
 		return 1;
 
 	for (;;) {
 		int64_t now = watch_now_ms();
-		int64_t next = -1;
+		int64_t next = c->leader != NULL ? leader_next_deadline(c->leader) : -1;
 		if (!c->stopping) {
 			for (int r = 0; r < RES_N; r++)
 				if (c->inf[r] != NULL)
@@ -1262,7 +1294,7 @@ int controller_run(struct controller *c)
 				next = min_deadline(next, d);
 			}
 		} else {
-			next = c->stop_deadline_ms;
+			next = min_deadline(next, c->stop_deadline_ms);
 		}
 		int64_t wait = next < 0 ? LOOP_MAX_WAIT_MS : next - now;
 		if (wait < 0)
@@ -1286,17 +1318,46 @@ int controller_run(struct controller *c)
 				begin_shutdown(c, sig);
 			}
 		}
-		if (c->stopping) {
-			if (c->writes_inflight == 0 && c->others_inflight == 0)
+		if (c->leader != NULL && !c->releasing) {
+			leader_tick(c->leader, now);
+			if (leader_lost(c->leader)) {
+				/* Another instance may be deciding already: stop at
+				 * once, and let the process be restarted. */
+				log_error("leadership lost: exiting", NULL);
+				metrics_set_leader(c->metrics, false);
+				rc = 1;
 				break;
+			}
+			bool leading = leader_is_leader(c->leader);
+			if (leading != c->leading) {
+				c->leading = leading;
+				metrics_set_leader(c->metrics, leading);
+				if (leading)
+					log_info("leading: deciding CSRs", "identity", c->identity,
+					         NULL);
+			}
+		}
+		if (c->stopping) {
 			if (now >= c->stop_deadline_ms) {
 				char n[24];
 				snprintf(n, sizeof(n), "%zu", c->writes_inflight);
-				log_warn("writes still in flight at the end of the grace period",
+				log_warn("requests still in flight at the end of the grace period",
 				         "writes_in_flight", n, NULL);
 				break;
 			}
-			continue;
+			if (c->writes_inflight > 0 || c->others_inflight > 0)
+				continue;
+			/* Writes done: hand the lease over so a standby starts now. */
+			if (c->leader != NULL && !c->releasing) {
+				c->releasing = true;
+				c->leading = false;
+				metrics_set_leader(c->metrics, false);
+				if (leader_release(c->leader))
+					continue;
+			}
+			if (c->leader != NULL && leader_busy(c->leader))
+				continue;
+			break;
 		}
 		for (int r = 0; r < RES_N; r++)
 			if (c->inf[r] != NULL)

@@ -1,0 +1,117 @@
+/*
+ * leader: leader election on a coordination.k8s.io/v1 Lease, with the
+ * semantics of client-go's tools/leaderelection:
+ *
+ *  - every retry period a candidate GETs the Lease (creating it when it
+ *    does not exist); when the record differs from the one last seen, the
+ *    local monotonic time of that observation is noted. Another holder's
+ *    lease is taken over only once leaseDurationSeconds have passed on the
+ *    local clock since its record last changed: the stored renewTime is
+ *    never compared with the local wall clock;
+ *  - taking over is a PUT with the GET's resourceVersion (409: someone was
+ *    faster), holderIdentity = self, acquireTime = renewTime = now,
+ *    leaseTransitions + 1;
+ *  - the leader renews every retry period (PUT of renewTime, acquireTime
+ *    and leaseTransitions kept), optimistically from the record it holds
+ *    and through a GET when that fails; it has lost the lease when no
+ *    renewal succeeded within the renew deadline, and must stop at once;
+ *  - a clean shutdown releases the lease (holderIdentity "",
+ *    leaseDurationSeconds 1), so a standby takes over within its retry
+ *    period instead of waiting out the lease.
+ *
+ * Times in the Lease are MicroTime: RFC 3339 with exactly 6 fractional
+ * digits.
+ *
+ * Asynchronous: requests run on the caller's kube client; leader_tick()
+ * from the loop starts them when due. Not thread-safe.
+ */
+#ifndef CSR_APPROVER_LEADER_H
+#define CSR_APPROVER_LEADER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../kube/kube.h"
+
+struct leader_config {
+	const char *ns; /* the Lease's namespace (borrowed) */
+	const char *name; /* the Lease's name (borrowed) */
+	const char *identity; /* this candidate (borrowed) */
+	int64_t lease_duration_ms;
+	int64_t renew_deadline_ms;
+	int64_t retry_period_ms;
+};
+
+/* lease > renew deadline > 1.2 x retry period, all positive. Returns 0, or
+ * -1 with a message in err. */
+int leader_config_validate(const struct leader_config *cfg, char *err, size_t errlen);
+
+/* ---- the record (pure, for tests) ---- */
+
+struct leader_record {
+	char *holder; /* owned; "" when released */
+	int64_t lease_duration_s;
+	char *acquire_time; /* owned MicroTime, or "" */
+	char *renew_time; /* owned MicroTime, or "" */
+	int64_t transitions;
+};
+
+/* Read spec of a Lease object; absent fields are empty/zero. Returns 0, or
+ * -1 when lease is not an object. Caller clears r with leader_record_clear(). */
+int leader_record_from_lease(const json_t *lease, struct leader_record *r);
+void leader_record_clear(struct leader_record *r);
+/* Do two records say the same? */
+bool leader_record_equal(const struct leader_record *a, const struct leader_record *b);
+
+/* MicroTime of t ("2026-07-25T10:00:06.123456Z") into buf (>= 28 bytes). */
+void leader_format_microtime(const struct timespec *t, char *buf, size_t len);
+
+/*
+ * May self take the lease described by observed, last seen to change at
+ * observed_ms (monotonic), at now_ms? Yes when it is free (no holder), held
+ * by self, or its holder let leaseDurationSeconds pass since observed_ms.
+ */
+bool leader_can_acquire(const struct leader_record *observed, int64_t observed_ms, const char *self,
+                        int64_t now_ms);
+
+/*
+ * The body of a PUT (resource_version not NULL) or POST of the Lease
+ * ns/name with record r. Caller frees.
+ */
+char *leader_lease_body(const char *ns, const char *name, const char *resource_version,
+                        const struct leader_record *r);
+
+/* ---- the elector ---- */
+
+struct leader;
+
+/* A candidate on client c (borrowed; must outlive it) with cfg (copied).
+ * Nothing is sent before the first leader_tick(). */
+struct leader *leader_new(struct kube_client *c, const struct leader_config *cfg);
+/* Free; a request still in flight is cancelled. NULL does nothing. */
+void leader_free(struct leader *l);
+
+/* Drive: start the next attempt when due, and notice a missed renew
+ * deadline. now_ms is monotonic. */
+void leader_tick(struct leader *l, int64_t now_ms);
+/* When leader_tick() wants to run next (monotonic ms). */
+int64_t leader_next_deadline(const struct leader *l);
+
+/* Holding the lease (and not lost)? */
+bool leader_is_leader(const struct leader *l);
+/* Held the lease and could not renew it within the renew deadline: the
+ * caller must stop deciding now. */
+bool leader_lost(const struct leader *l);
+/* The holder last observed ("" when none or unknown); borrowed. */
+const char *leader_holder(const struct leader *l);
+
+/* Stop campaigning; if leading, start the release PUT. Returns true when a
+ * request is in flight that the caller should let finish (leader_busy()). */
+bool leader_release(struct leader *l);
+/* A request in flight? */
+bool leader_busy(const struct leader *l);
+
+#endif
