@@ -17,39 +17,64 @@
 
 /*
  * A CertificateSigningRequest (certificates.k8s.io/v1) to a request.
- * spec.request is base64 of PEM and is decoded (at most CSR_MAX_PEM bytes).
+ * kind and apiVersion, when present, must be CertificateSigningRequest and
+ * certificates.k8s.io/v1; metadata.name, spec.request and spec.signerName
+ * are required. spec.request is base64 of PEM, decoded as Go's
+ * encoding/json does (standard alphabet, padding, line breaks ignored), at
+ * most CSR_MAX_PEM bytes once decoded. Absent or null optional fields give
+ * "" (strings) or empty lists. Strings holding a NUL byte are refused.
  * Returns a new request (caller frees with policy_request_free()), or NULL
- * with a one-line error naming the field in err.
+ * with a one-line error naming the field in err ("spec.usages: expected an
+ * array of strings"), without the file name.
  */
 struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size_t errlen);
 
 /* A Pod, Service or Node to its slim struct; NULL with an error in err when
- * metadata.name (and, for namespaced kinds, metadata.namespace) is missing or
- * a field has the wrong type. Caller frees with the matching policy_*_free(). */
+ * metadata.name (and, for namespaced kinds, metadata.namespace) is missing,
+ * kind is present and not the expected one, or a field has the wrong type.
+ * Absent optional strings give "". A Pod's service account is
+ * spec.serviceAccountName, else the deprecated spec.serviceAccount; its IPs
+ * status.podIPs[].ip, else status.podIP. Caller frees with the matching
+ * policy_*_free(). */
 struct policy_pod *kobj_pod_from_json(const json_t *obj, char *err, size_t errlen);
 struct policy_service *kobj_service_from_json(const json_t *obj, char *err, size_t errlen);
 struct policy_node *kobj_node_from_json(const json_t *obj, char *err, size_t errlen);
 
-/* Called once per object found in a file; obj is borrowed. Returns 0 to go
- * on, -1 to stop (the reader then fails with whatever the callback put in
- * err). */
-typedef int (*kobj_object_cb)(void *ctx, const json_t *obj, char *err, size_t errlen);
+/* Caps of kobj_read_objects(): objects in one file (items of lists
+ * included). */
+#define KOBJ_MAX_OBJECTS 200000
 
 /*
- * Read objects from buf (len bytes): JSON or YAML, a single object, a
- * `List` (or any *List kind with items), or a multi-document YAML stream.
- * Calls cb for every object, items of lists flattened. filename is for
- * messages. Returns 0, or -1 with "FILE: what" (and the line where known)
- * in err.
+ * Called once per object found in a file; obj is borrowed. kind is the
+ * object's own "kind", or, for an item of a typed list that leaves it out
+ * (the items of a PodList), the list's kind without "List"; "" when neither
+ * is known (never NULL). Returns 0 to go on, -1 to stop (the reader then
+ * fails with whatever the callback put in err).
+ */
+typedef int (*kobj_object_cb)(void *ctx, const char *kind, const json_t *obj, char *err,
+                              size_t errlen);
+
+/*
+ * Read objects from buf (len bytes, at most CONFIG_MAX_FILE): JSON or YAML,
+ * a single object, a `List` (or any *List kind with an items array), a
+ * multi-document YAML stream, or a JSON array of those. JSON is chosen when
+ * the first non-blank byte is '{' or '['; JSON objects with duplicate keys
+ * are refused. Null documents are skipped; any other document that is not
+ * an object is an error. Calls cb for every object, items of lists
+ * flattened (lists are not nested further), at most KOBJ_MAX_OBJECTS.
+ * filename is for messages. Returns 0, or -1 with "FILE: what" (and the
+ * line where known) in err.
  */
 int kobj_read_objects(const char *buf, size_t len, const char *filename, kobj_object_cb cb,
-		      void *ctx, char *err, size_t errlen);
+                      void *ctx, char *err, size_t errlen);
 
 /*
  * Read the text of a CSR file for `check`/`inspect`: JSON or YAML holding
- * one CertificateSigningRequest (a List with exactly one is accepted too).
- * Returns a new JSON object (caller json_decref()s) or NULL with err.
+ * one CertificateSigningRequest (a List with exactly one is accepted too;
+ * an object of another kind is refused). Returns a new JSON object (caller
+ * json_decref()s) or NULL with "FILE: what" in err.
  */
-json_t *kobj_read_single(const char *buf, size_t len, const char *filename, char *err, size_t errlen);
+json_t *kobj_read_single(const char *buf, size_t len, const char *filename, char *err,
+                         size_t errlen);
 
 #endif
