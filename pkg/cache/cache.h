@@ -36,7 +36,19 @@ size_t cache_count_services(const struct cache *c);
 size_t cache_count_nodes(const struct cache *c);
 
 /* Fill *l with callbacks that read c (authorize left NULL: the caller sets
- * it). l borrows c. */
+ * it). l borrows c. The arrays list_services hands out stay valid until the
+ * next put or delete of a Service. */
 void cache_lookup(struct cache *c, struct policy_lookup *l);
+
+/*
+ * Read an objects file for `check --objects` (path, or "-" for stdin; at
+ * most CONFIG_MAX_FILE bytes; any form kobj_read_objects() takes) and put
+ * its Pods, Services and Nodes into c. Other kinds are ignored. Returns 0,
+ * or -1 with a one-line error in err naming the file, and for an object
+ * that does not convert its 1-based position in the file and kind:
+ * "pods.yaml: object 3 (Pod): metadata.name: required". Objects read before
+ * the error stay in c.
+ */
+int cache_load_objects(struct cache *c, const char *path, char *err, size_t errlen);
 
 #endif
