@@ -5,7 +5,9 @@
 #
 # Keys are fresh on every run, so the bytes change; what each file exercises
 # does not. Requests the openssl command line cannot build come from
-# gen_csr.c, compiled into a scratch directory. Run by `make fixtures`.
+# gen_csr.c, compiled into a scratch directory; requests as Go's crypto/x509
+# makes them (kubelets, client-go) from gen_go_csr.go when a Go toolchain is
+# installed, else the committed go-*.pem files stay. Run by `make fixtures`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +16,9 @@ trap 'rm -rf "$tmp"' EXIT
 out=csr
 objs=csrobj
 mkdir -p "$out" "$objs"
-rm -f "$out"/*.pem "$out"/*.txt "$objs"/*.yaml "$objs"/*.json
+# Everything but go-*.pem, which only a Go toolchain can remake.
+find "$out" -type f ! -name 'go-*.pem' -delete
+rm -f "$objs"/*.yaml "$objs"/*.json
 
 # No site configuration: the same result on every machine.
 export OPENSSL_CONF=/dev/null
@@ -188,6 +192,14 @@ sed '$d' "$good" >"$out/pem-missing-end.pem"
 echo "this is not a certificate request" >"$out/not-pem.txt"
 : >"$out/empty.pem"
 printf ' \n\t\r\n' >"$out/whitespace-only.pem"
+
+# ---- made by Go's crypto/x509 ----
+if command -v go >/dev/null 2>&1; then
+	rm -f "$out"/go-*.pem
+	GOTOOLCHAIN=local GOFLAGS='' go run gen_go_csr.go "$out"
+else
+	echo "fixtures: no Go toolchain; keeping the committed $out/go-*.pem" >&2
+fi
 
 # ---- CertificateSigningRequest objects ----
 # obj NAME PEM SIGNER USERNAME GROUPS(comma) USAGES(comma) EXPIRATION EXTRA(k=v;...) CONDITION

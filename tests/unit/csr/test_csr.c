@@ -267,6 +267,61 @@ Test(csr, good_rsa_pss_signature)
 	csr_info_free(info);
 }
 
+/* ---- requests as Go's crypto/x509 makes them ---- */
+
+Test(csr, go_kubelet_serving)
+{
+	struct csr_info *info = parse_ok("go-kubelet-serving.pem");
+	cr_assert_eq(info->n_subject, 2);
+	cr_assert_eq(info->subject[0].kind, CSR_ATTR_O);
+	cr_assert_eq(info->subject[0].str_type, CSR_STR_PRINTABLE);
+	cr_assert_str_eq(info->subject[0].value, "system:nodes");
+	cr_assert(!info->subject[0].bad_encoding);
+	cr_assert_eq(info->subject[1].kind, CSR_ATTR_CN);
+	cr_assert_str_eq(info->subject[1].value, "system:node:node-1");
+	cr_assert(!info->subject[1].bad_encoding);
+	cr_assert_str_eq(info->key.ec_curve, "prime256v1");
+	assert_good_sig(info, CSR_SIG_ECDSA, CSR_HASH_SHA256);
+	cr_assert_eq(info->n_attrs, 1);
+	cr_assert_eq(info->n_exts, 1);
+	cr_assert_eq(info->n_sans, 3);
+	assert_san(info, 0, CSR_SAN_DNS, "node-1");
+	assert_san(info, 1, CSR_SAN_IP, "10.0.0.11");
+	assert_san(info, 2, CSR_SAN_IP, "fd00::11");
+	csr_info_free(info);
+}
+
+Test(csr, go_kubelet_client)
+{
+	struct csr_info *info = parse_ok("go-kubelet-client.pem");
+	cr_assert_eq(info->n_subject, 2);
+	assert_good_sig(info, CSR_SIG_ECDSA, CSR_HASH_SHA256);
+	cr_assert_eq(info->n_attrs, 0);
+	cr_assert_eq(info->n_exts, 0);
+	csr_info_free(info);
+}
+
+Test(csr, go_workload_ed25519)
+{
+	struct csr_info *info = parse_ok("go-workload-ed25519.pem");
+	cr_assert_eq(info->key.type, CSR_KEY_ED25519);
+	assert_good_sig(info, CSR_SIG_ED25519, CSR_HASH_NONE);
+	cr_assert_eq(info->n_sans, 3);
+	assert_san(info, 0, CSR_SAN_DNS, "10-244-1-7.shop.pod.cluster.local");
+	assert_san(info, 1, CSR_SAN_IP, "10.244.1.7");
+	assert_san(info, 2, CSR_SAN_URI, "spiffe://cluster.local/ns/shop/sa/web");
+	csr_info_free(info);
+}
+
+Test(csr, go_rsa_pss)
+{
+	struct csr_info *info = parse_ok("go-rsa-pss.pem");
+	cr_assert_eq(info->key.type, CSR_KEY_RSA);
+	assert_good_sig(info, CSR_SIG_RSA_PSS, CSR_HASH_SHA256);
+	cr_assert(info->sig.pss_params_ok);
+	csr_info_free(info);
+}
+
 Test(csr, pem_crlf_and_surrounding_space_accepted)
 {
 	struct csr_info *a = parse_ok("good-ec-p256.pem");
