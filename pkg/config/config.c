@@ -587,6 +587,17 @@ static int cfg_expect(struct cfg *c, const struct ynode *n, const char *path, co
 	return -1;
 }
 
+/* A key is named as a string, even one that reads as a number. */
+static int cfg_unknown_key(struct cfg *c, const struct ynode *k, const char *path)
+{
+	char d[128];
+	ydescribe(k, d, sizeof(d));
+	if (d[0] != '"')
+		snprintf(d, sizeof(d), "\"%.64s\"", k->u.s.v);
+	cfg_error(c, k, path, "unknown key %s", d);
+	return -1;
+}
+
 /* A string scalar; *out is borrowed from n. */
 static int cfg_string(struct cfg *c, const struct ynode *n, const char *path, const char **out)
 {
@@ -1301,14 +1312,8 @@ static int cfg_policy(struct cfg *c, size_t idx, const struct ynode *m)
 		for (j = 0; j < PK_COUNT; j++)
 			if (ykey_is(k, cfg_pkeys[j].name))
 				break;
-		if (j == PK_COUNT) {
-			char d[128];
-			ydescribe(k, d, sizeof(d));
-			if (d[0] != '"')
-				snprintf(d, sizeof(d), "\"%.64s\"", k->u.s.v);
-			cfg_error(c, k, base, "unknown key %s", d);
-			return -1;
-		}
+		if (j == PK_COUNT)
+			return cfg_unknown_key(c, k, base);
 		if (keys[j] != NULL) {
 			snprintf(path, sizeof(path), "%s.%s", base, cfg_pkeys[j].name);
 			cfg_error(c, k, path, "duplicate key (first at line %u)", keys[j]->line);
@@ -1411,12 +1416,7 @@ static int cfg_top(struct cfg *c, const struct ynode *root)
 			kslot = &pol_key;
 			name = "policies";
 		} else {
-			char d[128];
-			ydescribe(k, d, sizeof(d));
-			if (d[0] != '"')
-				snprintf(d, sizeof(d), "\"%.64s\"", k->u.s.v);
-			cfg_error(c, k, "", "unknown key %s", d);
-			return -1;
+			return cfg_unknown_key(c, k, "");
 		}
 		if (*slot != NULL) {
 			cfg_error(c, k, name, "duplicate key (first at line %u)", (*kslot)->line);

@@ -261,6 +261,8 @@ static struct bad bad_cases[] = {
     {"- a\n- b\n", "p.yaml:1: expected a mapping at the top level, got a sequence"},
     {"hello\n", "p.yaml:1: expected a mapping at the top level, got \"hello\""},
     {"clusterDomain: a.b\npolicy: []\n", "p.yaml:2: unknown key \"policy\""},
+    {"1: x\n", "p.yaml:1: unknown key \"1\""},
+    {P0 "  true: x\n", "p.yaml:5: policies[0]: unknown key \"true\""},
     {"policies: []\npolicies: []\n", "p.yaml:2: policies: duplicate key (first at line 1)"},
     {"policies: {}\n", "p.yaml:1: policies: expected a sequence, got a mapping"},
     {"policies:\n", "p.yaml:1: policies: expected a sequence, got null"},
