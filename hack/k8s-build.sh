@@ -106,8 +106,10 @@ build_k8s() {
 	mkdir -p "$src" "$tmp"
 
 	local json gomod goline
-	json=$("$GO" mod download -json "k8s.io/kubernetes@$v" 2>>"$log") ||
+	if ! json=$("$GO" mod download -json "k8s.io/kubernetes@$v" 2>>"$log"); then
+		echo "$json" >>"$log"
 		die "go mod download k8s.io/kubernetes@$v"
+	fi
 	gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
 	[[ -n $gomod && -f $gomod ]] || die "no go.mod path for k8s.io/kubernetes@$v in: $json"
 	goline=$(grep -m1 '^go [0-9]' "$gomod") || die "no go directive in $gomod"

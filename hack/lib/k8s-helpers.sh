@@ -103,11 +103,15 @@ k8s_pod_create() { # NS NAME [-s SA] [-n NODE] [-l K=V]... [-H HOST] [-d SUBDOMA
 	[[ -n $node ]] && spec+=",\"nodeName\":\"$node\""
 	[[ -n $host ]] && spec+=",\"hostname\":\"$host\""
 	[[ -n $sub ]] && spec+=",\"subdomain\":\"$sub\""
-	kubectl create -o jsonpath='{.metadata.uid}' -f - <<EOF
+	local uid
+	uid=$(
+		kubectl create -o jsonpath='{.metadata.uid}' -f - <<EOF
 {"apiVersion":"v1","kind":"Pod",
  "metadata":{"name":"$name","namespace":"$ns","labels":{$labels}},
  "spec":{$spec}}
 EOF
+	) || return 1
+	echo "$uid"
 }
 
 k8s_pod_set_status() { # NS NAME PHASE [IP]...

@@ -62,7 +62,7 @@ EOF
 token=$(k8s_token "$ns" agent agent-0 10m)
 k8s_token_kubeconfig "$token" "$tmp/agent.kubeconfig"
 k8s_gen_csr "$tmp/agent.key" "$tmp/agent.csr" "/CN=agent.$ns.svc" "DNS:agent.$ns.svc,IP:10.244.0.5"
-if it_as "$tmp/agent.kubeconfig" k8s_csr_create "$IT_RUN-workload" example.com/workload-mtls \
+if it_as "$tmp/agent.kubeconfig" k8s_csr_create "$IT_RUN-workload" smoke.example.com/workload \
 	"$tmp/agent.csr" "digital signature,client auth,server auth" 3600 "$IT_LABEL"; then
 	it_ok "CSR created with a pod-bound token"
 else
