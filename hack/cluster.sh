@@ -26,7 +26,8 @@
 #   - kube-controller-manager runs the CSR signing and cleaner controllers,
 #     the service-account, service-account-token, root-CA publisher,
 #     namespace and garbage-collector controllers, and NOT the CSR approving
-#     controller: csr-approver is the only approver.
+#     controller: csr-approver is the only approver. Nor the pod GC or node
+#     lifecycle controllers, so pods on nodes without a kubelet stay put.
 #   - identities (client certificates from the cluster CA, one kubeconfig each):
 #       admin      CN=csr-approver-admin, O=system:masters
 #       node-0     CN=system:node:node-0, O=system:nodes
@@ -44,7 +45,7 @@ source "$here/lib/versions.sh"
 # shellcheck source=hack/lib/pki.sh
 source "$here/lib/pki.sh"
 
-STATE=${CSR_APPROVER_CLUSTER_DIR:-$repo/.cluster}
+STATE=$(realpath -m "${CSR_APPROVER_CLUSTER_DIR:-$repo/.cluster}")
 BIN=$CSR_APPROVER_K8S_BIN
 PKI=$STATE/pki
 KCFG=$STATE/kubeconfigs
