@@ -103,7 +103,8 @@ void log_msg(enum log_level level, const char *msg, ...)
 	bool json = log_format_cur == LOG_FORMAT_JSON;
 
 	if (json) {
-		util_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts, log_level_names[level]);
+		util_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
+		                log_level_names[level]);
 		log_put_value(&b, msg);
 	} else {
 		util_buf_printf(&b, "time=%s level=%s msg=", ts, log_level_names[level]);

@@ -41,15 +41,18 @@ int log_parse_format(const char *s, enum log_format *out);
 
 /*
  * Write one line at level if enabled. After msg come key/value string
- * pairs, ended by NULL: log_msg(LOG_INFO, "decided", "csr", name,
- * "decision", "approve", NULL). A NULL value is written as null. Keys
- * are trusted literals; values are escaped and truncated.
+ * pairs, ended by a NULL key. Use the macros below, which add the ending
+ * themselves: log_info("decided", "csr", name, "decision", "approve").
+ * A NULL value is written as null. Keys are trusted literals; values are
+ * escaped and truncated.
  */
 void log_msg(enum log_level level, const char *msg, ...);
 
-#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define LOG_END ((const char *)0)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__, LOG_END)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__, LOG_END)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__, LOG_END)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__, LOG_END)
+#define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__, LOG_END)
 
 #endif

@@ -33,7 +33,7 @@ void *util_xreallocarray(void *p, size_t n, size_t sz)
 {
 	if (sz != 0 && n > SIZE_MAX / sz)
 		util_oom(SIZE_MAX);
-	void *q = realloc(p, n * sz ? n * sz : 1);
+	void *q = realloc(p, n * sz != 0 ? n * sz : 1);
 	if (q == NULL)
 		util_oom(n * sz);
 	return q;
@@ -206,7 +206,8 @@ void util_buf_reset(struct util_buf *b)
 	b->len = b->cap = 0;
 }
 
-int util_read_file(const char *path, size_t max, char **out, size_t *outlen, char *err, size_t errlen)
+int util_read_file(const char *path, size_t max, char **out, size_t *outlen, char *err,
+                   size_t errlen)
 {
 	int rc = -1;
 	FILE *f = NULL;
@@ -226,16 +227,16 @@ int util_read_file(const char *path, size_t max, char **out, size_t *outlen, cha
 		size_t n = fread(chunk, 1, sizeof(chunk), f);
 		if (n > 0) {
 			if (b.len + n > max) {
-				snprintf(err, errlen, "%s: larger than %zu bytes", is_stdin ? "<stdin>" : path,
-					 max);
+				snprintf(err, errlen, "%s: larger than %zu bytes",
+				         is_stdin ? "<stdin>" : path, max);
 				goto out;
 			}
 			util_buf_append(&b, chunk, n);
 		}
 		if (n < sizeof(chunk)) {
 			if (ferror(f)) {
-				snprintf(err, errlen, "%s: read error: %s", is_stdin ? "<stdin>" : path,
-					 strerror(errno));
+				snprintf(err, errlen, "%s: read error: %s",
+				         is_stdin ? "<stdin>" : path, strerror(errno));
 				goto out;
 			}
 			break;

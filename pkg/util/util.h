@@ -45,8 +45,10 @@ void util_buf_puts(struct util_buf *b, const char *s);
 /* Append one byte. */
 void util_buf_putc(struct util_buf *b, char c);
 /* Append formatted text. */
-void util_buf_printf(struct util_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void util_buf_printf(struct util_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Append s as the body of a JSON string (without quotes), escaping control
  * characters, quotes, backslashes and invalid UTF-8 (as U+FFFD). */
 void util_buf_json_escape(struct util_buf *b, const char *s, size_t n);
@@ -60,7 +62,8 @@ void util_buf_reset(struct util_buf *b);
 /* Read a whole file (or stdin for "-") of at most max bytes. Returns 0 and a
  * NUL-terminated buffer the caller frees with free(); -1 with errno-style
  * text in err (errlen bytes) when unreadable or larger than max. */
-int util_read_file(const char *path, size_t max, char **out, size_t *outlen, char *err, size_t errlen);
+int util_read_file(const char *path, size_t max, char **out, size_t *outlen, char *err,
+                   size_t errlen);
 
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 bool util_strcaseeq(const char *a, const char *b);
