@@ -1007,6 +1007,19 @@ out:
 
 /* ---------------------------------------------------------------- setup */
 
+static int setup_signals(struct controller *c)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return c->sigfd >= 0 ? 0 : -1;
+}
+
 static void observe(void *ud, const char *verb, const char *resource, long code)
 {
 	struct controller *c = ud;
@@ -1045,6 +1058,13 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 	c->leading = !o->leader_elect;
 	c->identity = o->identity ? util_xstrdup(o->identity) : make_identity();
 	c->queue = controller_queue_new(CONTROLLER_QUEUE_BASE_MS, CONTROLLER_QUEUE_MAX_MS);
+	/* Before any thread exists (the HTTP server's, libcurl's resolver):
+	 * threads inherit the mask, and a thread that does not block SIGTERM
+	 * would take it and die of it. */
+	if (setup_signals(c) != 0) {
+		snprintf(err, errlen, "signals: %s", strerror(errno));
+		goto fail;
+	}
 	c->metrics = metrics_new(o->version ? o->version : "dev");
 
 	if (kube_config_load(o->kubeconfig, o->context, &c->cfg, inner, sizeof(inner)) != 0) {
@@ -1230,17 +1250,15 @@ static void begin_shutdown(struct controller *c, const char *why)
 		httpd_set_ready(c->httpd, false);
 }
 
-static int setup_signals(struct controller *c)
+/* Is the lease still ours right now? Checked before each piece of work, so
+ * that a process that was frozen past its renew deadline decides nothing
+ * on waking. */
+static bool still_leading(struct controller *c)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return c->sigfd >= 0 ? 0 : -1;
+	if (c->leader == NULL)
+		return true;
+	leader_tick(c->leader, watch_now_ms());
+	return leader_is_leader(c->leader);
 }
 
 /* Read pending signals; returns the name of the last one, or NULL. */
@@ -1256,10 +1274,6 @@ static const char *read_signal(struct controller *c)
 int controller_run(struct controller *c)
 {
 	int rc = 0;
-	if (setup_signals(c) != 0) {
-		log_error("could not set up signal handling", "error", strerror(errno), NULL);
-		return 1;
-	}
 	if (c->set == NULL || c->set->n_rules == 0)
 		log_warn("no policies configured: every CSR is skipped, nothing will be decided",
 		         NULL);
@@ -1378,9 +1392,11 @@ int controller_run(struct controller *c)
 		update_gauges(c, now, false);
 		if (!c->synced || !c->leading)
 			continue;
+		if (!still_leading(c))
+			continue;
 		start_delayed_writes(c, now);
 		/* Bounded per iteration so the network keeps being served. */
-		for (int i = 0; i < 256; i++) {
+		for (int i = 0; i < 256 && still_leading(c); i++) {
 			char *name = controller_queue_pop(c->queue, now);
 			if (name == NULL)
 				break;

@@ -1,0 +1,209 @@
+# shellcheck shell=bash
+# Helpers for the suites that run `csr-approver run` against the loopback
+# cluster (tests/integration/controller*.sh, leader.sh). Source after lib.sh
+# and it_setup.
+#
+#   ctl_bin                        the binary: $CSR_APPROVER_BIN, else build/csr-approver
+#   ctl_port                       a free loopback port
+#   ctl_identity USER SIGNER...    a client-certificate kubeconfig for USER with
+#                                  the least privilege csr-approver needs for
+#                                  those signers (ClusterRole + binding labelled
+#                                  $IT_LABEL; a Role for Leases in $IT_NS);
+#                                  prints the kubeconfig's path
+#   ctl_start NAME ARGS...         start `csr-approver run ARGS` in the background,
+#                                  log in $IT_TMP/NAME.log, pid in CTL_PID[NAME];
+#                                  waits for "caches synced" (CTL_START_WAIT_SYNC=0
+#                                  to not wait)
+#   ctl_signal NAME SIG            send a signal
+#   ctl_stop NAME [TIMEOUT_S]      SIGTERM and wait; returns the exit status
+#                                  (124 when it did not stop: then SIGKILL)
+#   ctl_running NAME               is it alive?
+#   ctl_log NAME                   the log's path
+#   ctl_sanitizer_report NAME      prints sanitizer or leak reports from the log
+#   ctl_wait_log NAME REGEX [TIMEOUT_S]   wait for a log line
+#   ctl_conditions CSR             every condition as TYPE:REASON, space separated
+#   ctl_wait_decided CSR [TIMEOUT_S]      wait for a condition; prints TYPE:REASON
+#   ctl_decided_lines CSR LOG...   number of "decided" log lines for CSR
+
+declare -gA CTL_PID=()
+
+ctl_bin() {
+	echo "${CSR_APPROVER_BIN:-$IT_ROOT/build/csr-approver}"
+}
+
+ctl_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+ctl_identity() { # USER SIGNER...
+	local user=$1 out="$IT_TMP/$1.kubeconfig" names="" s
+	shift
+	for s in "$@"; do
+		names+="${names:+, }\"$s\""
+	done
+	k8s_client_kubeconfig "$out" "$user" >/dev/null || return 1
+	kubectl apply -f - >/dev/null <<EOF || return 1
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "$IT_RUN-$user", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+rules:
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests]
+  verbs: [get, list, watch]
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests/approval]
+  verbs: [update]
+- apiGroups: [certificates.k8s.io]
+  resources: [signers]
+  resourceNames: [$names]
+  verbs: [approve]
+- apiGroups: [""]
+  resources: [pods, services, nodes]
+  verbs: [get, list, watch]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "$IT_RUN-$user", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-$user"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: "$user-leases", namespace: "$IT_NS"}
+rules:
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [get, create, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: "$user-leases", namespace: "$IT_NS"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: "$user-leases"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}
+EOF
+	echo "$out"
+}
+
+ctl_log() { echo "$IT_TMP/$1.log"; }
+
+ctl_running() {
+	local pid=${CTL_PID[$1]:-}
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+}
+
+ctl_wait_log() { # NAME REGEX [TIMEOUT_S]
+	local log deadline=$((SECONDS + ${3:-30}))
+	log=$(ctl_log "$1")
+	until grep -qE "$2" "$log" 2>/dev/null; do
+		((SECONDS < deadline)) || return 1
+		ctl_running "$1" || return 1
+		sleep 0.2
+	done
+}
+
+ctl_start() { # NAME ARGS...
+	local name=$1 log before deadline=$((SECONDS + 60))
+	shift
+	log=$(ctl_log "$name")
+	echo "=== start $(date -u +%H:%M:%S) $*" >>"$log"
+	before=$(wc -l <"$log")
+	"$(ctl_bin)" run "$@" >>"$log" 2>&1 &
+	CTL_PID[$name]=$!
+	[[ ${CTL_START_WAIT_SYNC:-1} == 1 ]] || return 0
+	until tail -n "+$((before + 1))" "$log" | grep -q 'caches synced'; do
+		if ! ctl_running "$name"; then
+			echo "# $name exited during start; log:" >&2
+			tail -n 20 "$log" | sed 's/^/#   /' >&2
+			return 1
+		fi
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
+ctl_signal() { # NAME SIG
+	local pid=${CTL_PID[$1]:-}
+	[[ -n $pid ]] && kill "-$2" "$pid" 2>/dev/null
+}
+
+ctl_stop() { # NAME [TIMEOUT_S]
+	local name=$1 pid=${CTL_PID[$1]:-} rc i
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null
+		unset "CTL_PID[$name]"
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	unset "CTL_PID[$name]"
+	return $rc
+}
+
+# Stop every controller this suite started (for the EXIT trap).
+ctl_stop_all() {
+	local n
+	for n in "${!CTL_PID[@]}"; do
+		ctl_stop "$n" 5 || true
+	done
+}
+
+ctl_sanitizer_report() { # NAME
+	grep -E -A30 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$(ctl_log "$1")" 2>/dev/null | head -n 60
+}
+
+ctl_conditions() { # CSR
+	kubectl get csr "$1" -o jsonpath='{range .status.conditions[*]}{.type}:{.reason} {end}' 2>/dev/null |
+		sed 's/ $//'
+}
+
+ctl_wait_decided() { # CSR [TIMEOUT_S]
+	local c deadline=$((SECONDS + ${2:-30}))
+	while :; do
+		c=$(ctl_conditions "$1")
+		if [[ $c == *Approved:* || $c == *Denied:* ]]; then
+			# Approved is followed by the signer's certificate; report the decision.
+			local d
+			for d in $c; do
+				case $d in Approved:* | Denied:*)
+					echo "$d"
+					return 0
+					;;
+				esac
+			done
+		fi
+		((SECONDS < deadline)) || {
+			echo "${c:-pending}"
+			return 1
+		}
+		sleep 0.2
+	done
+}
+
+ctl_decided_lines() { # CSR LOG...
+	local csr=$1
+	shift
+	cat "$@" 2>/dev/null | grep -E '"msg":"decided"|msg=decided' | grep -cE "\"csr\":\"$csr\"|csr=$csr( |$)" || true
+}
