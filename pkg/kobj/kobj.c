@@ -411,13 +411,13 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
 		kobj_error(err, errlen, "spec.request: expected a base64 string");
 		goto out;
 	}
-	switch (kobj_base64(json_string_value(v), json_string_length(v), CSR_MAX_PEM,
+	switch (kobj_base64(json_string_value(v), json_string_length(v), KOBJ_MAX_REQUEST,
 	                    &r->request_pem, &r->request_len)) {
 	case 0:
 		break;
 	case -2:
 		kobj_error(err, errlen, "spec.request: larger than %d bytes once decoded",
-		           CSR_MAX_PEM);
+		           KOBJ_MAX_REQUEST);
 		goto out;
 	default:
 		kobj_error(err, errlen, "spec.request: not valid base64");

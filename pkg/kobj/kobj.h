@@ -21,7 +21,7 @@
  * certificates.k8s.io/v1; metadata.name, spec.request and spec.signerName
  * are required. spec.request is base64 of PEM, decoded as Go's
  * encoding/json does (standard alphabet, padding, line breaks ignored), at
- * most CSR_MAX_PEM bytes once decoded. Absent or null optional fields give
+ * most KOBJ_MAX_REQUEST bytes once decoded. Absent or null optional fields give
  * "" (strings) or empty lists. Strings holding a NUL byte are refused.
  * Returns a new request (caller frees with policy_request_free()), or NULL
  * with a one-line error naming the field in err ("spec.usages: expected an
@@ -43,6 +43,13 @@ struct policy_node *kobj_node_from_json(const json_t *obj, char *err, size_t err
 /* Caps of kobj_read_objects(): objects in one file (items of lists
  * included). */
 #define KOBJ_MAX_OBJECTS 200000
+/*
+ * Cap on spec.request once decoded. Deliberately above CSR_MAX_PEM: a
+ * request between the two caps is converted, so that the decoder rejects it
+ * and the policy denies it InvalidRequest, rather than the CSR staying
+ * pending as unreadable. The API server itself stores nothing near 4 MiB.
+ */
+#define KOBJ_MAX_REQUEST (4 * 1024 * 1024)
 
 /*
  * Called once per object found in a file; obj is borrowed. kind is the

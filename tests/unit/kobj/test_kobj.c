@@ -240,9 +240,10 @@ Test(kobj, base64)
 Test(kobj, base64_size_cap)
 {
 	char err[ERRLEN];
-	/* CSR_MAX_PEM bytes decode; one more is refused. */
+	/* KOBJ_MAX_REQUEST bytes decode (for the decoder to refuse as too large
+	 * for a CSR); one more is refused here. */
 	for (size_t extra = 0; extra <= 1; extra++) {
-		size_t n = CSR_MAX_PEM + extra;
+		size_t n = KOBJ_MAX_REQUEST + extra;
 		size_t enc = (n + 2) / 3 * 4;
 		char *raw = malloc(n);
 		char *b64 = malloc(enc + 1);
@@ -267,10 +268,11 @@ Test(kobj, base64_size_cap)
 		struct policy_request *r = kobj_request_from_json(obj, err, ERRLEN);
 		if (extra == 0) {
 			cr_assert_not_null(r, "%s", err);
-			cr_assert_eq(r->request_len, CSR_MAX_PEM);
+			cr_assert_eq(r->request_len, KOBJ_MAX_REQUEST);
 		} else {
 			cr_assert_null(r);
-			cr_assert_str_eq(err, "spec.request: larger than 65536 bytes once decoded");
+			cr_assert_str_eq(err,
+			                 "spec.request: larger than 4194304 bytes once decoded");
 		}
 		policy_request_free(r);
 		json_decref(obj);
