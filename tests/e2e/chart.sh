@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# The Helm chart against real helm and the real API server:
+#   - helm lint and helm template, for the default values and for
+#     tests/e2e/values-all.yaml (every value set);
+#   - the values schema and the template checks refuse bad values, among
+#     them more than one replica without leader election;
+#   - the rendered objects are accepted by kube-apiserver (server-side dry
+#     run in a fresh namespace; the default pod passes Pod Security
+#     "restricted");
+#   - the rendered policy file is one csr-approver itself accepts;
+#   - deploy/csr-approver.yaml is what hack/manifests.sh renders now;
+#   - the RBAC is proven: the chart's RBAC objects applied, a token minted
+#     for its ServiceAccount, and what that token may and may not do asked
+#     of the API server.
+# Prints "ok -" / "not ok -" lines and ends with "N passed, N failed".
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$here/lib.sh"
+cd "$E2E_ROOT" || exit 1
+
+CHART=charts/csr-approver
+ALL=tests/e2e/values-all.yaml
+
+e2e_cluster
+e2e_tmp
+T=$E2E_TMP
+run_id=$(date +%s)-$RANDOM
+
+# ------------------------------------------------------------------ lint, render
+
+e2e_check "helm lint --strict (default values)" helm lint --strict "$CHART"
+e2e_check "helm lint --strict (every value set)" helm lint --strict "$CHART" -f "$ALL"
+
+if helm template csr-approver "$CHART" -n csr-approver >"$T/default.yaml" 2>"$T/err"; then
+	e2e_ok "helm template (default values)"
+else
+	e2e_fail "helm template (default values)" "$(cat "$T/err")"
+fi
+
+kinds() { grep -E '^kind: ' "$1" | sed 's/^kind: //' | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+e2e_eq "default values render the expected objects" \
+	"ClusterRole ClusterRoleBinding ConfigMap Deployment Pod PodDisruptionBudget Role RoleBinding Service ServiceAccount" \
+	"$(kinds "$T/default.yaml")"
+
+if helm template e2e "$CHART" -n e2e -f "$ALL" --api-versions monitoring.coreos.com/v1 \
+	>"$T/all-sm.yaml" 2>"$T/err"; then
+	e2e_ok "helm template (every value set, ServiceMonitor API present)"
+else
+	e2e_fail "helm template (every value set, ServiceMonitor API present)" "$(cat "$T/err")"
+fi
+e2e_eq "the ServiceMonitor is rendered when monitoring.coreos.com/v1 is served" \
+	"1" "$(grep -c '^kind: ServiceMonitor$' "$T/all-sm.yaml")"
+helm template e2e "$CHART" -n e2e -f "$ALL" --skip-tests >"$T/all.yaml" 2>"$T/err"
+e2e_eq "and left out when it is not" "0" "$(grep -c '^kind: ServiceMonitor$' "$T/all.yaml")"
+
+# The same values with a second spelling of every rule should render the
+# same policy file the binary reads: spot-check the pre-CNI settings.
+e2e_check "pre-CNI mode: host network, ClusterFirstWithHostNet, the three tolerations" \
+	bash -c "grep -q '^      hostNetwork: true\$' '$T/all.yaml' &&
+		grep -q '^      dnsPolicy: ClusterFirstWithHostNet\$' '$T/all.yaml' &&
+		grep -q 'key: node-role.kubernetes.io/control-plane' '$T/all.yaml' &&
+		grep -q 'key: node.cloudprovider.kubernetes.io/uninitialized' '$T/all.yaml' &&
+		grep -q 'key: node.kubernetes.io/not-ready' '$T/all.yaml' &&
+		grep -q 'key: example.com/dedicated' '$T/all.yaml'"
+e2e_check "default values: no host network, no tolerations" \
+	bash -c "! grep -qE 'hostNetwork|tolerations' '$T/default.yaml'"
+
+# ------------------------------------------------------------------ refusals
+
+out=$(helm template x "$CHART" --set replicaCount=2 --set leaderElection.enabled=false 2>&1)
+if [[ $? -ne 0 && $out == *"replicaCount > 1 needs leaderElection.enabled"* ]]; then
+	e2e_ok "more than one replica without leader election fails to render, with the reason"
+else
+	e2e_fail "more than one replica without leader election fails to render, with the reason" "$out"
+fi
+
+helm template x "$CHART" --set replicaCount=1 --set leaderElection.enabled=false >"$T/single.yaml" 2>"$T/err"
+e2e_check "one replica without leader election renders: no PDB, no lease Role, --leader-elect=false" \
+	bash -c "grep -q -- '- --leader-elect=false' '$T/single.yaml' &&
+		! grep -qE '^kind: (PodDisruptionBudget|Role|RoleBinding)\$' '$T/single.yaml'"
+
+refuse() { # DESC WANT_IN_ERROR HELM_ARGS...
+	local desc=$1 want=$2 out
+	shift 2
+	if out=$(helm template x "$CHART" "$@" 2>&1); then
+		e2e_fail "$desc" "rendered without error"
+	elif [[ $out != *"$want"* ]]; then
+		e2e_fail "$desc" "error does not mention \"$want\":"$'\n'"$out"
+	else
+		e2e_ok "$desc"
+	fi
+}
+
+cat >"$T/bad-serving.yaml" <<'EOF'
+policies:
+  - name: kubelet-serving
+    signerName: kubernetes.io/kubelet-serving
+    type: kubelet-serving
+    namespaces: ["*"]
+EOF
+cat >"$T/dup-signer.yaml" <<'EOF'
+policies:
+  - {name: a, signerName: example.com/x, type: workload}
+  - {name: b, signerName: example.com/x, type: workload}
+EOF
+cat >"$T/dup-name.yaml" <<'EOF'
+policies:
+  - {name: a, signerName: example.com/x, type: workload}
+  - {name: a, signerName: example.com/y, type: workload}
+EOF
+refuse "schema: unknown top-level value" "additional properties" --set replicas=2
+refuse "schema: unknown policy key" "additional properties" --set 'policies[0].name=p' \
+	--set 'policies[0].signerName=example.com/p' --set 'policies[0].type=workload' --set 'policies[0].allowedSANs=x'
+refuse "schema: unknown policy type" "type" --set 'policies[0].name=p' \
+	--set 'policies[0].signerName=example.com/p' --set 'policies[0].type=kubelet'
+refuse "schema: policy without signerName" "signerName" --set 'policies[0].name=p' --set 'policies[0].type=workload'
+refuse "schema: a workload key on a kubelet-serving policy" "policies" -f "$T/bad-serving.yaml"
+refuse "schema: unknown allowedNames entry" "allowedNames" --set 'policies[0].name=p' \
+	--set 'policies[0].signerName=example.com/p' --set 'policies[0].type=workload' --set 'policies[0].allowedNames={email}'
+refuse "schema: bad log format" "logFormat" --set logFormat=yaml
+refuse "schema: bad lease duration" "leaseDuration" --set leaderElection.leaseDuration=15
+refuse "two policies for one signerName" 'signerName "example.com/x" is used by' -f "$T/dup-signer.yaml"
+refuse "two policies with one name" 'the name "a" is used twice' -f "$T/dup-name.yaml"
+
+# ------------------------------------------------------------------ the binary reads the policy file
+
+# policy_of RENDERED OUT: the policy.yaml of the ConfigMap.
+policy_of() {
+	kubectl create --dry-run=client -o jsonpath='{.data.policy\.yaml}' -f <(
+		awk 'BEGIN{RS="\n---\n"} /\nkind: ConfigMap\n/ {print}' "$1"
+	) >"$2"
+}
+
+bin=${CSR_APPROVER_BIN:-build/csr-approver}
+if [[ ! -x $bin ]]; then
+	make -s "$bin" >"$T/make.log" 2>&1 || true
+fi
+if [[ -x $bin ]]; then
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null \
+		-subj "/CN=e2e" -out "$T/req.pem" 2>/dev/null
+	cat >"$T/csr.yaml" <<EOF
+apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: e2e-unconfigured-signer
+spec:
+  signerName: example.com/no-policy-here
+  usages: ["digital signature"]
+  username: e2e
+  request: $(base64 -w0 <"$T/req.pem")
+EOF
+	for v in default all; do
+		if policy_of "$T/$v.yaml" "$T/policy-$v.yaml" && [[ -s $T/policy-$v.yaml ]]; then
+			"$bin" check --config "$T/policy-$v.yaml" "$T/csr.yaml" >"$T/check.out" 2>"$T/check.err"
+			rc=$?
+			if [[ $rc -eq 3 ]]; then
+				e2e_ok "csr-approver check accepts the rendered policy file ($v values)"
+			else
+				e2e_fail "csr-approver check accepts the rendered policy file ($v values)" \
+					"exit $rc: $(cat "$T/check.err" "$T/check.out")"$'\n'"$(cat "$T/policy-$v.yaml")"
+			fi
+		else
+			e2e_fail "the rendered ConfigMap holds policy.yaml ($v values)"
+		fi
+	done
+else
+	e2e_fail "csr-approver is built (to read the rendered policy files)" "$(tail -n 20 "$T/make.log")"
+fi
+
+# ------------------------------------------------------------------ deploy/ is current
+
+if hack/manifests.sh "$T/deploy.yaml" 2>"$T/err"; then
+	if diff -u deploy/csr-approver.yaml "$T/deploy.yaml" >"$T/deploy.diff"; then
+		e2e_ok "deploy/csr-approver.yaml is current (hack/manifests.sh renders the same)"
+	else
+		e2e_fail "deploy/csr-approver.yaml is current (run: make manifests)" "$(head -n 40 "$T/deploy.diff")"
+	fi
+else
+	e2e_fail "hack/manifests.sh renders" "$(cat "$T/err")"
+fi
+
+# ------------------------------------------------------------------ the API server accepts them
+
+# Server-side dry run: admission, validation and defaulting, nothing stored.
+dry_run() { # DESC NS FILE
+	local out
+	if out=$(kubectl apply --dry-run=server -n "$2" -f "$3" 2>&1); then
+		if grep -q 'would violate PodSecurity' <<<"$out"; then
+			e2e_fail "$1" "$out"
+		else
+			e2e_ok "$1"
+		fi
+	else
+		e2e_fail "$1" "$out"
+	fi
+}
+
+# Pods are admitted only once their ServiceAccount exists:
+# kube-controller-manager makes "default" soon after the namespace.
+wait_default_sa() { # NS
+	local i
+	for ((i = 0; i < 150; i++)); do
+		kubectl get serviceaccount default -n "$1" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+e2e_ns ns_restricted e2e-chart pod-security.kubernetes.io/enforce=restricted \
+	pod-security.kubernetes.io/warn=restricted || e2e_abort "create a namespace"
+wait_default_sa "$ns_restricted" || e2e_fail "the namespace's default ServiceAccount appears"
+helm template "e2e-$run_id" "$CHART" -n "$ns_restricted" >"$T/default-ns.yaml"
+dry_run "default values: accepted by kube-apiserver, helm test pod included (dry run, Pod Security restricted)" \
+	"$ns_restricted" "$T/default-ns.yaml"
+# The pod below runs as the chart's ServiceAccount: make it for real.
+kubectl create serviceaccount -n "$ns_restricted" "e2e-$run_id-csr-approver" >/dev/null 2>&1
+
+# The Deployment's pod itself, through Pod admission (restricted profile).
+if kubectl apply --dry-run=server -n "$ns_restricted" -o json \
+	-f <(awk 'BEGIN{RS="\n---\n"} /\nkind: Deployment\n/ {print}' "$T/default-ns.yaml") >"$T/deploy.json" 2>"$T/err" &&
+	jq '{apiVersion: "v1", kind: "Pod", metadata: (.spec.template.metadata + {name: "e2e-pod"}), spec: .spec.template.spec}' \
+		"$T/deploy.json" >"$T/pod.json"; then
+	dry_run "default values: the pod is admitted under Pod Security restricted" "$ns_restricted" "$T/pod.json"
+else
+	e2e_fail "default values: the pod is admitted under Pod Security restricted" "$(cat "$T/err")"
+fi
+
+e2e_ns ns_all e2e-chart-all || e2e_abort "create a namespace"
+wait_default_sa "$ns_all" || e2e_fail "the namespace's default ServiceAccount appears"
+helm template "e2e-all-$run_id" "$CHART" -n "$ns_all" -f "$ALL" \
+	--set fullnameOverride="e2e-all-$run_id" >"$T/all-ns.yaml"
+dry_run "every value set: accepted by kube-apiserver (dry run; no ServiceMonitor without its CRD)" \
+	"$ns_all" "$T/all-ns.yaml"
+
+# ------------------------------------------------------------------ RBAC, proven
+
+# rbac_apply NS RELEASE [HELM_ARGS...]: apply only the chart's RBAC objects.
+rbac_apply() {
+	local ns=$1 rel=$2
+	shift 2
+	helm template "$rel" "$CHART" -n "$ns" --set fullnameOverride="$rel" "$@" \
+		-s templates/serviceaccount.yaml -s templates/clusterrole.yaml \
+		-s templates/clusterrolebinding.yaml -s templates/role.yaml >"$T/rbac-$rel.yaml" &&
+		kubectl apply -f "$T/rbac-$rel.yaml" >/dev/null &&
+		e2e_on_exit kubectl delete clusterrole,clusterrolebinding "$rel" --ignore-not-found
+}
+
+# ssar KUBECONFIG VERB GROUP RESOURCE SUBRESOURCE NAME NS: "true" or "false",
+# asked with the token itself (SelfSubjectAccessReview). kubectl auth can-i
+# cannot ask about signers (not a served resource), hence the raw review.
+ssar() {
+	local kc=$1
+	shift
+	jq -n --arg verb "$1" --arg group "$2" --arg resource "$3" --arg sub "$4" --arg name "$5" --arg ns "$6" \
+		'{apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview",
+		  spec: {resourceAttributes: {verb: $verb, group: $group, resource: $resource,
+		         subresource: $sub, name: $name, namespace: $ns}}}' >"$T/ssar.json"
+	KUBECONFIG=$kc kubectl create --raw /apis/authorization.k8s.io/v1/selfsubjectaccessreviews \
+		-f "$T/ssar.json" 2>&1 | jq -r '.status.allowed // false'
+}
+
+may() { # DESC KUBECONFIG VERB GROUP RESOURCE SUBRESOURCE NAME NS
+	local desc=$1
+	shift
+	e2e_eq "$desc" true "$(ssar "$@")"
+}
+
+may_not() {
+	local desc=$1
+	shift
+	e2e_eq "$desc" false "$(ssar "$@")"
+}
+
+can_i() { # WANT(yes|no) NS SA ARGS...: kubectl auth can-i --as the ServiceAccount
+	local want=$1 ns=$2 sa=$3 got
+	shift 3
+	got=$(kubectl auth can-i "$@" --as="system:serviceaccount:$ns:$sa" 2>/dev/null)
+	e2e_eq "kubectl auth can-i $* as $ns/$sa: $want" "$want" "$got"
+}
+
+# Default values: one kubelet-serving policy.
+rel=e2e-rbac-$run_id
+e2e_ns ns_rbac e2e-rbac || e2e_abort "create a namespace"
+if rbac_apply "$ns_rbac" "$rel" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-default"; then
+	e2e_ok "default values: RBAC applied, token minted for $ns_rbac/$rel"
+	kc=$T/kc-default
+	e2e_eq "the token authenticates as the chart's ServiceAccount" \
+		"system:serviceaccount:$ns_rbac:$rel" \
+		"$(KUBECONFIG=$kc kubectl auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1)"
+	may "may list and watch CertificateSigningRequests" "$kc" watch certificates.k8s.io certificatesigningrequests "" "" ""
+	may "may update certificatesigningrequests/approval" "$kc" update certificates.k8s.io certificatesigningrequests approval "" ""
+	may "may approve signers/kubernetes.io/kubelet-serving" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kubelet-serving ""
+	may_not "may not approve signers/kubernetes.io/kube-apiserver-client" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client ""
+	may_not "may not approve signers/example.com/other" "$kc" approve certificates.k8s.io signers "" example.com/other ""
+	may_not "may not approve signers/kubernetes.io/* (the domain wildcard)" "$kc" approve certificates.k8s.io signers "" "kubernetes.io/*" ""
+	may_not "may not sign (a signer's verb)" "$kc" sign certificates.k8s.io signers "" kubernetes.io/kubelet-serving ""
+	may_not "may not update certificatesigningrequests/status (a signer's write)" "$kc" update certificates.k8s.io certificatesigningrequests status "" ""
+	may_not "may not delete CertificateSigningRequests" "$kc" delete certificates.k8s.io certificatesigningrequests "" "" ""
+	may "may list nodes (kubelet-serving policy)" "$kc" list "" nodes "" "" ""
+	may_not "may not list pods (no workload policy)" "$kc" list "" pods "" "" ""
+	may_not "may not list services (no workload policy)" "$kc" list "" services "" "" ""
+	may_not "may not create SubjectAccessReviews (no kubelet-client policy)" "$kc" create authorization.k8s.io subjectaccessreviews "" "" ""
+	may_not "may not get secrets in its namespace" "$kc" get "" secrets "" "" "$ns_rbac"
+	may_not "may not list secrets anywhere" "$kc" list "" secrets "" "" ""
+	may_not "may not create pods" "$kc" create "" pods "" "" "$ns_rbac"
+	may_not "may not patch pods" "$kc" patch "" pods "" "" "$ns_rbac"
+	may "may create events (on CSRs, in default)" "$kc" create "" events "" "" default
+	may "may create events.k8s.io events" "$kc" create events.k8s.io events "" "" default
+	may "may create leases in its namespace" "$kc" create coordination.k8s.io leases "" "" "$ns_rbac"
+	may "may get and update its own lease" "$kc" update coordination.k8s.io leases "" "$rel" "$ns_rbac"
+	may_not "may not update another lease" "$kc" update coordination.k8s.io leases "" kube-scheduler "$ns_rbac"
+	may_not "may not update its lease name in kube-system" "$kc" update coordination.k8s.io leases "" "$rel" kube-system
+	may_not "may not delete its lease" "$kc" delete coordination.k8s.io leases "" "$rel" "$ns_rbac"
+	can_i yes "$ns_rbac" "$rel" update certificatesigningrequests.certificates.k8s.io --subresource=approval
+	can_i no "$ns_rbac" "$rel" get secrets -n "$ns_rbac"
+	can_i no "$ns_rbac" "$rel" get secrets -A
+	can_i no "$ns_rbac" "$rel" create pods -n "$ns_rbac"
+	can_i no "$ns_rbac" "$rel" patch pods -n kube-system
+else
+	e2e_fail "default values: RBAC applied, token minted for $ns_rbac/$rel"
+fi
+
+# Every value set: workload, kubelet-serving and kubelet-client policies.
+rel=e2e-rbac-all-$run_id
+if rbac_apply "$ns_rbac" "$rel" -f "$ALL" && sa_kubeconfig "$ns_rbac" e2e-approver "$T/kc-all"; then
+	e2e_ok "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
+	kc=$T/kc-all
+	may "may approve signers/example.com/workload-mtls" "$kc" approve certificates.k8s.io signers "" example.com/workload-mtls ""
+	may "may approve signers/kubernetes.io/kubelet-serving" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kubelet-serving ""
+	may "may approve signers/kubernetes.io/kube-apiserver-client-kubelet" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client-kubelet ""
+	may_not "may not approve signers/kubernetes.io/kube-apiserver-client" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client ""
+	may "may watch pods (workload policy)" "$kc" watch "" pods "" "" ""
+	may "may watch services (workload policy)" "$kc" watch "" services "" "" ""
+	may "may watch nodes (kubelet-serving policy)" "$kc" watch "" nodes "" "" ""
+	may "may create SubjectAccessReviews (kubelet-client policy)" "$kc" create authorization.k8s.io subjectaccessreviews "" "" ""
+	may "may update the configured lease" "$kc" update coordination.k8s.io leases "" e2e-csr-approver-leader "$ns_rbac"
+	may_not "may not update the default lease name" "$kc" update coordination.k8s.io leases "" e2e-csr-approver "$ns_rbac"
+	may_not "may not get secrets" "$kc" get "" secrets "" "" "$ns_rbac"
+	may_not "may not create pods" "$kc" create "" pods "" "" "$ns_rbac"
+	may_not "may not update pods" "$kc" update "" pods "" "" "$ns_rbac"
+else
+	e2e_fail "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
+fi
+
+# No policies at all: no approve rule (an empty resourceNames would mean
+# every signer).
+helm template x "$CHART" --set-json 'policies=[]' -s templates/clusterrole.yaml >"$T/nopol.yaml" 2>"$T/err"
+e2e_check "no policies: the ClusterRole has no approve rule at all" \
+	bash -c "grep -q 'kind: ClusterRole' '$T/nopol.yaml' &&
+		! grep -qE 'resources: \\[\"signers\"\\]|verbs: \\[\"approve\"\\]|resourceNames' '$T/nopol.yaml'"
+
+e2e_done
