@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Leader election with two csr-approver instances against one API server
+# (short durations: lease 6s, renew deadline 4s, retry period 1s):
+#   - exactly one leads (the Lease names it) and decides; the standby
+#     decides nothing;
+#   - kill -9 the leader: the standby takes over within the lease duration
+#     (plus the retry period client-go's jitter allows) and decides what
+#     came meanwhile;
+#   - SIGTERM the leader: it releases the Lease and the standby takes over
+#     at once;
+#   - a leader paused past its renew deadline exits 1 on waking, having
+#     decided nothing more;
+#   - no CSR gets two decisions (conditions and log lines).
+# CSR_APPROVER_BIN chooses the binary.
+set -uo pipefail
+
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_setup leader
+# shellcheck source=tests/integration/controller-lib.sh
+source "$IT_ROOT/tests/integration/controller-lib.sh"
+
+A=$IT_NS
+tmp=$IT_TMP
+W=$IT_RUN.example.com/workload
+LEASE=csr-approver
+LEASE_S=6
+RETRY_S=1
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	ctl_stop_all
+	kubectl delete rolebinding,role -n "$A" --all >/dev/null 2>&1 || true
+	it_cleanup
+}
+trap cleanup EXIT
+
+kubectl create -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+rules:
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests]
+  verbs: [create, get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-csr-create"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts:$A"}
+EOF
+k8s_sa_create "$A" web
+kubectl create service clusterip web -n "$A" --tcp=443 >/dev/null
+k8s_pod_run "$A" web-0 10.244.4.10 -s web -l app=web >/dev/null
+k8s_token_kubeconfig "$(k8s_token "$A" web web-0 1h)" "$tmp/web.kubeconfig"
+spiffe="spiffe://cluster.local/ns/$A/sa/web"
+WUSAGES="digital signature,key encipherment,client auth,server auth"
+k8s_gen_csr "$tmp/good.key" "$tmp/good.csr" "/CN=web.$A.svc" "URI:$spiffe,IP:10.244.4.10,DNS:web.$A.svc"
+k8s_gen_csr "$tmp/bad.key" "$tmp/bad.csr" "/CN=web.$A.svc" "URI:$spiffe,DNS:web.$A.svc,DNS:db.$A.svc"
+cat >"$tmp/policy.yaml" <<EOF
+policies:
+  - name: workload
+    signerName: $W
+    type: workload
+    namespaces: ["$A"]
+EOF
+ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W")
+
+declare -A port=()
+# inst NAME: start an instance with leader election
+inst() {
+	port[$1]=$(ctl_port)
+	ctl_start "$1" --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --leader-elect \
+		--leader-elect-namespace "$A" --leader-elect-resource-name "$LEASE" \
+		--leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline 4s \
+		--leader-elect-retry-period "${RETRY_S}s" --identity "it-$1" \
+		--metrics-bind-address "127.0.0.1:${port[$1]}" --health-probe-bind-address 0
+}
+holder() {
+	kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null
+}
+is_leader_metric() { # NAME
+	curl -fsS "http://127.0.0.1:${port[$1]}/metrics" 2>/dev/null |
+		sed -n 's/^csr_approver_is_leader \([0-9]*\).*/\1/p'
+}
+# csrs PREFIX N: N CSRs, every third bad; "NAME WANT" lines to $tmp/all.want
+csrs() {
+	local i kind
+	for ((i = 1; i <= $2; i++)); do
+		if ((i % 3 == 0)); then kind=bad; else kind=good; fi
+		it_as "$tmp/web.kubeconfig" k8s_csr_create "$IT_RUN-$1-$i" "$W" "$tmp/$kind.csr" \
+			"$WUSAGES" 3600 "$IT_LABEL" || echo "# could not create $IT_RUN-$1-$i" >&2
+		if [[ $kind == good ]]; then
+			echo "$IT_RUN-$1-$i Approved:AutoApproved"
+		else
+			echo "$IT_RUN-$1-$i Denied:SANNotAllowed"
+		fi >>"$tmp/all.want"
+	done
+}
+# decided_by PREFIX NAME: every CSR of PREFIX decided, and by NAME's log
+check_round() { # PREFIX NAME TIMEOUT
+	local name want got bad="" who=""
+	while read -r name want; do
+		[[ $name == "$IT_RUN-$1-"* ]] || continue
+		got=$(ctl_wait_decided "$name" "$3")
+		[[ $got == "$want" ]] || bad+="$name: want $want, got $got; "
+		[[ $(ctl_decided_lines "$name" "$(ctl_log "$2")") == 1 ]] || who+="$name; "
+	done <"$tmp/all.want"
+	it_eq "$1: every CSR decided as the policy says" "" "$bad"
+	it_eq "$1: decided by $2" "" "$who"
+}
+: >"$tmp/all.want"
+
+# ---------------------------------------------------------------- two instances
+inst a || it_fail "instance a starts"
+inst b || it_fail "instance b starts"
+k8s_wait 20 bash -c "grep -q 'became leader' '$(ctl_log a)' || grep -q 'became leader' '$(ctl_log b)'"
+sleep 2
+la=$(grep -c 'became leader' "$(ctl_log a)")
+lb=$(grep -c 'became leader' "$(ctl_log b)")
+if ((la + lb == 1)); then
+	it_ok "exactly one instance leads"
+else
+	it_fail "exactly one instance leads" "a: $la, b: $lb"
+fi
+if ((la == 1)); then L=a S=b; else L=b S=a; fi
+it_eq "the Lease names the leader" "it-$L" "$(holder)"
+it_eq "is_leader is 1 on the leader" 1 "$(is_leader_metric "$L")"
+it_eq "is_leader is 0 on the standby" 0 "$(is_leader_metric "$S")"
+renew1=$(kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.renewTime}')
+if [[ $renew1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$ ]]; then
+	it_ok "renewTime is a MicroTime with 6 fractional digits ($renew1)"
+else
+	it_fail "renewTime is a MicroTime with 6 fractional digits" "$renew1"
+fi
+sleep 2
+renew2=$(kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.renewTime}')
+[[ $renew2 != "$renew1" ]]
+it_eq "the leader renews the Lease" 0 "$?"
+
+csrs r1 9
+check_round r1 "$L" 30
+it_eq "r1: the standby decided nothing" 0 "$(grep -c '"msg":"decided"' "$(ctl_log "$S")")"
+
+# ---------------------------------------------------------------- kill -9 the leader
+ctl_signal "$L" KILL
+t0=$(date +%s%3N)
+{ wait "${CTL_PID[$L]}"; } 2>/dev/null
+unset "CTL_PID[$L]"
+csrs r2 6
+if ctl_wait_log "$S" 'became leader' $((LEASE_S + 10)); then
+	t1=$(date +%s%3N)
+	took=$((t1 - t0))
+	limit=$((LEASE_S * 1000 + RETRY_S * 2200 + 1000))
+	if ((took <= limit)); then
+		it_ok "kill -9 the leader: the standby took over in ${took} ms (lease ${LEASE_S}s)"
+	else
+		it_fail "kill -9 the leader: the standby took over in time" "${took} ms > ${limit} ms"
+	fi
+else
+	it_fail "kill -9 the leader: the standby took over" "$(tail -n 5 "$(ctl_log "$S")")"
+fi
+it_eq "the Lease names the new leader" "it-$S" "$(holder)"
+check_round r2 "$S" 30
+
+# ---------------------------------------------------------------- SIGTERM the leader
+inst "${L}2" || it_fail "instance ${L}2 starts (standby)"
+sleep 1
+it_eq "a restarted instance stands by" 0 "$(grep -c 'became leader' "$(ctl_log "${L}2")")"
+t0=$(date +%s%3N)
+ctl_stop "$S"
+rc=$?
+it_eq "SIGTERM the leader: exits 0" 0 "$rc"
+grep -q 'released the lease' "$(ctl_log "$S")"
+it_eq "SIGTERM the leader: it released the Lease" 0 "$?"
+if ctl_wait_log "${L}2" 'became leader' 10; then
+	took=$(($(date +%s%3N) - t0))
+	limit=$((RETRY_S * 2200 + 1500))
+	if ((took <= limit)); then
+		it_ok "SIGTERM the leader: the standby took over in ${took} ms, without waiting out the lease"
+	else
+		it_fail "SIGTERM the leader: near-immediate takeover" "${took} ms > ${limit} ms"
+	fi
+else
+	it_fail "SIGTERM the leader: the standby took over" "$(tail -n 5 "$(ctl_log "${L}2")")"
+fi
+csrs r3 6
+check_round r3 "${L}2" 30
+
+# ---------------------------------------------------------------- a leader that cannot renew
+inst "${S}2" || it_fail "instance ${S}2 starts (standby)"
+sleep 1
+ctl_signal "${L}2" STOP
+if ctl_wait_log "${S}2" 'became leader' $((LEASE_S + 10)); then
+	it_ok "a paused leader's lease is taken over"
+else
+	it_fail "a paused leader's lease is taken over" "$(tail -n 5 "$(ctl_log "${S}2")")"
+fi
+csrs r4 3
+ctl_signal "${L}2" CONT
+pid=${CTL_PID[${L}2]}
+for ((i = 0; i < 50; i++)); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+wait "$pid" 2>/dev/null
+rc=$?
+unset "CTL_PID[${L}2]"
+it_eq "the paused leader exits 1 on waking (renew deadline passed)" 1 "$rc"
+grep -q 'leadership lost' "$(ctl_log "${L}2")"
+it_eq "the paused leader logs that it lost the lease" 0 "$?"
+check_round r4 "${S}2" 30
+
+# ---------------------------------------------------------------- once
+twice=""
+logs=()
+for n in a b a2 b2; do
+	[[ -f $(ctl_log "$n") ]] && logs+=("$(ctl_log "$n")")
+done
+while read -r name want; do
+	c=$(kubectl get csr "$name" -o jsonpath='{range .status.conditions[*]}{.type}{"\n"}{end}' |
+		grep -cE '^(Approved|Denied)$')
+	l=$(ctl_decided_lines "$name" "${logs[@]}")
+	((c == 1 && l == 1)) || twice+="$name: $c conditions, $l log lines; "
+done <"$tmp/all.want"
+it_eq "no CSR decided twice ($(wc -l <"$tmp/all.want") CSRs, 4 instances)" "" "$twice"
+ctl_stop "${S}2"
+it_eq "last leader: SIGTERM exits 0" 0 "$?"
+san=""
+for n in a b a2 b2; do
+	san+=$(ctl_sanitizer_report "$n")
+done
+it_eq "no sanitizer report" "" "$san"
+
+it_done
