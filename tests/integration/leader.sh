@@ -23,7 +23,7 @@ source "$IT_ROOT/tests/integration/controller-lib.sh"
 A=$IT_NS
 tmp=$IT_TMP
 W=$IT_RUN.example.com/workload
-LEASE=csr-approver
+LEASE="csr-approver"
 LEASE_S=6
 RETRY_S=1
 
