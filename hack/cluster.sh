@@ -14,6 +14,8 @@
 #                      exit status 0 only when all is up and ready
 #   stop-apiserver [--kill]   stop kube-apiserver only (SIGTERM, or SIGKILL)
 #   start-apiserver    start it again, same port, same etcd data; wait ready
+#                      (kube-controller-manager is restarted with it, so it
+#                      works at once instead of after client-go's backoff)
 #   restart-apiserver  stop-apiserver then start-apiserver
 #
 # State (PKI, kubeconfigs, etcd data, logs/, pids/) lives in
@@ -135,6 +137,15 @@ log_tail() { # NAME
 
 port_free() { # PORT: nothing listens on 127.0.0.1:PORT
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+port_wait_free() { # PORT: wait up to 10 s
+	local i
+	for ((i = 0; i < 50; i++)); do
+		port_free "$1" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # free_port EXCLUDE...: a port in 20000-59999 nothing listens on.
@@ -294,13 +305,29 @@ ensure_etcd() {
 	wait_for "etcd to be healthy" etcd etcd_healthy
 }
 
+APISERVER_STARTED=0
+
 ensure_apiserver() {
-	running kube-apiserver || start_apiserver
+	if ! running kube-apiserver; then
+		start_apiserver
+		APISERVER_STARTED=1
+	fi
 	wait_for "kube-apiserver /readyz" kube-apiserver apiserver_ready
 }
 
+kcm_healthy() {
+	[[ $(curl -ksS --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" 2>/dev/null) == ok ]]
+}
+
 ensure_kcm() {
+	# After the apiserver was away, client-go in kube-controller-manager
+	# backs off up to 30 s before it lists and watches again: a fresh one
+	# signs certificates and makes service accounts at once.
+	if ((APISERVER_STARTED)) && running kube-controller-manager; then
+		stop kube-controller-manager
+	fi
 	running kube-controller-manager || start_kcm
+	wait_for "kube-controller-manager /healthz" kube-controller-manager kcm_healthy
 	wait_for "the default ServiceAccount (made by kube-controller-manager)" kube-controller-manager default_sa_exists
 }
 
@@ -475,10 +502,12 @@ cmd_stop_apiserver() {
 cmd_start_apiserver() {
 	load_ports || die "no cluster in $STATE (run: hack/cluster.sh up)"
 	running etcd || die "etcd is not running (run: hack/cluster.sh up)"
-	port_free "$APISERVER_PORT" || running kube-apiserver ||
+	# A killed apiserver may hold its port for a moment while it exits.
+	running kube-apiserver || port_wait_free "$APISERVER_PORT" ||
 		die "port $APISERVER_PORT is taken by another process"
 	local t0=$SECONDS
 	ensure_apiserver
+	ensure_kcm
 	say "kube-apiserver ready in $((SECONDS - t0)) s"
 }
 

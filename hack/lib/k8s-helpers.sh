@@ -11,7 +11,7 @@
 # Namespaces, service accounts
 #   k8s_ns_create NS                          create NS (if missing), wait for its
 #                                             "default" ServiceAccount
-#   k8s_sa_wait NS [SA] [TIMEOUT_S]           wait until the ServiceAccount exists
+#   k8s_sa_wait NS [SA] [TIMEOUT_S]           wait until the ServiceAccount exists (60 s)
 #   k8s_sa_create NS SA                       create a ServiceAccount (if missing)
 # Pods and nodes
 #   k8s_pod_create NS NAME [opts]             create a Pod; prints its uid. opts:
@@ -66,7 +66,7 @@ k8s_uid() { # KIND NAME [NS]
 }
 
 k8s_sa_wait() { # NS [SA] [TIMEOUT_S]
-	k8s_wait "${3:-30}" kubectl get serviceaccount "${2:-default}" -n "$1" -o name >/dev/null 2>&1 || {
+	k8s_wait "${3:-60}" kubectl get serviceaccount "${2:-default}" -n "$1" -o name >/dev/null 2>&1 || {
 		echo "k8s_sa_wait: serviceaccount $1/${2:-default} did not appear" >&2
 		return 1
 	}

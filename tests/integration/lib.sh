@@ -13,6 +13,9 @@
 #   it_as KUBECONFIG CMD...  run CMD (a command or helper function) with that
 #                         kubeconfig, e.g. it_as "$CSR_APPROVER_NODE_KUBECONFIG" k8s_csr_create ...
 #   it_done               print "N passed, N failed"; exit 1 if any failed
+#   it_cleanup            the EXIT trap it_setup sets (call it from your own trap
+#                         if you replace it); if the suite exits before it_done
+#                         it records a failure and prints the summary, exit 1
 #
 # CSRs, ClusterRoles and ClusterRoleBindings are cluster-scoped: give them the
 # label "$IT_LABEL" (k8s_csr_create takes LABEL=VALUE arguments) so they are
@@ -65,12 +68,21 @@ it_as() { # KUBECONFIG CMD...
 }
 
 it_cleanup() {
+	local rc=$?
 	if [[ -n ${IT_RUN:-} ]] && command -v kubectl >/dev/null 2>&1; then
 		kubectl delete csr,clusterrolebinding,clusterrole -l "$IT_LABEL_KEY=$IT_RUN" \
 			--wait=false >/dev/null 2>&1 || true
 		kubectl delete namespace "$IT_NS" --wait=false >/dev/null 2>&1 || true
 	fi
 	[[ -n ${IT_TMP:-} ]] && rm -rf "$IT_TMP"
+	# A suite that died half way (set -e) still ends with a failure and the
+	# summary line.
+	if [[ -z ${IT_DONE:-} ]]; then
+		IT_DONE=1
+		it_fail "suite stopped before its end (exit status $rc)"
+		echo "$IT_PASSED passed, $IT_FAILED failed"
+		exit 1
+	fi
 	return 0
 }
 
@@ -79,9 +91,8 @@ it_setup() { # SUITE
 	if ! "$IT_ROOT/hack/cluster.sh" status >/dev/null 2>&1; then
 		echo "# cluster not up; starting it (hack/cluster.sh up)"
 		"$IT_ROOT/hack/cluster.sh" up >/dev/null || {
-			echo "not ok - cluster up"
-			echo "0 passed, 1 failed"
-			exit 1
+			it_fail "cluster up"
+			it_done
 		}
 	fi
 	local envs
@@ -98,13 +109,13 @@ it_setup() { # SUITE
 	IT_TMP=$(mktemp -d)
 	trap it_cleanup EXIT
 	k8s_ns_create "$IT_NS" || {
-		echo "not ok - create namespace $IT_NS"
-		echo "0 passed, 1 failed"
-		exit 1
+		it_fail "create namespace $IT_NS"
+		it_done
 	}
 }
 
 it_done() {
+	IT_DONE=1
 	echo "$IT_PASSED passed, $IT_FAILED failed"
 	if ((IT_FAILED > 0)); then
 		exit 1
