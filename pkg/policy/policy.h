@@ -54,40 +54,41 @@ enum policy_on_failure {
 /* An IP prefix (CIDR). */
 struct policy_prefix {
 	unsigned char addr[16];
-	size_t len;   /* 4 or 16 */
-	int bits;     /* prefix length */
+	size_t len; /* 4 or 16 */
+	int bits; /* prefix length */
 };
 
 struct policy_rule {
-	char *name;                       /* owned */
-	char *signer_name;                /* owned */
+	char *name; /* owned */
+	char *signer_name; /* owned */
 	enum policy_type type;
 	enum policy_on_failure on_failure;
-	struct util_strv namespaces;      /* glob patterns; default ["*"] */
+	struct util_strv namespaces; /* glob patterns; default ["*"] */
 	struct util_strv exclude_namespaces;
-	char *trust_domain;               /* owned; default: the set's cluster domain */
-	bool require_pod_binding;         /* default true */
-	uint32_t allowed_names;           /* POLICY_NAME_* ; default all */
-	uint32_t keys;                    /* POLICY_KEY_* ; default POLICY_KEY_DEFAULT */
-	struct util_strv usages;          /* default: digital signature, key encipherment,
-	                                   * client auth, server auth */
-	int64_t max_expiration_seconds;   /* default 86400 */
-	int64_t min_expiration_seconds;   /* default 600 */
-	int64_t max_sans;                 /* default 32 */
-	char *dns_name_regex;             /* owned; NULL or "" means none (kubelet-serving) */
-	void *dns_name_re;                /* owned compiled regex_t (POSIX ERE, anchored), or NULL */
-	struct policy_prefix *ip_prefixes;/* owned array (kubelet-serving) */
+	char *trust_domain; /* owned; default: the set's cluster domain */
+	bool require_pod_binding; /* default true */
+	uint32_t allowed_names; /* POLICY_NAME_* ; default all */
+	uint32_t keys; /* POLICY_KEY_* ; default POLICY_KEY_DEFAULT */
+	/* default: digital signature, key encipherment, client auth, server auth */
+	struct util_strv usages;
+	int64_t max_expiration_seconds; /* default 86400 */
+	int64_t min_expiration_seconds; /* default 600 */
+	int64_t max_sans; /* default 32 */
+	char *dns_name_regex; /* owned; NULL or "" means none (kubelet-serving) */
+	void *dns_name_re; /* owned compiled regex_t (POSIX ERE, anchored), or NULL */
+	struct policy_prefix *ip_prefixes; /* owned array (kubelet-serving) */
 	size_t n_ip_prefixes;
 };
 
 struct policy_set {
-	char *cluster_domain;             /* owned; default "cluster.local" */
-	struct policy_rule *rules;        /* owned array */
+	char *cluster_domain; /* owned; default "cluster.local" */
+	struct policy_rule *rules; /* owned array */
 	size_t n_rules;
 };
 
-/* Fill r with the defaults of SPEC.md for its type (name and signer left
- * NULL). cluster_domain is copied into trust_domain. */
+/* Fill r with the defaults of SPEC.md (name and signer left NULL, type
+ * workload: no default depends on the type, set it afterwards).
+ * cluster_domain (NULL: "cluster.local") is copied into trust_domain. */
 void policy_rule_init(struct policy_rule *r, const char *cluster_domain);
 /* Free what a rule owns (not r itself). */
 void policy_rule_clear(struct policy_rule *r);
@@ -99,7 +100,7 @@ const struct policy_rule *policy_set_find(const struct policy_set *set, const ch
 /* ---- identity objects (slim copies of Pod, Service, Node) ---- */
 
 struct policy_label {
-	char *key;   /* owned */
+	char *key; /* owned */
 	char *value; /* owned */
 };
 
@@ -109,64 +110,65 @@ struct policy_labels {
 };
 
 struct policy_pod {
-	char *ns, *name, *uid;           /* owned */
-	char *service_account;           /* owned; "" means "default" */
-	char *node_name;                 /* owned; "" when not scheduled */
-	char *phase;                     /* owned; "" when unknown */
-	char *hostname, *subdomain;      /* owned; "" when unset */
-	bool deleting;                   /* metadata.deletionTimestamp set */
-	struct util_strv ips;            /* status.podIPs (else status.podIP), as text */
+	char *ns, *name, *uid; /* owned */
+	char *service_account; /* owned; "" means "default" */
+	char *node_name; /* owned; "" when not scheduled */
+	char *phase; /* owned; "" when unknown */
+	char *hostname, *subdomain; /* owned; "" when unset */
+	bool deleting; /* metadata.deletionTimestamp set */
+	struct util_strv ips; /* status.podIPs (else status.podIP), as text */
 	struct policy_labels labels;
 };
 
 struct policy_service {
-	char *ns, *name;                 /* owned */
-	struct policy_labels selector;   /* spec.selector; empty = none */
+	char *ns, *name; /* owned */
+	struct policy_labels selector; /* spec.selector; empty = none */
 };
 
 struct policy_node_address {
-	char *type;    /* owned: Hostname, InternalIP, ExternalIP, InternalDNS, ExternalDNS */
+	char *type; /* owned: Hostname, InternalIP, ExternalIP, InternalDNS, ExternalDNS */
 	char *address; /* owned */
 };
 
 struct policy_node {
-	char *name;                      /* owned */
+	char *name; /* owned */
 	struct policy_node_address *addresses; /* owned array */
 	size_t n_addresses;
 };
 
 void policy_labels_clear(struct policy_labels *l);
-void policy_pod_free(struct policy_pod *p);          /* NULL does nothing */
-void policy_service_free(struct policy_service *s);  /* NULL does nothing */
-void policy_node_free(struct policy_node *n);        /* NULL does nothing */
+void policy_pod_free(struct policy_pod *p); /* NULL does nothing */
+void policy_service_free(struct policy_service *s); /* NULL does nothing */
+void policy_node_free(struct policy_node *n); /* NULL does nothing */
 /* Does a non-empty selector match labels? (An empty selector matches nothing.) */
-bool policy_selector_matches(const struct policy_labels *selector, const struct policy_labels *labels);
+bool policy_selector_matches(const struct policy_labels *selector,
+                             const struct policy_labels *labels);
 
 /* ---- the request under judgement ---- */
 
 struct policy_extra {
-	char *key;              /* owned */
+	char *key; /* owned */
 	struct util_strv values;
 };
 
 struct policy_request {
-	char *name;                     /* owned; metadata.name */
-	char *uid;                      /* owned; metadata.uid */
-	char *resource_version;         /* owned; metadata.resourceVersion */
-	char *signer_name;              /* owned */
-	char *username;                 /* owned; spec.username ("" if absent) */
-	char *user_uid;                 /* owned; spec.uid */
+	char *name; /* owned; metadata.name */
+	char *uid; /* owned; metadata.uid */
+	char *resource_version; /* owned; metadata.resourceVersion */
+	char *signer_name; /* owned */
+	char *username; /* owned; spec.username ("" if absent) */
+	char *user_uid; /* owned; spec.uid */
 	struct util_strv groups;
-	struct policy_extra *extra;     /* owned array */
+	struct policy_extra *extra; /* owned array */
 	size_t n_extra;
 	struct util_strv usages;
 	bool has_expiration;
 	int64_t expiration_seconds;
-	bool approved, denied, failed;  /* conditions present with status True */
-	bool has_certificate;           /* status.certificate set */
-	char *request_pem;              /* owned; spec.request decoded from base64 */
+	bool approved, denied, failed; /* conditions present with status True */
+	bool has_certificate; /* status.certificate set */
+	char *request_pem; /* owned; spec.request decoded from base64 */
 	size_t request_len;
-	int64_t creation_unix;          /* metadata.creationTimestamp, seconds; 0 unknown */
+	int64_t creation_unix; /* metadata.creationTimestamp, seconds; 0 unknown */
 };
 
 void policy_request_free(struct policy_request *r); /* NULL does nothing */
@@ -192,9 +194,9 @@ struct policy_sar {
 	const struct util_strv *groups;
 	const struct policy_extra *extra;
 	size_t n_extra;
-	const char *verb;        /* "create" */
-	const char *group;       /* "certificates.k8s.io" */
-	const char *resource;    /* "certificatesigningrequests" */
+	const char *verb; /* "create" */
+	const char *group; /* "certificates.k8s.io" */
+	const char *resource; /* "certificatesigningrequests" */
 	const char *subresource; /* "selfnodeclient" or "nodeclient" */
 };
 
@@ -206,9 +208,10 @@ struct policy_sar {
 struct policy_lookup {
 	void *ctx;
 	enum policy_found (*get_pod)(void *ctx, const char *ns, const char *name,
-				     const struct policy_pod **out);
+	                             const struct policy_pod **out);
 	/* All Services of namespace ns: *out is an array of n pointers. */
-	size_t (*list_services)(void *ctx, const char *ns, const struct policy_service *const **out);
+	size_t (*list_services)(void *ctx, const char *ns,
+	                        const struct policy_service *const **out);
 	enum policy_found (*get_node)(void *ctx, const char *name, const struct policy_node **out);
 	enum policy_sar_answer (*authorize)(void *ctx, const struct policy_sar *sar);
 };
@@ -216,9 +219,9 @@ struct policy_lookup {
 /* ---- the decision ---- */
 
 enum policy_verdict {
-	POLICY_SKIP,    /* not ours, or already decided */
+	POLICY_SKIP, /* not ours, or already decided */
 	POLICY_APPROVE,
-	POLICY_DENY,    /* with onFailure: leave-pending, see leave_pending */
+	POLICY_DENY, /* with onFailure: leave-pending, see leave_pending */
 	POLICY_PENDING, /* an answer is outstanding (SubjectAccessReview): decide again later */
 };
 
@@ -246,12 +249,22 @@ enum policy_reason {
 	POLICY_R_NO_POLICY,
 };
 
+/* Longest decision message, in bytes, "..." included: Kubernetes condition
+ * messages should stay short. */
+#define POLICY_MESSAGE_MAX 1024
+
 struct policy_decision {
 	enum policy_verdict verdict;
 	enum policy_reason reason;
-	char *message;            /* owned; "csr-approver: policy NAME: ..." for approve/deny */
-	const char *policy;       /* borrowed from the set; NULL when no policy applied */
-	bool leave_pending;       /* deny under onFailure: leave-pending: write nothing */
+	/* Owned. Approve: "csr-approver: policy NAME: <what was verified>";
+	 * deny: "csr-approver: policy NAME: <check>; <check>; ..." naming every
+	 * failed check, the one giving the reason first; pending: what is
+	 * awaited; skip: "csr-approver: already approved", "csr-approver: no
+	 * policy for signerName ...". Strings from the request are quoted,
+	 * escaped and cut to 128 bytes; the whole to POLICY_MESSAGE_MAX. */
+	char *message;
+	const char *policy; /* borrowed from the set; NULL when no policy applied */
+	bool leave_pending; /* deny under onFailure: leave-pending: write nothing */
 	/* The denial rests (also) on an object that was not found; a live
 	 * controller retries for a while before writing it (a lagging watch must
 	 * never deny a good request). */
@@ -266,13 +279,18 @@ const char *policy_verdict_name(enum policy_verdict v);
 
 /*
  * Decide req under set. info is the decoded request, or NULL when decoding
- * failed, in which case decode_error says why (InvalidRequest). lookup
- * supplies the identity objects. Fills *out (caller releases with
- * policy_decision_clear()). Returns 0; -1 only on invalid arguments.
+ * failed, in which case decode_error says why (InvalidRequest; such a
+ * request is never approved). lookup supplies the identity objects (NULL:
+ * nothing is found, every review denied). set NULL is an empty set. Every
+ * check runs; the reason is the first failure in the order of enum
+ * policy_reason. A kubelet-client SubjectAccessReview is asked only when
+ * everything else passed. Fills *out (caller releases with
+ * policy_decision_clear()). Returns 0; -1 only when req or out is NULL
+ * (*out, if given, is then a skip without message).
  */
 int policy_decide(const struct policy_set *set, const struct policy_request *req,
-		  const struct csr_info *info, const char *decode_error,
-		  const struct policy_lookup *lookup, struct policy_decision *out);
+                  const struct csr_info *info, const char *decode_error,
+                  const struct policy_lookup *lookup, struct policy_decision *out);
 
 void policy_decision_clear(struct policy_decision *d);
 
