@@ -1,0 +1,94 @@
+/*
+ * policy internals shared by the files of pkg/policy; not part of its API.
+ *
+ * A decision is evaluated in one struct policy_eval: the inputs (borrowed),
+ * the failures found so far (every check runs; none stops the others) and
+ * what the type rules learnt about the requester for the approve message.
+ */
+#ifndef CSR_APPROVER_POLICY_INTERNAL_H
+#define CSR_APPROVER_POLICY_INTERNAL_H
+
+#include "policy.h"
+
+/* Longest string taken from a request or an object that a message quotes. */
+#define POLICY_QUOTE_MAX 128
+/* How many allowed names a message lists before "and N more". */
+#define POLICY_LIST_MAX 6
+
+struct policy_failure {
+	enum policy_reason reason;
+	struct util_buf text;
+};
+
+struct policy_eval {
+	const struct policy_set *set;
+	const struct policy_rule *rule;
+	const struct policy_request *req;
+	const struct csr_info *info; /* NULL when the request did not decode */
+	const struct policy_lookup *lookup;
+
+	struct policy_failure *failures; /* owned array */
+	size_t n_failures;
+	bool missing_object;
+
+	/* Per SAN of info: false when a global rule already rejected it, so
+	 * that the type rules do not report the same SAN twice. Owned. */
+	bool *san_ok;
+
+	/* The approve message's account of what was verified. */
+	struct util_buf summary;
+	/* kubelet-client: the SubjectAccessReview is still to be asked, and
+	 * with which subresource. */
+	bool sar_wanted;
+	const char *sar_subresource;
+};
+
+/* Start a new failure of reason r; returns the buffer its text goes to. */
+struct util_buf *policy_fail(struct policy_eval *ev, enum policy_reason r);
+
+/* Append s (n bytes) in double quotes, escaped and truncated (see policy.c). */
+void policy_quote(struct util_buf *b, const char *s, size_t n);
+/* The same without the quotes, for names from the cluster (pod names,
+ * namespaces) that are validated before they get here. */
+void policy_escape(struct util_buf *b, const char *s, size_t n);
+/* Append an IP address (len 4 or 16) in its canonical text form. */
+void policy_put_ip(struct util_buf *b, const unsigned char *ip, size_t len);
+/* Parse text as an IPv4 or IPv6 address into out; returns its length (4
+ * or 16) or 0 when it is not an address. */
+size_t policy_parse_ip(const char *text, unsigned char out[16]);
+/* Append the names of a strv joined by ", ", at most POLICY_LIST_MAX. */
+void policy_put_list(struct util_buf *b, const struct util_strv *sv);
+
+/* ASCII case-insensitive equality of two byte strings. */
+bool policy_caseeq_n(const char *a, size_t an, const char *b, size_t bn);
+/* Equality of a byte string (value, n) with a C string. */
+bool policy_eq_n(const char *value, size_t n, const char *s);
+/* RFC 1123 label (lowercase alphanumerics and '-', at most 63 bytes), the
+ * form of a namespace name. */
+bool policy_is_dns_label(const char *s);
+/* RFC 1123 subdomain (dot-separated labels, at most 253 bytes), the form of
+ * pod, service account and node names. */
+bool policy_is_dns_subdomain(const char *s);
+
+/* Counting helpers over the subject. */
+size_t policy_subject_count(const struct csr_info *info, enum csr_attr_kind kind);
+const struct csr_subject_attr *policy_subject_first(const struct csr_info *info,
+                                                    enum csr_attr_kind kind);
+
+/* The usages checks shared by every type: spec.usages non-empty, each in
+ * rule->usages and, when fixed is not NULL, in fixed; required (may be
+ * NULL) present. type_name names the set for messages. */
+void policy_check_usages(struct policy_eval *ev, const char *const *fixed, const char *required,
+                         const char *type_name);
+/* spec.expirationSeconds, when set, within [min, max]. */
+void policy_check_expiration(struct policy_eval *ev);
+/* Number of SANs within maxSANs. */
+void policy_check_max_sans(struct policy_eval *ev);
+
+/* The rules, in SPEC order. */
+void policy_rules_global(struct policy_eval *ev);
+void policy_rules_workload(struct policy_eval *ev);
+void policy_rules_kubelet_serving(struct policy_eval *ev);
+void policy_rules_kubelet_client(struct policy_eval *ev);
+
+#endif
