@@ -27,6 +27,9 @@ W=$IT_RUN.example.com/workload
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	ctl_stop_all
+	# No kubelet confirms graceful pod deletions: force them, or the
+	# namespaces stay Terminating.
+	kubectl delete pods --all -n "$A" --grace-period=0 --force >/dev/null 2>&1 || true
 	# The apiserver must be left running for whoever comes next.
 	"$IT_ROOT/hack/cluster.sh" status >/dev/null 2>&1 ||
 		"$IT_ROOT/hack/cluster.sh" start-apiserver >/dev/null 2>&1 || true

@@ -36,6 +36,10 @@ user=$IT_RUN-user
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	ctl_stop_all
+	# No kubelet confirms graceful pod deletions: force them, or the
+	# namespaces stay Terminating.
+	kubectl delete pods --all -n "$A" --grace-period=0 --force >/dev/null 2>&1 || true
+	kubectl delete pods --all -n "$B" --grace-period=0 --force >/dev/null 2>&1 || true
 	kubectl delete namespace "$B" --wait=false >/dev/null 2>&1 || true
 	kubectl delete node "$NODE" --wait=false >/dev/null 2>&1 || true
 	kubectl delete rolebinding,role -n "$A" --all >/dev/null 2>&1 || true

@@ -30,6 +30,9 @@ RETRY_S=1
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	ctl_stop_all
+	# No kubelet confirms graceful pod deletions: force them, or the
+	# namespaces stay Terminating.
+	kubectl delete pods --all -n "$A" --grace-period=0 --force >/dev/null 2>&1 || true
 	kubectl delete rolebinding,role -n "$A" --all >/dev/null 2>&1 || true
 	it_cleanup
 }
