@@ -486,3 +486,62 @@ Test(httpd, listener_limit)
 	cr_assert(strstr(err, "too many") != NULL, "%s", err);
 	httpd_stop(h);
 }
+
+/* A full scrape of a registry with every family in use, label values that
+ * need escaping included. With CSR_APPROVER_METRICS_SAMPLE set, the body
+ * is written there for tests/e2e/metrics-format.sh to check with a real
+ * Prometheus parser. */
+Test(httpd, served_metrics_sample)
+{
+	char err[256] = "";
+	struct metrics *m = metrics_new("v0.1.0-3-gabcdef");
+	metrics_decision(m, "workload-mtls", "approve", "AutoApproved", 0.012);
+	metrics_decision(m, "workload-mtls", "deny", "SANNotAllowed", 0.3);
+	metrics_decision(m, "kubelet-serving", "approve", "AutoApproved", 1.5);
+	metrics_decision(m, "kubelet-client", "deny", "NotAuthorized", 45);
+	metrics_decision(m, "odd \"name\" \\ with\nnewline", "deny", "InvalidRequest", -1);
+	metrics_api_request(m, "PUT", "certificatesigningrequests/approval", 200);
+	metrics_api_request(m, "PUT", "certificatesigningrequests/approval", 409);
+	metrics_api_request(m, "LIST", "pods", 200);
+	metrics_api_request(m, "WATCH", "certificatesigningrequests", 0);
+	metrics_api_request(m, "POST", "subjectaccessreviews", 201);
+	metrics_watch_restart(m, "pods");
+	metrics_watch_restart(m, "certificatesigningrequests");
+	metrics_set_cache_objects(m, "pods", 42);
+	metrics_set_cache_objects(m, "services", 7);
+	metrics_set_cache_objects(m, "nodes", 3);
+	metrics_set_leader(m, true);
+	struct httpd *h = httpd_start("127.0.0.1:0", m, err, sizeof(err));
+	cr_assert_not_null(h, "%s", err);
+	struct reply r;
+	cr_assert_eq(http_get(httpd_port(h), "/metrics", &r), 0);
+	cr_assert_eq(r.status, 200);
+	const char *names[] = {"csr_approver_decisions_total",
+	                       "csr_approver_decision_duration_seconds",
+	                       "csr_approver_api_requests_total",
+	                       "csr_approver_watch_restarts_total",
+	                       "csr_approver_cache_objects",
+	                       "csr_approver_is_leader",
+	                       "csr_approver_build_info",
+	                       "process_cpu_seconds_total",
+	                       "process_resident_memory_bytes",
+	                       "process_virtual_memory_bytes",
+	                       "process_open_fds",
+	                       "process_max_fds",
+	                       "process_start_time_seconds"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *t = util_xasprintf("\n# TYPE %s ", names[i]);
+		cr_assert(strstr(r.body, t) != NULL, "no %s in:\n%s", names[i], r.body);
+		free(t);
+	}
+	const char *out = getenv("CSR_APPROVER_METRICS_SAMPLE");
+	if (out != NULL && *out != '\0') {
+		FILE *f = fopen(out, "w");
+		cr_assert_not_null(f, "%s", out);
+		fputs(r.body, f);
+		cr_assert_eq(fclose(f), 0);
+	}
+	reply_free(&r);
+	httpd_stop(h);
+	metrics_free(m);
+}
