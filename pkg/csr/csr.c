@@ -65,67 +65,8 @@ void csr_oid_name(const ASN1_OBJECT *obj, char out[64])
 
 static void utf8_put(struct util_buf *b, uint32_t cp)
 {
-	unsigned char s[4];
-	size_t n;
-	if (b == NULL)
-		return;
-	if (cp < 0x80) {
-		s[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		s[0] = (unsigned char)(0xc0 | (cp >> 6));
-		s[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		s[0] = (unsigned char)(0xe0 | (cp >> 12));
-		s[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		s[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		s[0] = (unsigned char)(0xf0 | (cp >> 18));
-		s[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		s[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		s[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	util_buf_append(b, s, n);
-}
-
-/* One UTF-8 sequence at p (n > 0 bytes left): its length, or 0 if invalid
- * (overlong, surrogate, beyond U+10FFFF, truncated). */
-static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	unsigned char c = p[0];
-	size_t len;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
+	if (b != NULL)
+		util_buf_put_utf8(b, cp);
 }
 
 static bool printable_char(uint32_t c)
@@ -169,7 +110,7 @@ void csr_str_decode(enum csr_str_type t, const unsigned char *p, size_t n, struc
 	switch (t) {
 	case CSR_STR_UTF8:
 		while (i < n) {
-			size_t l = utf8_next(p + i, n - i, &c);
+			size_t l = util_utf8_decode(p + i, n - i, &c);
 			if (l == 0) {
 				scan->bad_encoding = true;
 				/* The byte itself may still be a NUL or a control. */
@@ -229,21 +170,6 @@ static bool pem_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static bool has_prefix_n(const unsigned char *p, const unsigned char *end, const char *prefix)
 {
 	size_t n = strlen(prefix);
@@ -283,45 +209,6 @@ static void pem_label_text(const unsigned char *p, size_t n, char *out, size_t o
 		snprintf(out, outlen, "\"%.*s\"", (int)n, (const char *)p);
 	else
 		snprintf(out, outlen, "of an unexpected type");
-}
-
-/* Strict base64 of the n characters in s (no whitespace) into out (at least
- * n / 4 * 3 bytes). Returns the decoded length, or -1. */
-static long b64_decode(const unsigned char *s, size_t n, unsigned char *out)
-{
-	size_t o = 0;
-	if (n == 0 || n % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		int pad = 0;
-		for (int k = 0; k < 4; k++) {
-			if (s[i + k] == '=') {
-				/* Padding only at the very end, at most two. */
-				if (i + 4 != n || k < 2)
-					return -1;
-				pad++;
-				v[k] = 0;
-			} else {
-				if (pad)
-					return -1;
-				v[k] = b64_value(s[i + k]);
-				if (v[k] < 0)
-					return -1;
-			}
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-		    (uint32_t)v[3];
-		/* Canonical: the bits under the padding are zero. */
-		if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
-			return -1;
-		out[o++] = (unsigned char)(w >> 16);
-		if (pad < 2)
-			out[o++] = (unsigned char)(w >> 8);
-		if (pad < 1)
-			out[o++] = (unsigned char)w;
-	}
-	return (long)o;
 }
 
 /*
@@ -392,7 +279,7 @@ static int pem_decode(const char *pem, size_t len, unsigned char **der, size_t *
 			break;
 		if (pem_ws(*p)) {
 			p++;
-		} else if (b64_value(*p) >= 0 || *p == '=') {
+		} else if (util_base64_value(*p) >= 0 || *p == '=') {
 			b64[nb64++] = *p++;
 		} else {
 			csr_errf(err, errlen, "invalid character in the PEM base64 body");
@@ -421,14 +308,15 @@ static int pem_decode(const char *pem, size_t len, unsigned char **der, size_t *
 		csr_errf(err, errlen, "empty PEM block");
 		goto out;
 	}
-	out = util_xmalloc(nb64 / 4 * 3 + 3);
-	long n = b64_decode(b64, nb64, out);
-	if (n <= 0) {
+	size_t n = 0;
+	if (util_base64_decode((const char *)b64, nb64, UTIL_B64_CANONICAL, nb64, (char **)&out,
+	                       &n) != 0 ||
+	    n == 0) {
 		csr_errf(err, errlen, "invalid base64 in the PEM block");
 		goto out;
 	}
 	*der = out;
-	*der_len = (size_t)n;
+	*der_len = n;
 	out = NULL;
 	rc = 0;
 out:

@@ -159,81 +159,6 @@ static int kobj_check_kind(const json_t *obj, const char *want, char *err, size_
 
 /* ---- base64 and time ---- */
 
-static int kobj_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode standard base64 with padding as Go's encoding/json does for []byte
- * (base64.StdEncoding: '\r' and '\n' are skipped, the unused bits of the
- * last quantum are not checked). Returns 0 with a new NUL-terminated buffer,
- * -1 if not base64, -2 if the result would exceed max bytes.
- */
-static int kobj_base64(const char *s, size_t len, size_t max, char **out, size_t *outlen)
-{
-	size_t chars = 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != '\r' && s[i] != '\n')
-			chars++;
-	if (chars % 4 != 0)
-		return -1;
-	if (chars / 4 * 3 > max + 2)
-		return -2;
-
-	unsigned char *buf = util_xmalloc(chars / 4 * 3 + 1);
-	size_t n = 0, q = 0, pad = 0;
-	bool done = false; /* a padded quantum ended the data */
-	uint32_t acc = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int v = 0;
-		if (c == '\r' || c == '\n')
-			continue;
-		if (done)
-			goto bad;
-		if (c == '=') {
-			/* Padding only at the last one or two places of a quantum. */
-			if (q < 2)
-				goto bad;
-			pad++;
-		} else if (pad > 0 || (v = kobj_b64_value(c)) < 0) {
-			goto bad;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		if (++q == 4) {
-			buf[n++] = (unsigned char)(acc >> 16);
-			buf[n++] = (unsigned char)(acc >> 8);
-			buf[n++] = (unsigned char)acc;
-			n -= pad;
-			done = pad > 0;
-			acc = 0;
-			q = 0;
-		}
-	}
-	if (n > max) {
-		free(buf);
-		return -2;
-	}
-	buf[n] = '\0';
-	*out = (char *)buf;
-	*outlen = n;
-	return 0;
-bad:
-	free(buf);
-	return -1;
-}
-
 static bool kobj_digits(const char *s, size_t n, int *out)
 {
 	int v = 0;
@@ -411,8 +336,9 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
 		kobj_error(err, errlen, "spec.request: expected a base64 string");
 		goto out;
 	}
-	switch (kobj_base64(json_string_value(v), json_string_length(v), KOBJ_MAX_REQUEST,
-	                    &r->request_pem, &r->request_len)) {
+	switch (util_base64_decode(json_string_value(v), json_string_length(v),
+	                           UTIL_B64_SKIP_NEWLINES, KOBJ_MAX_REQUEST, &r->request_pem,
+	                           &r->request_len)) {
 	case 0:
 		break;
 	case -2:

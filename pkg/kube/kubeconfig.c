@@ -157,77 +157,6 @@ char *kube_token_clean(const char *s, size_t len, char *err, size_t errlen)
 	return util_xstrndup(s + a, b - a);
 }
 
-/* ---- base64 ---- */
-
-static int kube_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode standard base64 (padding required, whitespace ignored, as Go's
- * StdEncoding after kubeconfig line folding). Returns a NUL-terminated
- * buffer (caller frees with kube_wipe_free(p, *outlen)) or NULL.
- */
-static char *kube_b64_decode(const char *s, size_t len, size_t *outlen)
-{
-	char *out = util_xmalloc(len / 4 * 3 + 4);
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0, quad = 0;
-	bool padded = false;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (kube_is_space((char)c))
-			continue;
-		if (c == '=') {
-			if (quad < 2)
-				goto bad;
-			padded = true;
-			if (++quad == 4) {
-				quad = 0;
-				bits = 0;
-				acc = 0;
-			}
-			continue;
-		}
-		int v = kube_b64_value(c);
-		/* Nothing may follow the padding. */
-		if (v < 0 || padded)
-			goto bad;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (char)((acc >> bits) & 0xff);
-		}
-		if (++quad == 4) {
-			quad = 0;
-			bits = 0;
-			acc = 0;
-		}
-	}
-	if (quad != 0)
-		goto bad;
-	out[n] = '\0';
-	*outlen = n;
-	return out;
-bad:
-	kube_wipe_free(out, len / 4 * 3 + 4);
-	return NULL;
-}
-
 /* ---- kubeconfig ---- */
 
 struct kube_kc {
@@ -337,8 +266,9 @@ static int kube_kc_blob(struct kube_kc *k, const json_t *obj, const char *where,
 		goto out;
 	if (data != NULL && data[0] != '\0') {
 		/* As client-go: the data form wins over the file form. */
-		*out = kube_b64_decode(data, strlen(data), outlen);
-		if (*out == NULL) {
+		if (util_base64_decode(data, strlen(data), UTIL_B64_SKIP_SPACE, strlen(data), out,
+		                       outlen) != 0) {
+			*out = NULL;
 			kube_kc_err(k, "%s.%s: invalid base64", where, dkey);
 			goto out;
 		}

@@ -27,39 +27,6 @@ static bool policy_cp_is_hidden(uint32_t cp)
 	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code
- * point, or 0 when the bytes are not valid UTF-8. */
-static size_t policy_utf8(const unsigned char *s, size_t n, uint32_t *cpout)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cpout = cp;
-	return len;
-}
-
 /*
  * Control characters become \xNN, invalid UTF-8 bytes too; code points that
  * hide or reorder text (C1 controls, bidi marks, line separators) become
@@ -77,7 +44,7 @@ static void policy_escape_body(struct util_buf *b, const char *s, size_t n)
 		size_t len = 1;
 		uint32_t cp = c;
 		if (c >= 0x80)
-			len = policy_utf8(p + i, n - i, &cp);
+			len = util_utf8_decode(p + i, n - i, &cp);
 		if (i + (len ? len : 1) > POLICY_QUOTE_MAX)
 			break;
 		if (c == '"' || c == '\\') {

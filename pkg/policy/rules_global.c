@@ -609,21 +609,13 @@ static const char *g_text_problem(const struct csr_subject_attr *a)
 			continue;
 		}
 		/* UTF8String: valid UTF-8 without C1 controls (U+0080..U+009F). */
-		if (c >= 0xc2 && c <= 0xdf && i + 1 < n && (p[i + 1] & 0xc0) == 0x80) {
-			if (c == 0xc2 && p[i + 1] <= 0x9f)
-				return "contains a control character";
-			i += 2;
-		} else if (c >= 0xe0 && c <= 0xef && i + 2 < n && (p[i + 1] & 0xc0) == 0x80 &&
-		           (p[i + 2] & 0xc0) == 0x80 && !(c == 0xe0 && p[i + 1] < 0xa0) &&
-		           !(c == 0xed && p[i + 1] >= 0xa0)) {
-			i += 3;
-		} else if (c >= 0xf0 && c <= 0xf4 && i + 3 < n && (p[i + 1] & 0xc0) == 0x80 &&
-		           (p[i + 2] & 0xc0) == 0x80 && (p[i + 3] & 0xc0) == 0x80 &&
-		           !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] >= 0x90)) {
-			i += 4;
-		} else {
+		uint32_t cp;
+		size_t len = util_utf8_decode(p + i, n - i, &cp);
+		if (len == 0)
 			return "is not valid UTF-8";
-		}
+		if (cp >= 0x80 && cp <= 0x9f)
+			return "contains a control character";
+		i += len;
 	}
 	return NULL;
 }

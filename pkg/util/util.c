@@ -118,14 +118,16 @@ void util_buf_printf(struct util_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t util_utf8_len(const unsigned char *s, size_t n)
+size_t util_utf8_decode(const unsigned char *s, size_t n, uint32_t *cpout)
 {
 	unsigned char c = s[0];
 	size_t len;
 	uint32_t cp;
-	if (c < 0x80)
+	if (c < 0x80) {
+		if (cpout)
+			*cpout = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
 		cp = c & 0x1f;
@@ -148,7 +150,35 @@ static size_t util_utf8_len(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	if (cpout)
+		*cpout = cp;
 	return len;
+}
+
+void util_buf_put_utf8(struct util_buf *b, uint32_t cp)
+{
+	unsigned char s[4];
+	size_t n;
+	if (cp < 0x80) {
+		s[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		s[0] = (unsigned char)(0xc0 | (cp >> 6));
+		s[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		s[0] = (unsigned char)(0xe0 | (cp >> 12));
+		s[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		s[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		s[0] = (unsigned char)(0xf0 | (cp >> 18));
+		s[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		s[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		s[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	util_buf_append(b, s, n);
 }
 
 void util_buf_json_escape(struct util_buf *b, const char *s, size_t n)
@@ -174,7 +204,7 @@ void util_buf_json_escape(struct util_buf *b, const char *s, size_t n)
 			util_buf_printf(b, "\\u%04x", c);
 			i++;
 		} else {
-			size_t l = util_utf8_len(p + i, n - i);
+			size_t l = util_utf8_decode(p + i, n - i, NULL);
 			if (l == 0) {
 				util_buf_puts(b, "\\ufffd");
 				i++;
@@ -315,4 +345,90 @@ void util_strv_free(struct util_strv *sv)
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = 0;
+}
+
+int util_base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static bool util_base64_skip(unsigned char c, unsigned flags)
+{
+	if ((flags & (UTIL_B64_SKIP_NEWLINES | UTIL_B64_SKIP_SPACE)) && (c == '\r' || c == '\n'))
+		return true;
+	return (flags & UTIL_B64_SKIP_SPACE) && (c == ' ' || c == '\t');
+}
+
+int util_base64_decode(const char *s, size_t len, unsigned flags, size_t max, char **out,
+                       size_t *outlen)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < len; i++)
+		if (!util_base64_skip((unsigned char)s[i], flags))
+			chars++;
+	if (chars % 4 != 0)
+		return -1;
+	if (chars / 4 * 3 > max + 2)
+		return -2;
+
+	size_t cap = chars / 4 * 3 + 1;
+	unsigned char *buf = util_xmalloc(cap);
+	size_t n = 0, q = 0, pad = 0;
+	bool done = false; /* a padded quantum ended the data */
+	uint32_t acc = 0;
+	int rc = -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int v = 0;
+		if (util_base64_skip(c, flags))
+			continue;
+		if (done)
+			goto out;
+		if (c == '=') {
+			/* Padding only in the last one or two places of a quantum. */
+			if (q < 2)
+				goto out;
+			pad++;
+		} else if (pad > 0 || (v = util_base64_value(c)) < 0) {
+			goto out;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		if (++q == 4) {
+			if ((flags & UTIL_B64_CANONICAL) &&
+			    ((pad == 1 && (acc & 0xff)) || (pad == 2 && (acc & 0xffff))))
+				goto out;
+			buf[n++] = (unsigned char)(acc >> 16);
+			buf[n++] = (unsigned char)(acc >> 8);
+			buf[n++] = (unsigned char)acc;
+			n -= pad;
+			done = pad > 0;
+			acc = 0;
+			q = 0;
+		}
+	}
+	if (n > max) {
+		rc = -2;
+		goto out;
+	}
+	buf[n] = '\0';
+	*out = (char *)buf;
+	*outlen = n;
+	buf = NULL;
+	rc = 0;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, cap);
+		free(buf);
+	}
+	return rc;
 }

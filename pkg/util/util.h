@@ -65,6 +65,32 @@ void util_buf_reset(struct util_buf *b);
 int util_read_file(const char *path, size_t max, char **out, size_t *outlen, char *err,
                    size_t errlen);
 
+/* Base64 decoding flags. */
+#define UTIL_B64_SKIP_NEWLINES 1u /* '\r' and '\n' are skipped, as Go's StdEncoding does */
+#define UTIL_B64_SKIP_SPACE 2u /* ' ' and '\t' are skipped too */
+#define UTIL_B64_CANONICAL 4u /* the bits under the padding must be zero */
+
+/*
+ * Decode standard base64 (RFC 4648 alphabet, padding required) of len bytes
+ * at s. Nothing may follow a padded quantum. Returns 0 with *out (a new
+ * NUL-terminated buffer of *outlen bytes, caller frees with free()); -1 when
+ * s is not base64 of that form; -2 when the result would exceed max bytes.
+ * On failure nothing is allocated, and any partly decoded bytes are wiped
+ * (the input may be key material).
+ */
+int util_base64_decode(const char *s, size_t len, unsigned flags, size_t max, char **out,
+                       size_t *outlen);
+/* The value of one base64 character, or -1. */
+int util_base64_value(unsigned char c);
+
+/* Decode the UTF-8 sequence at s (n > 0 bytes available): returns its
+ * length, 1 to 4, and the code point in *cp (when cp is not NULL); 0 when
+ * the bytes there are not valid UTF-8 (truncated, overlong forms,
+ * surrogates and code points past U+10FFFF included). */
+size_t util_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Append code point cp (at most U+10FFFF, no surrogate) as UTF-8. */
+void util_buf_put_utf8(struct util_buf *b, uint32_t cp);
+
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 bool util_strcaseeq(const char *a, const char *b);
 /* Does s start with prefix? */
