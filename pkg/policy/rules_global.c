@@ -13,99 +13,6 @@
 
 /* Names for messages. The csr module has its own; policy does not link it
  * so that it stays free of crypto. */
-static const char *g_str_type_name(enum csr_str_type t)
-{
-	switch (t) {
-	case CSR_STR_UTF8:
-		return "UTF8String";
-	case CSR_STR_PRINTABLE:
-		return "PrintableString";
-	case CSR_STR_IA5:
-		return "IA5String";
-	case CSR_STR_BMP:
-		return "BMPString";
-	case CSR_STR_T61:
-		return "T61String";
-	case CSR_STR_UNIVERSAL:
-		return "UniversalString";
-	case CSR_STR_NUMERIC:
-		return "NumericString";
-	case CSR_STR_VISIBLE:
-		return "VisibleString";
-	case CSR_STR_OTHER:
-		break;
-	}
-	return "a non-string type";
-}
-
-static const char *g_san_type_name(enum csr_san_type t)
-{
-	switch (t) {
-	case CSR_SAN_DNS:
-		return "DNS";
-	case CSR_SAN_IP:
-		return "IP";
-	case CSR_SAN_URI:
-		return "URI";
-	case CSR_SAN_EMAIL:
-		return "email";
-	case CSR_SAN_OTHERNAME:
-		return "otherName";
-	case CSR_SAN_DIRNAME:
-		return "directoryName";
-	case CSR_SAN_RID:
-		return "registeredID";
-	case CSR_SAN_X400:
-		return "x400Address";
-	case CSR_SAN_EDIPARTY:
-		return "ediPartyName";
-	}
-	return "unknown";
-}
-
-static const char *g_hash_name(enum csr_hash h)
-{
-	switch (h) {
-	case CSR_HASH_NONE:
-		return "none";
-	case CSR_HASH_MD5:
-		return "MD5";
-	case CSR_HASH_SHA1:
-		return "SHA-1";
-	case CSR_HASH_SHA224:
-		return "SHA-224";
-	case CSR_HASH_SHA256:
-		return "SHA-256";
-	case CSR_HASH_SHA384:
-		return "SHA-384";
-	case CSR_HASH_SHA512:
-		return "SHA-512";
-	case CSR_HASH_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
-static const char *g_key_type_name(enum csr_key_type t)
-{
-	switch (t) {
-	case CSR_KEY_RSA:
-		return "RSA";
-	case CSR_KEY_RSA_PSS:
-		return "RSA-PSS";
-	case CSR_KEY_EC:
-		return "EC";
-	case CSR_KEY_ED25519:
-		return "Ed25519";
-	case CSR_KEY_ED448:
-		return "Ed448";
-	case CSR_KEY_DSA:
-		return "DSA";
-	case CSR_KEY_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
 
 /* A fixed-size OID or name field of csr_info, escaped. */
 static void g_put_field(struct util_buf *b, const char *field, size_t size)
@@ -213,7 +120,7 @@ static void g_check_signature(struct policy_eval *ev)
 			util_buf_puts(b, "signature algorithm ");
 			g_put_alg(b, sig);
 			util_buf_printf(b, " uses hash %s (SHA-256 or stronger required)",
-			                g_hash_name(sig->hash));
+			                csr_hash_name(sig->hash));
 		}
 		break;
 	case CSR_SIG_ED25519:
@@ -221,7 +128,7 @@ static void g_check_signature(struct policy_eval *ev)
 			b = policy_fail(ev, POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED);
 			util_buf_printf(b,
 			                "Ed25519 signature with a separate %s hash is not allowed",
-			                g_hash_name(sig->hash));
+			                csr_hash_name(sig->hash));
 		}
 		break;
 	default:
@@ -248,7 +155,7 @@ static void g_check_signature(struct policy_eval *ev)
 		util_buf_puts(b, "signature algorithm ");
 		g_put_alg(b, sig);
 		util_buf_printf(b, " does not match the %s key",
-		                g_key_type_name(ev->info->key.type));
+		                csr_key_type_name(ev->info->key.type));
 	}
 }
 
@@ -344,7 +251,7 @@ static void g_check_key(struct policy_eval *ev)
 		break;
 	default:
 		b = policy_fail(ev, POLICY_R_KEY_NOT_ALLOWED);
-		util_buf_printf(b, "%s key", g_key_type_name(k->type));
+		util_buf_printf(b, "%s key", csr_key_type_name(k->type));
 		if (k->alg_oid[0] != '\0') {
 			util_buf_puts(b, " (");
 			g_put_field(b, k->alg_oid, sizeof(k->alg_oid));
@@ -565,7 +472,7 @@ static void g_check_sans(struct policy_eval *ev)
 		default:
 			problem = "kind";
 			b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
-			util_buf_printf(b, "%s SAN ", g_san_type_name(s->type));
+			util_buf_printf(b, "%s SAN ", csr_san_type_name(s->type));
 			policy_quote(b, s->value, s->value ? s->value_len : 0);
 			util_buf_puts(b, " is not allowed (only DNS, IP and URI)");
 			break;
@@ -658,8 +565,11 @@ static void g_check_subject(struct policy_eval *ev)
 			b = policy_fail(ev, POLICY_R_SUBJECT_NOT_ALLOWED);
 			util_buf_puts(b, "subject ");
 			g_put_attr_name(b, a);
-			util_buf_printf(b, " is a %s (only UTF8String or PrintableString)",
-			                g_str_type_name(a->str_type));
+			if (a->str_type == CSR_STR_OTHER)
+				util_buf_puts(b, " is not a string");
+			else
+				util_buf_printf(b, " is a %s", csr_str_type_name(a->str_type));
+			util_buf_puts(b, " (only UTF8String or PrintableString)");
 		} else if ((problem = g_text_problem(a)) != NULL) {
 			b = policy_fail(ev, POLICY_R_SUBJECT_NOT_ALLOWED);
 			util_buf_puts(b, "subject ");

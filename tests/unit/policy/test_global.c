@@ -565,6 +565,11 @@ static void m_cn_bmp(struct pt *t)
 	pt_cn(t)->str_type = CSR_STR_BMP;
 }
 
+static void m_cn_not_string(struct pt *t)
+{
+	pt_cn(t)->str_type = CSR_STR_OTHER;
+}
+
 static void m_cn_t61(struct pt *t)
 {
 	pt_cn(t)->str_type = CSR_STR_T61;
@@ -822,6 +827,8 @@ static const struct pt_case global_cases[] = {
     {"BMPString CN", PT_WORKLOAD, m_cn_bmp, DENY(SUBJECT_NOT_ALLOWED),
      "subject CN is a BMPString (only UTF8String or PrintableString)"},
     {"T61String CN", PT_WORKLOAD, m_cn_t61, DENY(SUBJECT_NOT_ALLOWED), "T61String"},
+    {"CN not a string", PT_WORKLOAD, m_cn_not_string, DENY(SUBJECT_NOT_ALLOWED),
+     "subject CN is not a string (only UTF8String or PrintableString)"},
     {"IA5String CN", PT_WORKLOAD, m_cn_ia5, DENY(SUBJECT_NOT_ALLOWED), "IA5String"},
     {"PrintableString CN", PT_WORKLOAD, m_cn_printable, APPROVE},
     {"PrintableString with @", PT_WORKLOAD, m_cn_printable_at, DENY(SUBJECT_NOT_ALLOWED),
