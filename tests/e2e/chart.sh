@@ -64,6 +64,12 @@ e2e_check "pre-CNI mode: host network, ClusterFirstWithHostNet, the three tolera
 		grep -q 'key: node.cloudprovider.kubernetes.io/uninitialized' '$T/all.yaml' &&
 		grep -q 'key: node.kubernetes.io/not-ready' '$T/all.yaml' &&
 		grep -q 'key: example.com/dedicated' '$T/all.yaml'"
+helm template x "$CHART" --set apiServer.hostFromNodeIP=true --set apiServer.port=6443 >"$T/hostip.yaml" 2>&1
+e2e_check "apiServer.hostFromNodeIP: KUBERNETES_SERVICE_HOST from status.hostIP" \
+	bash -c "grep -A3 'name: KUBERNETES_SERVICE_HOST' '$T/hostip.yaml' | grep -q 'fieldPath: status.hostIP' &&
+		grep -A1 'name: KUBERNETES_SERVICE_PORT' '$T/hostip.yaml' | grep -q 'value: \"6443\"'"
+e2e_check "values-all: KUBERNETES_SERVICE_HOST is apiServer.host" \
+	bash -c "grep -A1 'name: KUBERNETES_SERVICE_HOST' '$T/all.yaml' | grep -q 'value: \"127.0.0.1\"'"
 e2e_check "default values: no host network, no tolerations" \
 	bash -c "! grep -qE 'hostNetwork|tolerations' '$T/default.yaml'"
 
@@ -121,6 +127,9 @@ refuse "schema: unknown allowedNames entry" "allowedNames" --set 'policies[0].na
 	--set 'policies[0].signerName=example.com/p' --set 'policies[0].type=workload' --set 'policies[0].allowedNames={email}'
 refuse "schema: bad log format" "logFormat" --set logFormat=yaml
 refuse "schema: bad lease duration" "leaseDuration" --set leaderElection.leaseDuration=15
+refuse "apiServer: host and hostFromNodeIP together" "set host or hostFromNodeIP, not both" \
+	--set apiServer.host=10.0.0.1 --set apiServer.hostFromNodeIP=true --set apiServer.port=6443
+refuse "apiServer: an address without a port" "apiServer.port is required" --set apiServer.host=10.0.0.1
 refuse "two policies for one signerName" 'signerName "example.com/x" is used by' -f "$T/dup-signer.yaml"
 refuse "two policies with one name" 'the name "a" is used twice' -f "$T/dup-name.yaml"
 
