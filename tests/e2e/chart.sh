@@ -135,11 +135,12 @@ refuse "two policies with one name" 'the name "a" is used twice' -f "$T/dup-name
 
 # ------------------------------------------------------------------ the binary reads the policy file
 
-# policy_of RENDERED OUT: the policy.yaml of the ConfigMap.
+# policy_of RENDERED OUT: the policy.yaml of the ConfigMap (a literal block
+# indented by 4 under "  policy.yaml: |"), read offline.
 policy_of() {
-	kubectl create --dry-run=client -o jsonpath='{.data.policy\.yaml}' -f <(
-		awk 'BEGIN{RS="\n---\n"} /\nkind: ConfigMap\n/ {print}' "$1"
-	) >"$2"
+	awk '/^  policy\.yaml: \|$/ {on = 1; next}
+		on && /^    / {print substr($0, 5); next}
+		on {exit}' "$1" >"$2"
 }
 
 bin=${CSR_APPROVER_BIN:-build/csr-approver}
@@ -217,6 +218,7 @@ wait_default_sa() { # NS
 	return 1
 }
 
+ns_restricted="" ns_all="" ns_rbac=""
 e2e_ns ns_restricted e2e-chart pod-security.kubernetes.io/enforce=restricted \
 	pod-security.kubernetes.io/warn=restricted || e2e_abort "create a namespace"
 wait_default_sa "$ns_restricted" || e2e_fail "the namespace's default ServiceAccount appears"
@@ -244,17 +246,6 @@ dry_run "every value set: accepted by kube-apiserver (dry run; no ServiceMonitor
 	"$ns_all" "$T/all-ns.yaml"
 
 # ------------------------------------------------------------------ RBAC, proven
-
-# rbac_apply NS RELEASE [HELM_ARGS...]: apply only the chart's RBAC objects.
-rbac_apply() {
-	local ns=$1 rel=$2
-	shift 2
-	helm template "$rel" "$CHART" -n "$ns" --set fullnameOverride="$rel" "$@" \
-		-s templates/serviceaccount.yaml -s templates/clusterrole.yaml \
-		-s templates/clusterrolebinding.yaml -s templates/role.yaml >"$T/rbac-$rel.yaml" &&
-		kubectl apply -f "$T/rbac-$rel.yaml" >/dev/null &&
-		e2e_on_exit kubectl delete clusterrole,clusterrolebinding "$rel" --ignore-not-found
-}
 
 # ssar KUBECONFIG VERB GROUP RESOURCE SUBRESOURCE NAME NS: "true" or "false",
 # asked with the token itself (SelfSubjectAccessReview). kubectl auth can-i
@@ -292,7 +283,7 @@ can_i() { # WANT(yes|no) NS SA ARGS...: kubectl auth can-i --as the ServiceAccou
 # Default values: one kubelet-serving policy.
 rel=e2e-rbac-$run_id
 e2e_ns ns_rbac e2e-rbac || e2e_abort "create a namespace"
-if rbac_apply "$ns_rbac" "$rel" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-default"; then
+if chart_rbac "$ns_rbac" "$rel" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-default"; then
 	e2e_ok "default values: RBAC applied, token minted for $ns_rbac/$rel"
 	kc=$T/kc-default
 	e2e_eq "the token authenticates as the chart's ServiceAccount" \
@@ -333,7 +324,7 @@ fi
 
 # Every value set: workload, kubelet-serving and kubelet-client policies.
 rel=e2e-rbac-all-$run_id
-if rbac_apply "$ns_rbac" "$rel" -f "$ALL" && sa_kubeconfig "$ns_rbac" e2e-approver "$T/kc-all"; then
+if chart_rbac "$ns_rbac" "$rel" -f "$ALL" && sa_kubeconfig "$ns_rbac" e2e-approver "$T/kc-all"; then
 	e2e_ok "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
 	kc=$T/kc-all
 	may "may approve signers/example.com/workload-mtls" "$kc" approve certificates.k8s.io signers "" example.com/workload-mtls ""

@@ -18,6 +18,13 @@
 #                               create a fresh namespace (labelled), store
 #                               its name in VAR; deleted at exit
 #   e2e_on_exit CMD...          run CMD at exit (cleanup), last in first out
+#   chart_rbac NS RELEASE [HELM_ARGS...]
+#                               apply only the chart's RBAC objects
+#                               (ServiceAccount, ClusterRole and binding,
+#                               lease Role and binding) for release RELEASE
+#                               (also its full name) in NS; the cluster-scoped
+#                               ones are deleted at exit. The ServiceAccount
+#                               is RELEASE unless HELM_ARGS name another.
 #   sa_kubeconfig NS SA OUTFILE [DURATION]
 #                               mint a token for ServiceAccount NS/SA
 #                               (kubectl create token, default 1h) and write
@@ -139,6 +146,18 @@ e2e_ns() { # VAR PREFIX [LABEL=VALUE]...
 		kubectl label namespace "$ns" "$@" >/dev/null || return 1
 	fi
 	printf -v "$var" '%s' "$ns"
+}
+
+chart_rbac() { # NS RELEASE [HELM_ARGS...]
+	local ns=$1 rel=$2 out
+	shift 2
+	e2e_tmp
+	out=$E2E_TMP/rbac-$rel.yaml
+	helm template "$rel" "$E2E_ROOT/charts/csr-approver" -n "$ns" --set fullnameOverride="$rel" "$@" \
+		-s templates/serviceaccount.yaml -s templates/clusterrole.yaml \
+		-s templates/clusterrolebinding.yaml -s templates/role.yaml >"$out" || return 1
+	e2e_on_exit kubectl delete clusterrole,clusterrolebinding "$rel" --ignore-not-found
+	kubectl apply -f "$out" >/dev/null
 }
 
 sa_kubeconfig() { # NS SA OUTFILE [DURATION]

@@ -93,7 +93,9 @@ free_port() {
 	done
 	return 1
 }
-mport=$(free_port) && pport=$(free_port "$mport") || e2e_abort "free loopback ports"
+if ! mport=$(free_port) || ! pport=$(free_port "$mport"); then
+	e2e_abort "free loopback ports"
+fi
 
 "$bin" run --kubeconfig "$KUBECONFIG" --metrics-bind-address "127.0.0.1:$mport" \
 	--health-probe-bind-address "127.0.0.1:$pport" --log-format text >"$T/run.log" 2>&1 &
