@@ -13,7 +13,8 @@
 #   ctl_start NAME ARGS...         start `csr-approver run ARGS` in the background,
 #                                  log in $IT_TMP/NAME.log, pid in CTL_PID[NAME];
 #                                  waits for "caches synced" (CTL_START_WAIT_SYNC=0
-#                                  to not wait)
+#                                  to not wait); CTL_WRAP, when set, is a command
+#                                  line put in front (e.g. valgrind and its flags)
 #   ctl_signal NAME SIG            send a signal
 #   ctl_stop NAME [TIMEOUT_S]      SIGTERM and wait; returns the exit status
 #                                  (124 when it did not stop: then SIGKILL)
@@ -118,12 +119,13 @@ ctl_wait_log() { # NAME REGEX [TIMEOUT_S]
 }
 
 ctl_start() { # NAME ARGS...
-	local name=$1 log before deadline=$((SECONDS + 60))
+	local name=$1 log before deadline=$((SECONDS + ${CTL_START_TIMEOUT:-60}))
 	shift
 	log=$(ctl_log "$name")
 	echo "=== start $(date -u +%H:%M:%S) $*" >>"$log"
 	before=$(wc -l <"$log")
-	"$(ctl_bin)" run "$@" >>"$log" 2>&1 &
+	# shellcheck disable=SC2086 # CTL_WRAP is a command line, split on purpose
+	${CTL_WRAP:-} "$(ctl_bin)" run "$@" >>"$log" 2>&1 &
 	CTL_PID[$name]=$!
 	[[ ${CTL_START_WAIT_SYNC:-1} == 1 ]] || return 0
 	until tail -n "+$((before + 1))" "$log" | grep -q 'caches synced'; do
