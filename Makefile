@@ -45,7 +45,7 @@ FUZZ_TIME ?= 60
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
 .PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
-	cluster-up cluster-down demo bench fixtures deps
+	cluster-up cluster-down demo bench fixtures deps manifests dist promtool e2e
 
 all: $(BIN)
 
@@ -59,6 +59,10 @@ help:
 	@echo "make fmt        apply clang-format"
 	@echo "make fixtures   regenerate tests/testdata"
 	@echo "make cluster-up / cluster-down   the local control plane (hack/cluster.sh)"
+	@echo "make demo       the controller deciding CSRs on the local control plane"
+	@echo "make manifests  render deploy/ from the Helm chart"
+	@echo "make dist       a tarball with the binary and its runtime package list"
+	@echo "make e2e        chart, RBAC and metrics-format suites"
 
 deps:
 	hack/deps.sh
@@ -147,6 +151,30 @@ cluster-up:
 
 cluster-down:
 	hack/cluster.sh down
+
+# ---- demo and benchmarks (figures printed, never asserted) ----
+demo:
+	hack/demo.sh
+
+$(B)/bench_decide: tests/bench/bench_decide.c $(LIB)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+bench: $(BIN)
+	hack/bench-check.sh
+	hack/bench-rss.sh
+
+# ---- packaging ----
+manifests:
+	hack/manifests.sh
+
+dist: $(BIN)
+	VERSION=$(VERSION) hack/dist.sh $(BIN)
+
+promtool:
+	hack/build-promtool.sh
+
+e2e: $(BIN) $(UNIT_BIN)
+	@for s in tests/e2e/*.sh; do case $$s in */lib.sh) continue;; esac; echo "-- $$s"; bash $$s || exit 1; done
 
 clean:
 	rm -rf $(B)

@@ -2,7 +2,8 @@
 # The whole test suite, as `make test` runs it:
 #   1. Criterion unit tests (build/unit-tests);
 #   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the integration suites in tests/integration/ against the real local
+#   3. the integration suites in tests/integration/ and the end-to-end suites
+#      in tests/e2e/ (chart, RBAC, metrics format) against the real local
 #      control plane (hack/cluster.sh), which this script starts if needed.
 # Ends with one line "N passed, N failed" over every suite; exits non-zero if
 # anything failed or a suite could not run.
@@ -71,9 +72,9 @@ else
 		echo "test: the local control plane did not come up (see $logdir/cluster-up.log)" >&2
 		broken+=("cluster")
 	else
-		for suite in tests/integration/*.sh; do
+		for suite in tests/integration/*.sh tests/e2e/*.sh; do
 			case "$suite" in */lib.sh) continue ;; esac
-			name=$(basename "$suite" .sh)
+			name=$(basename "$(dirname "$suite")")-$(basename "$suite" .sh)
 			echo "-- $name"
 			bash "$suite" 2>&1 | tee "$logdir/$name.log"
 			rc=${PIPESTATUS[0]}

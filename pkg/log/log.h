@@ -6,7 +6,9 @@
  * untrusted (taken from a CSR or an API object) are truncated to
  * LOG_MAX_VALUE bytes. Never pass a token, a key or a whole CSR.
  *
- * Called from the main thread only.
+ * Set the level, format and stream before starting other threads; after
+ * that log_msg() may be called from any thread (each line is built in
+ * memory and written with one stdio call, which stdio locks).
  */
 #ifndef CSR_APPROVER_LOG_H
 #define CSR_APPROVER_LOG_H
