@@ -269,7 +269,7 @@ static void csr_observe(struct controller *c, const json_t *obj, bool from_list)
 		return;
 	e = controller_map_get(&c->store, name);
 	if (signer == NULL || policy_set_find(c->set, signer) == NULL) {
-		log_msg(LOG_TRACE, "not ours", "csr", name, "signer", signer, NULL);
+		log_msg(LOG_TRACE, "not ours", "csr", name, "signer", signer, LOG_END);
 		if (e != NULL)
 			store_remove(c, name);
 		return;
@@ -283,7 +283,7 @@ static void csr_observe(struct controller *c, const json_t *obj, bool from_list)
 			return;
 		}
 		if (!e->tombstone)
-			log_debug("decided elsewhere", "csr", name, "signer", signer, NULL);
+			log_debug("decided elsewhere", "csr", name, "signer", signer);
 		store_remove(c, name);
 		return;
 	}
@@ -315,7 +315,7 @@ static void csr_list_begin(void *ud)
 	struct controller *c = ud;
 	c->csr_gen++;
 	if (c->listed_once[RES_CSR])
-		log_info("relisting", "resource", res_names[RES_CSR], NULL);
+		log_info("relisting", "resource", res_names[RES_CSR]);
 }
 
 static void csr_list_item(void *ud, const json_t *obj)
@@ -342,7 +342,7 @@ static void csr_list_end(void *ud)
 	struct sweep_ctx s = {c, {0}};
 	controller_map_foreach(&c->store, csr_sweep_cb, &s);
 	for (size_t i = 0; i < s.gone.n; i++) {
-		log_debug("gone", "csr", s.gone.v[i], NULL);
+		log_debug("gone", "csr", s.gone.v[i]);
 		store_remove(c, s.gone.v[i]);
 	}
 	util_strv_free(&s.gone);
@@ -355,7 +355,7 @@ static void csr_event(void *ud, enum watch_event_type type, const json_t *obj)
 	if (type == WATCH_DELETED) {
 		const char *name = json_str(obj, "metadata", "name");
 		if (name != NULL && controller_map_get(&c->store, name) != NULL) {
-			log_debug("deleted", "csr", name, NULL);
+			log_debug("deleted", "csr", name);
 			store_remove(c, name);
 		}
 		return;
@@ -417,7 +417,7 @@ static void identity_list_begin(struct controller *c, enum res r)
 	cache_free(c->next[r]);
 	c->next[r] = cache_new();
 	if (c->listed_once[r])
-		log_info("relisting", "resource", res_names[r], NULL);
+		log_info("relisting", "resource", res_names[r]);
 }
 
 static void identity_list_item(struct controller *c, enum res r, const json_t *obj)
@@ -526,17 +526,17 @@ static void sar_done(void *ud, const struct kube_response *resp)
 	    controller_sar_parse(resp->body, resp->body_len, &allowed) == 0) {
 		e->sar = allowed ? SAR_ALLOWED : SAR_DENIED;
 		log_debug("subject access review answered", "csr", e->name, "subresource",
-		          e->sar_sub, "allowed", allowed ? "true" : "false", NULL);
+		          e->sar_sub, "allowed", allowed ? "true" : "false");
 		controller_queue_add(c->queue, e->name, watch_now_ms());
 		goto out;
 	}
 	char code[16];
 	snprintf(code, sizeof(code), "%ld", resp->status);
-	log_warn("subject access review failed", "csr", e->name, "code", code, "error", resp->error,
-	         NULL);
+	log_warn("subject access review failed", "csr", e->name, "code", code, "error",
+	         resp->error);
 	if (resp->status == 403)
 		log_error("missing RBAC: create on subjectaccessreviews.authorization.k8s.io",
-		          "csr", e->name, NULL);
+		          "csr", e->name);
 	e->sar = SAR_NONE;
 	controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
 out:
@@ -590,7 +590,7 @@ static void event_done(void *ud, const struct kube_response *resp)
 		char code[16];
 		snprintf(code, sizeof(code), "%ld", resp->status);
 		log_warn("could not record event", "csr", r->name, "code", code, "error",
-		         resp->error, NULL);
+		         resp->error);
 	}
 	req_ctx_free(r);
 }
@@ -612,8 +612,7 @@ static void post_event(struct controller *c, const struct csr_entry *e, const ch
 	struct req_ctx *r = req_ctx_new(c, e);
 	if (kube_request_start(c->client, "POST", "/api/v1/namespaces/default/events", body,
 	                       strlen(body), NULL, event_done, NULL, r) == NULL) {
-		log_warn("could not record event", "csr", e->name, "error", "request not started",
-		         NULL);
+		log_warn("could not record event", "csr", e->name, "error", "request not started");
 		req_ctx_free(r);
 	} else {
 		c->others_inflight++;
@@ -630,7 +629,7 @@ static void log_decision(const char *msg, const struct csr_entry *e, const char 
 		snprintf(dur, sizeof(dur), "%.3f", seconds);
 	log_info(msg, "csr", e->name, "signer", e->signer, "requester", requester, "policy", policy,
 	         "decision", decision, "reason", reason, "message", message, "duration",
-	         seconds >= 0 ? dur : NULL, NULL);
+	         seconds >= 0 ? dur : NULL);
 }
 
 /* ---------------------------------------------------------------- writes */
@@ -660,12 +659,12 @@ static void get_done(void *ud, const struct kube_response *resp)
 		char code[16];
 		snprintf(code, sizeof(code), "%ld", resp->status);
 		log_warn("could not re-read CSR", "csr", e->name, "code", code, "error",
-		         resp->error, NULL);
+		         resp->error);
 		controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
 		goto out;
 	}
 	if (e->observed_decided || csr_is_decided(obj)) {
-		log_info("decided elsewhere meanwhile", "csr", e->name, NULL);
+		log_info("decided elsewhere meanwhile", "csr", e->name);
 		store_remove(c, e->name);
 		goto out;
 	}
@@ -709,7 +708,7 @@ static void write_done(void *ud, const struct kube_response *resp)
 	e = req_entry(r);
 	if (e == NULL) {
 		log_debug("approval write finished for a CSR no longer tracked", "csr", r->name,
-		          "code", code, NULL);
+		          "code", code);
 		goto out;
 	}
 	e->write_inflight = false;
@@ -728,13 +727,13 @@ static void write_done(void *ud, const struct kube_response *resp)
 		goto out;
 	}
 	if (c->stopping && resp->status == 0) {
-		log_warn("approval write cancelled by shutdown", "csr", e->name, NULL);
+		log_warn("approval write cancelled by shutdown", "csr", e->name);
 		goto out;
 	}
 	switch (resp->status) {
 	case 409:
 		log_info("approval write conflict; re-reading", "csr", e->name, "error",
-		         resp->error, NULL);
+		         resp->error);
 		if (e->observed_decided) {
 			store_remove(c, e->name);
 			break;
@@ -743,12 +742,12 @@ static void write_done(void *ud, const struct kube_response *resp)
 			reread(c, e);
 		break;
 	case 404:
-		log_info("CSR gone before its decision was written", "csr", e->name, NULL);
+		log_info("CSR gone before its decision was written", "csr", e->name);
 		store_remove(c, e->name);
 		break;
 	case 422:
 		log_warn("approval write refused; the CSR was decided meanwhile", "csr", e->name,
-		         "error", resp->error, NULL);
+		         "error", resp->error);
 		if (e->observed_decided)
 			store_remove(c, e->name);
 		else
@@ -757,12 +756,12 @@ static void write_done(void *ud, const struct kube_response *resp)
 	case 403:
 		log_error("approval write forbidden: csr-approver needs update on "
 		          "certificatesigningrequests/approval and approve on signers",
-		          "csr", e->name, "signer", e->signer, "error", resp->error, NULL);
+		          "csr", e->name, "signer", e->signer, "error", resp->error);
 		controller_queue_add_rate_limited(c->queue, e->name, now);
 		break;
 	default:
 		log_warn("approval write failed; will retry", "csr", e->name, "code", code, "error",
-		         resp->error, NULL);
+		         resp->error);
 		controller_queue_add_rate_limited(c->queue, e->name, now);
 		break;
 	}
@@ -779,7 +778,7 @@ static void start_write(struct controller *c, struct csr_entry *e, char *body)
 	struct req_ctx *r = req_ctx_new(c, e);
 	if (kube_request_start(c->client, "PUT", path, body, strlen(body), NULL, write_done, NULL,
 	                       r) == NULL) {
-		log_warn("approval write not started", "csr", e->name, NULL);
+		log_warn("approval write not started", "csr", e->name);
 		req_ctx_free(r);
 		controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
 	} else {
@@ -912,7 +911,7 @@ static void reconcile(struct controller *c, const char *name)
 		};
 		e->sar_failed = false;
 		if (policy_decide(c->set, req, info, info ? NULL : decode_err, &lookup, &d) != 0) {
-			log_error("could not decide", "csr", name, NULL);
+			log_error("could not decide", "csr", name);
 			controller_queue_add_rate_limited(c->queue, name, now);
 			goto out;
 		}
@@ -921,7 +920,7 @@ static void reconcile(struct controller *c, const char *name)
 	const char *reason = policy_reason_name(d.reason);
 	switch (d.verdict) {
 	case POLICY_SKIP:
-		log_debug("skipped", "csr", name, "reason", reason, NULL);
+		log_debug("skipped", "csr", name, "reason", reason);
 		store_remove(c, name);
 		goto out;
 	case POLICY_PENDING:
@@ -942,7 +941,7 @@ static void reconcile(struct controller *c, const char *name)
 			controller_queue_add_after(c->queue, name, now, left);
 		if (!e->waiting_object)
 			log_debug("waiting for an object the decision needs", "csr", name, "reason",
-			          reason, "message", d.message, NULL);
+			          reason, "message", d.message);
 		entry_set_waiting(c, e, true);
 		goto out;
 	}
@@ -980,7 +979,7 @@ static void reconcile(struct controller *c, const char *name)
 	    controller_approval_body(e->obj, d.verdict == POLICY_APPROVE ? "Approved" : "Denied",
 	                             reason, d.message ? d.message : "", time(NULL));
 	if (body == NULL) {
-		log_error("could not build the approval body", "csr", name, NULL);
+		log_error("could not build the approval body", "csr", name);
 		store_remove(c, name);
 		goto out;
 	}
@@ -995,7 +994,7 @@ static void reconcile(struct controller *c, const char *name)
 		e->write_body = body;
 		e->write_due_ms = now + c->opt.write_delay_ms;
 		c->n_delayed++;
-		log_debug("holding the approval write", "csr", name, NULL);
+		log_debug("holding the approval write", "csr", name);
 	} else {
 		start_write(c, e, body);
 	}
@@ -1183,7 +1182,7 @@ static int start_informers(struct controller *c)
 		c->inf[r] = watch_informer_new(c->client, res_names[r], res_paths[r],
 		                               r == RES_CSR ? selector : NULL, ops[r], c);
 		if (c->inf[r] == NULL || watch_informer_start(c->inf[r]) != 0) {
-			log_error("could not start informer", "resource", res_names[r], NULL);
+			log_error("could not start informer", "resource", res_names[r]);
 			free(sel);
 			return -1;
 		}
@@ -1216,7 +1215,7 @@ static void update_gauges(struct controller *c, int64_t now, bool force)
 			char num[24];
 			snprintf(num, sizeof(num), "%llu", (unsigned long long)rl);
 			log_info("relisted after 410 Gone", "resource", res_names[r], "relists",
-			         num, NULL);
+			         num);
 			c->relists_seen[r] = rl;
 		}
 	}
@@ -1242,7 +1241,7 @@ static void begin_shutdown(struct controller *c, const char *why)
 	int64_t now = watch_now_ms();
 	char n[24];
 	snprintf(n, sizeof(n), "%zu", c->writes_inflight);
-	log_info("shutting down", "signal", why, "writes_in_flight", n, NULL);
+	log_info("shutting down", "signal", why, "writes_in_flight", n);
 	c->stopping = true;
 	c->stop_deadline_ms = now + SHUTDOWN_GRACE_MS;
 	stop_informers(c);
@@ -1275,19 +1274,17 @@ int controller_run(struct controller *c)
 {
 	int rc = 0;
 	if (c->set == NULL || c->set->n_rules == 0)
-		log_warn("no policies configured: every CSR is skipped, nothing will be decided",
-		         NULL);
+		log_warn("no policies configured: every CSR is skipped, nothing will be decided");
 	char nrules[24];
 	snprintf(nrules, sizeof(nrules), "%zu", c->set ? c->set->n_rules : (size_t)0);
 	log_info("starting", "server", c->cfg->server, "source", c->cfg->source, "identity",
-	         c->identity, "policies", nrules, "dry_run", c->opt.dry_run ? "true" : "false",
-	         NULL);
+	         c->identity, "policies", nrules, "dry_run", c->opt.dry_run ? "true" : "false");
 	if (c->leader != NULL) {
 		char dur[64];
 		snprintf(dur, sizeof(dur), "%lld/%lld/%lld ms", (long long)c->opt.lease_duration_ms,
 		         (long long)c->opt.renew_deadline_ms, (long long)c->opt.retry_period_ms);
 		log_info("leader election on", "lease", c->opt.lease_name, "namespace", c->lease_ns,
-		         "lease/renew/retry", dur, NULL);
+		         "lease/renew/retry", dur);
 	}
 	if (start_informers(c) != 0)
 		return 1;
@@ -1317,7 +1314,7 @@ int controller_run(struct controller *c)
 			wait = LOOP_MAX_WAIT_MS;
 		struct kube_pollfd pfd = {c->sigfd, POLLIN, 0};
 		if (kube_client_run_once(c->client, &pfd, 1, (int)wait) != 0) {
-			log_error("the API client failed", NULL);
+			log_error("the API client failed");
 			rc = 1;
 			break;
 		}
@@ -1326,7 +1323,7 @@ int controller_run(struct controller *c)
 			const char *sig = read_signal(c);
 			if (sig != NULL) {
 				if (c->stopping) {
-					log_warn("second signal: exiting now", "signal", sig, NULL);
+					log_warn("second signal: exiting now", "signal", sig);
 					break;
 				}
 				begin_shutdown(c, sig);
@@ -1337,7 +1334,7 @@ int controller_run(struct controller *c)
 			if (leader_lost(c->leader)) {
 				/* Another instance may be deciding already: stop at
 				 * once, and let the process be restarted. */
-				log_error("leadership lost: exiting", NULL);
+				log_error("leadership lost: exiting");
 				metrics_set_leader(c->metrics, false);
 				rc = 1;
 				break;
@@ -1347,8 +1344,7 @@ int controller_run(struct controller *c)
 				c->leading = leading;
 				metrics_set_leader(c->metrics, leading);
 				if (leading)
-					log_info("leading: deciding CSRs", "identity", c->identity,
-					         NULL);
+					log_info("leading: deciding CSRs", "identity", c->identity);
 			}
 		}
 		if (c->stopping) {
@@ -1356,7 +1352,7 @@ int controller_run(struct controller *c)
 				char n[24];
 				snprintf(n, sizeof(n), "%zu", c->writes_inflight);
 				log_warn("requests still in flight at the end of the grace period",
-				         "writes_in_flight", n, NULL);
+				         "writes_in_flight", n);
 				break;
 			}
 			if (c->writes_inflight > 0 || c->others_inflight > 0)
@@ -1384,7 +1380,7 @@ int controller_run(struct controller *c)
 			snprintf(nn, sizeof(nn), "%zu", cache_count_nodes(c->cache[RES_NODE]));
 			snprintf(nc, sizeof(nc), "%zu", c->store.n);
 			log_info("caches synced", "pods", np, "services", ns, "nodes", nn,
-			         "pending_csrs", nc, NULL);
+			         "pending_csrs", nc);
 			if (c->httpd != NULL)
 				httpd_set_ready(c->httpd, true);
 			update_gauges(c, now, true);
@@ -1404,6 +1400,6 @@ int controller_run(struct controller *c)
 			free(name);
 		}
 	}
-	log_info("stopped", NULL);
+	log_info("stopped");
 	return rc;
 }

@@ -323,7 +323,7 @@ static void observe(struct leader *l, const struct leader_record *r, const char 
 	if (!l->have_observed || !leader_record_equal(&l->observed, r)) {
 		if (!l->have_observed || !str_eq(l->observed.holder, r->holder))
 			log_info("lease holder", "lease", l->name, "namespace", l->ns, "holder",
-			         r->holder && r->holder[0] ? r->holder : NULL, NULL);
+			         r->holder && r->holder[0] ? r->holder : NULL);
 		record_copy(&l->observed, r);
 		l->observed_ms = now_ms;
 		l->have_observed = true;
@@ -337,7 +337,7 @@ static void succeeded(struct leader *l, const char *rv, int64_t now_ms)
 	observe(l, &l->sent, rv, now_ms);
 	if (!l->leading)
 		log_info("became leader", "lease", l->name, "namespace", l->ns, "identity",
-		         l->identity, NULL);
+		         l->identity);
 	l->leading = true;
 	l->last_renew_ms = now_ms;
 	l->next_try_ms = now_ms + l->cfg.retry_period_ms;
@@ -375,10 +375,10 @@ static void step_done(void *ud, const struct kube_response *resp)
 	switch (step) {
 	case STEP_RELEASE:
 		if (resp->status == 200)
-			log_info("released the lease", "lease", l->name, "namespace", l->ns, NULL);
+			log_info("released the lease", "lease", l->name, "namespace", l->ns);
 		else
 			log_warn("could not release the lease", "lease", l->name, "code", code,
-			         "error", resp->error, NULL);
+			         "error", resp->error);
 		l->leading = false;
 		break;
 	case STEP_RENEW:
@@ -387,7 +387,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 			break;
 		}
 		log_debug("optimistic lease renewal failed; reading the lease", "code", code,
-		          "error", resp->error, NULL);
+		          "error", resp->error);
 		if (!l->stopped)
 			start(l, STEP_GET, "GET", l->path, NULL, now);
 		break;
@@ -403,7 +403,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 		}
 		if (resp->status != 200 || obj == NULL) {
 			log_warn("could not read the lease", "lease", l->name, "namespace", l->ns,
-			         "code", code, "error", resp->error, NULL);
+			         "code", code, "error", resp->error);
 			failed(l, now);
 			break;
 		}
@@ -429,7 +429,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 		}
 		if (resp->status != 409)
 			log_warn("could not write the lease", "lease", l->name, "code", code,
-			         "error", resp->error, NULL);
+			         "error", resp->error);
 		failed(l, now);
 		break;
 	case STEP_IDLE:
@@ -444,7 +444,7 @@ void leader_tick(struct leader *l, int64_t now_ms)
 		char ms[24];
 		snprintf(ms, sizeof(ms), "%lld", (long long)(now_ms - l->last_renew_ms));
 		log_error("lost the lease: no renewal within the renew deadline", "lease", l->name,
-		          "namespace", l->ns, "since_last_renewal_ms", ms, NULL);
+		          "namespace", l->ns, "since_last_renewal_ms", ms);
 		l->lost = true;
 		l->leading = false;
 	}
