@@ -10,8 +10,8 @@ set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_setup controller-valgrind
-# shellcheck source=tests/integration/controller-lib.sh
-source "$IT_ROOT/tests/integration/controller-lib.sh"
+# shellcheck source=tests/integration/controller-lib.bash
+source "$IT_ROOT/tests/integration/controller-lib.bash"
 
 A=$IT_NS
 tmp=$IT_TMP
