@@ -380,8 +380,31 @@ rc=$?
 it_eq "SIGTERM: exits 0" 0 "$rc"
 grep -q '"msg":"stopped"' "$log"
 it_eq "SIGTERM: logs that it stopped" 0 "$?"
-san=$(ctl_sanitizer_report main; ctl_sanitizer_report dry)
-it_eq "no sanitizer report" "" "$san"
+
+# Without approve on the signer: 403, an error naming the missing RBAC, no decision.
+cat >"$tmp/policy-w2.yaml" <<EOF
+policies:
+  - name: workload-2
+    signerName: $IT_RUN.example.com/w2
+    type: workload
+    namespaces: ["$A"]
+EOF
+kc_noapprove=$(ctl_identity "$IT_RUN-noapprove" "other.example.com/nothing")
+ctl_start noapprove --kubeconfig "$kc_noapprove" --config "$tmp/policy-w2.yaml" \
+	--metrics-bind-address 0 --health-probe-bind-address 0 ||
+	it_fail "controller without approve on its signer starts"
+it_as "$kc_web0" k8s_csr_create "$IT_RUN-no-rbac" "$IT_RUN.example.com/w2" "$tmp/good.csr" \
+	"$WUSAGES" 3600 "$IT_LABEL" || it_fail "create CSR no-rbac"
+if ctl_wait_log noapprove "approval write forbidden.*$IT_RUN-no-rbac" 15; then
+	it_ok "without approve on signers/NAME: 403 logged as missing RBAC"
+else
+	it_fail "without approve on signers/NAME: 403 logged as missing RBAC" \
+		"$(tail -n 5 "$(ctl_log noapprove)")"
+fi
+sleep 1
+it_eq "without approve on signers/NAME: the CSR stays pending" "" "$(ctl_conditions "$IT_RUN-no-rbac")"
+ctl_stop noapprove
+it_eq "without approve: SIGTERM exits 0" 0 "$?"
 
 # No policy file: runs, says it does nothing.
 if ctl_start nopolicy --kubeconfig "$ctl_kc" --metrics-bind-address 0 \
@@ -391,6 +414,8 @@ else
 	it_fail "without --config: runs and logs that every CSR is skipped" "$(tail -n 5 "$(ctl_log nopolicy)")"
 fi
 ctl_stop nopolicy
+san=$(for n in dry main noapprove nopolicy; do ctl_sanitizer_report "$n"; done)
+it_eq "no sanitizer report" "" "$san"
 echo "# suite took $((SECONDS - t_start))s after the controller started"
 
 it_done
