@@ -268,6 +268,13 @@ static void csr_observe(struct controller *c, const json_t *obj, bool from_list)
 	if (name == NULL)
 		return;
 	e = controller_map_get(&c->store, name);
+	const char *uid = json_str(obj, "metadata", "uid");
+	if (e != NULL && uid != NULL && e->uid != NULL && strcmp(e->uid, uid) != 0) {
+		/* Deleted and made again under the same name while the watch
+		 * was away: another CSR. */
+		store_remove(c, name);
+		e = NULL;
+	}
 	if (signer == NULL || policy_set_find(c->set, signer) == NULL) {
 		log_msg(LOG_TRACE, "not ours", "csr", name, "signer", signer, LOG_END);
 		if (e != NULL)
@@ -292,7 +299,7 @@ static void csr_observe(struct controller *c, const json_t *obj, bool from_list)
 		e->name = util_xstrdup(name);
 		e->serial = ++c->serial;
 		e->signer = util_xstrdup(signer);
-		e->uid = util_xstrdup(json_str(obj, "metadata", "uid"));
+		e->uid = util_xstrdup(uid);
 		e->first_seen_ms = watch_now_ms();
 		controller_map_put(&c->store, name, e);
 	}
