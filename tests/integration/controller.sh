@@ -159,8 +159,13 @@ policies:
   - name: kubelet-client
     signerName: kubernetes.io/kube-apiserver-client-kubelet
     type: kubelet-client
+  - name: workload-lenient
+    signerName: lenient.$W
+    type: workload
+    onFailure: leave-pending
+    namespaces: ["$A"]
 EOF
-ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W" kubernetes.io/kubelet-serving \
+ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W" "lenient.$W" kubernetes.io/kubelet-serving \
 	kubernetes.io/kube-apiserver-client-kubelet)
 if [[ -z $ctl_kc ]]; then
 	it_fail "controller identity with its RBAC"
@@ -253,6 +258,12 @@ it_as "$tmp/user.kubeconfig" k8s_csr_create "$IT_RUN-client-user" \
 	kubernetes.io/kube-apiserver-client-kubelet "$tmp/ku.csr" "$CUSAGES" "" "$IT_LABEL" ||
 	it_fail "create CSR client-user"
 
+# --- onFailure: leave-pending ---
+it_as "$kc_web0" k8s_csr_create "$IT_RUN-lenient-bad" "lenient.$W" "$tmp/spoofed.csr" "$WUSAGES" 3600 \
+	"$IT_LABEL" || it_fail "create CSR lenient-bad"
+it_as "$kc_web0" k8s_csr_create "$IT_RUN-lenient-good" "lenient.$W" "$tmp/good.csr" "$WUSAGES" 3600 \
+	"$IT_LABEL" || it_fail "create CSR lenient-good"
+
 # --- other signers ---
 k8s_gen_csr "$tmp/o1.key" "$tmp/o1.csr" "/CN=someone"
 k8s_csr_create "$IT_RUN-other-apiserver-client" kubernetes.io/kube-apiserver-client "$tmp/o1.csr" \
@@ -321,6 +332,18 @@ for c in serving client-self client-bootstrap; do
 			"$(kubectl get csr "$IT_RUN-$c" -o yaml 2>&1 | tail -n 15)"
 	fi
 done
+
+expect lenient-good Approved:AutoApproved
+if ctl_wait_log main "left pending.*$IT_RUN-lenient-bad" 10; then
+	it_ok "leave-pending: a failing CSR is logged as left pending"
+else
+	it_fail "leave-pending: a failing CSR is logged as left pending" "$(grep lenient "$(ctl_log main)" | tail -n 3)"
+fi
+it_eq "leave-pending: no condition written" "" "$(ctl_conditions "$IT_RUN-lenient-bad")"
+ev=$(kubectl get events -n default --field-selector "involvedObject.name=$IT_RUN-lenient-bad" \
+	-o jsonpath='{range .items[*]}{.type}/{.reason}{"\n"}{end}' 2>&1)
+it_eq "leave-pending: one Warning Event with the reason" "Warning/SANNotAllowed" "$ev"
+it_eq "leave-pending: reported once" 1 "$(grep -c "left pending.*$IT_RUN-lenient-bad" "$(ctl_log main)")"
 
 it_eq "decided by hand (approve): untouched" "Approved:KubectlApprove" \
 	"$(ctl_conditions "$IT_RUN-by-hand-approved")"
