@@ -843,36 +843,6 @@ static double since_s(int64_t from_ms)
 	return (double)(watch_now_ms() - from_ms) / 1000.0;
 }
 
-/*
- * A workload request whose pod exists but has no IP yet: the kubelet has
- * not reported the pod's status. Names that depend on it (IPs, pod DNS)
- * are then refused by the policy; wait for the status as for a missing
- * object rather than deny a request that is about to be good.
- */
-static bool pod_status_lags(struct controller *c, const struct policy_request *req,
-                            const struct policy_decision *d)
-{
-	const struct policy_rule *rule = policy_set_find(c->set, req->signer_name);
-	const char *pod_name = policy_request_extra(req, "authentication.kubernetes.io/pod-name");
-	const char *prefix = "system:serviceaccount:";
-	const struct policy_pod *pod = NULL;
-	struct decide_ctx dc = {c, NULL};
-
-	if (d->reason != POLICY_R_SAN_NOT_ALLOWED || rule == NULL ||
-	    rule->type != POLICY_TYPE_WORKLOAD || pod_name == NULL ||
-	    !util_has_prefix(req->username, prefix))
-		return false;
-	const char *ns = req->username + strlen(prefix);
-	const char *colon = strchr(ns, ':');
-	if (colon == NULL)
-		return false;
-	char *nsname = util_xstrndup(ns, (size_t)(colon - ns));
-	bool lags = lk_get_pod(&dc, nsname, pod_name, &pod) == POLICY_FOUND && pod != NULL &&
-	    pod->ips.n == 0;
-	free(nsname);
-	return lags;
-}
-
 /* Decide one CSR and act on the decision. */
 static void reconcile(struct controller *c, const char *name)
 {
@@ -940,7 +910,7 @@ static void reconcile(struct controller *c, const char *name)
 		break;
 	}
 	if (d.verdict == POLICY_DENY && now - e->first_seen_ms < c->opt.missing_object_retry_ms &&
-	    (d.missing_object || (req != NULL && pod_status_lags(c, req, &d)))) {
+	    d.missing_object) {
 		/* Back off, but try once more right at the end of the wait. */
 		int64_t left = e->first_seen_ms + c->opt.missing_object_retry_ms - now;
 		int64_t delay = controller_queue_add_rate_limited(c->queue, name, now);

@@ -355,6 +355,20 @@ static bool w_dns_allowed(const struct w_state *w, const struct csr_san *s)
 	return false;
 }
 
+/*
+ * A pod without IPs yet (its status not written, or not seen by a lagging
+ * watch) cannot give the names that derive from them: say so, and mark the
+ * denial as resting on an object that may still arrive, so a live
+ * controller waits for the status instead of denying a good request.
+ */
+static void w_note_no_ips(struct policy_eval *ev, const struct w_state *w, struct util_buf *b)
+{
+	if (w->pod == NULL || w->pod->ips.n > 0)
+		return;
+	util_buf_puts(b, " (the pod has no IP yet)");
+	ev->missing_object = true;
+}
+
 static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 {
 	const struct csr_info *info = ev->info;
@@ -415,6 +429,7 @@ static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 			util_buf_puts(b, "DNS SAN ");
 			policy_quote(b, s->value, s->value_len);
 			util_buf_printf(b, " is not a name of pod %s/%s", w->ns, w->pod_name);
+			w_note_no_ips(ev, w, b);
 			if (!dns_listed) {
 				util_buf_puts(b, " (allowed: ");
 				policy_put_list(b, &w->dns);
@@ -431,6 +446,7 @@ static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 			util_buf_puts(b, "IP SAN ");
 			policy_put_ip(b, s->ip, s->ip_len);
 			util_buf_printf(b, " is not an IP of pod %s/%s", w->ns, w->pod_name);
+			w_note_no_ips(ev, w, b);
 			if (!ip_listed) {
 				util_buf_puts(b, " (allowed: ");
 				policy_put_list(b, &w->ip_text);
