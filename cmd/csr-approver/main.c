@@ -12,6 +12,7 @@
 #include "../../pkg/config/config.h"
 #include "../../pkg/controller/controller.h"
 #include "../../pkg/csr/csr.h"
+#include "../../pkg/httpd/httpd.h"
 #include "../../pkg/kobj/kobj.h"
 #include "../../pkg/kube/kube.h"
 #include "../../pkg/log/log.h"
@@ -453,8 +454,11 @@ static int cmd_version(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("csr-approver %s (commit %s)\n", CSR_APPROVER_VERSION, CSR_APPROVER_COMMIT);
+	printf("%s\n", csr_library_version());
+	printf("libcurl: %s\n", kube_library_version());
 	printf("jansson %s\n", JANSSON_VERSION);
-	printf("%s\n", kube_library_version());
+	printf("libyaml %s\n", config_library_version());
+	printf("libmicrohttpd %s\n", httpd_library_version());
 	return 0;
 }
 

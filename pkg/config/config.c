@@ -1504,3 +1504,8 @@ struct policy_set *config_load_file(const char *path, char *err, size_t errlen)
 	free(buf);
 	return set;
 }
+
+const char *config_library_version(void)
+{
+	return yaml_get_version_string();
+}

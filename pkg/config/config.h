@@ -81,4 +81,7 @@ struct policy_set *config_load_file(const char *path, char *err, size_t errlen);
 int config_yaml_to_json(const char *buf, size_t len, const char *filename, json_t **docs, char *err,
                         size_t errlen);
 
+/* libyaml's version, for `csr-approver version`. */
+const char *config_library_version(void);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -768,3 +769,8 @@ void csr_info_free(struct csr_info *info)
 }
 
 /* ---- names ---- */
+
+const char *csr_library_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}

@@ -250,4 +250,7 @@ const char *csr_sig_scheme_name(enum csr_sig_scheme s);
  */
 char *csr_info_to_json(const struct csr_info *info);
 
+/* OpenSSL's version text, for `csr-approver version`. */
+const char *csr_library_version(void);
+
 #endif

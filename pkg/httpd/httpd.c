@@ -310,3 +310,8 @@ bool httpd_ready(const struct httpd *h)
 {
 	return atomic_load(&h->ready);
 }
+
+const char *httpd_library_version(void)
+{
+	return MHD_get_version();
+}

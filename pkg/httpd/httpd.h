@@ -69,4 +69,7 @@ bool httpd_ready(const struct httpd *h);
 int httpd_parse_addr(const char *addr, char *host, size_t hostlen, int *port, char *err,
                      size_t errlen);
 
+/* libmicrohttpd's version, for `csr-approver version`. */
+const char *httpd_library_version(void);
+
 #endif

@@ -317,6 +317,11 @@ Test(cli, version_and_help)
 	run_bin(&r, NULL, a1);
 	cr_expect_eq(r.status, 0);
 	cr_expect(strncmp(r.out, "csr-approver ", 13) == 0, "%s", r.out);
+	const char *libs[] = {"\nOpenSSL ", "\nlibcurl: libcurl/", "\njansson ", "\nlibyaml ",
+	                      "\nlibmicrohttpd "};
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		cr_expect(strstr(r.out, libs[i]) != NULL, "version lacks %s: %s", libs[i] + 1,
+		          r.out);
 	const char *cmds[] = {"check", "inspect"};
 	for (size_t i = 0; i < 2; i++) {
 		const char *a[] = {cmds[i], "--help", NULL};
