@@ -90,7 +90,13 @@ unit: $(UNIT_BIN) $(BIN)
 	CSR_APPROVER_BIN=$(abspath $(BIN)) $(UNIT_BIN) --jobs 2
 
 integration: $(BIN)
-	hack/test-integration.sh
+	CSR_APPROVER_SKIP_UNIT=1 hack/test.sh
+
+# The integration and e2e suites with the controller built under ASan+UBSan.
+asan-integration: $(ASAN_BIN)
+	CSR_APPROVER_SKIP_UNIT=1 CSR_APPROVER_BIN=$(abspath $(ASAN_BIN)) \
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	hack/test.sh
 
 test: $(BIN) $(UNIT_BIN)
 	hack/test.sh

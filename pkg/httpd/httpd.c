@@ -223,7 +223,7 @@ __attribute__((format(printf, 2, 0))) static void httpd_mhd_log(void *cls, const
 	size_t n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_warn("http server error", "error", msg, (const char *)NULL);
+	log_warn("http server error", "error", msg);
 }
 
 int httpd_add_listener(struct httpd *h, const char *addr, char *err, size_t errlen)

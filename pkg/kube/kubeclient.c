@@ -363,7 +363,7 @@ static int kube_request_setup(struct kube_request *r, char *err, size_t errlen)
 	tok = kube_token_source_get(c->ts, kube_now_ms(), terr, sizeof(terr));
 	if (terr[0] != '\0')
 		log_warn("could not re-read the token file; keeping the previous token", "file",
-		         cfg->token_file, "error", terr, (char *)NULL);
+		         cfg->token_file, "error", terr);
 	if (tok != NULL) {
 		static const char pre[] = "Authorization: Bearer ";
 		size_t n = sizeof(pre) + strlen(tok);
@@ -561,7 +561,7 @@ static bool kube_client_reload_ca(struct kube_client *c)
 		return false;
 	if (kube_read_file(c->cfg->ca_file, true, KUBE_MAX_FILE, &buf, &len, err, sizeof(err)) !=
 	    0) {
-		log_warn("could not re-read the CA bundle", "error", err, (char *)NULL);
+		log_warn("could not re-read the CA bundle", "error", err);
 		return false;
 	}
 	if (len == 0 ||
@@ -572,7 +572,7 @@ static bool kube_client_reload_ca(struct kube_client *c)
 	free(c->ca_pem);
 	c->ca_pem = buf;
 	c->ca_len = len;
-	log_info("CA bundle changed on disk; reloaded it", "file", c->cfg->ca_file, (char *)NULL);
+	log_info("CA bundle changed on disk; reloaded it", "file", c->cfg->ca_file);
 	return true;
 }
 
@@ -607,7 +607,7 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 	if (log_get_level() >= LOG_DEBUG) {
 		snprintf(code, sizeof(code), "%ld", status);
 		log_debug("api request", "verb", r->verb, "path", r->path, "code", code, "result",
-		          curl_easy_strerror(res), (char *)NULL);
+		          curl_easy_strerror(res));
 	}
 
 	if (res != CURLE_OK) {
@@ -632,7 +632,7 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 	if (status == 401 && !r->retried_auth && kube_token_source_invalidate(c->ts)) {
 		r->retried_auth = true;
 		log_info("API server answered 401; re-reading the token file and retrying once",
-		         "file", c->cfg->token_file, (char *)NULL);
+		         "file", c->cfg->token_file);
 		kube_request_retry(r);
 		return;
 	}
@@ -783,18 +783,17 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
 	char err[256];
 
 	if (c->closing) {
-		log_warn("API request refused: client is closing", "path", path, (char *)NULL);
+		log_warn("API request refused: client is closing", "path", path);
 		return NULL;
 	}
 	if (!kube_method_ok(method) || path == NULL || path[0] != '/' || body_len > KUBE_MAX_BODY) {
 		log_error("API request refused: bad method, path or body size", "method", method,
-		          "path", path, (char *)NULL);
+		          "path", path);
 		return NULL;
 	}
 	for (const char *p = path; *p; p++) {
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
-			log_error("API request refused: unescaped character in path", "path", path,
-			          (char *)NULL);
+			log_error("API request refused: unescaped character in path", "path", path);
 			return NULL;
 		}
 	}
@@ -822,7 +821,7 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
 	c->reqs = r;
 	if (kube_request_setup(r, err, sizeof(err)) != 0 ||
 	    kube_request_submit(r, err, sizeof(err)) != 0) {
-		log_error("API request could not start", "path", path, "error", err, (char *)NULL);
+		log_error("API request could not start", "path", path, "error", err);
 		kube_request_destroy(r);
 		return NULL;
 	}
@@ -845,7 +844,7 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	int rc = -1;
 
 	if (c->in_perform || c->in_dispatch) {
-		log_error("kube_client_run_once called from a callback", (char *)NULL);
+		log_error("kube_client_run_once called from a callback");
 		return -1;
 	}
 	if (nfds > 0) {
@@ -867,7 +866,7 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 		timeout_ms = INT_MAX;
 	mc = curl_multi_poll(c->multi, w, (unsigned int)nfds, timeout_ms, NULL);
 	if (mc != CURLM_OK) {
-		log_error("curl_multi_poll failed", "error", curl_multi_strerror(mc), (char *)NULL);
+		log_error("curl_multi_poll failed", "error", curl_multi_strerror(mc));
 		goto out;
 	}
 	for (size_t i = 0; i < nfds; i++) {
@@ -886,8 +885,7 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	kube_client_sweep(c);
 	kube_client_dispatch(c);
 	if (mc != CURLM_OK) {
-		log_error("curl_multi_perform failed", "error", curl_multi_strerror(mc),
-		          (char *)NULL);
+		log_error("curl_multi_perform failed", "error", curl_multi_strerror(mc));
 		goto out;
 	}
 	rc = 0;

@@ -132,7 +132,7 @@ static void watch_informer_restart(struct watch_informer *inf, enum watch_next n
 	snprintf(dbuf, sizeof(dbuf), "%" PRId64, delay);
 	log_msg(kind == WATCH_DELAY_NOW ? LOG_INFO : LOG_WARN, "watch restarting", "resource",
 	        inf->name, "reason", reason, "next", next == WATCH_NEXT_LIST ? "list" : "watch",
-	        "delay_ms", dbuf, "resource_version", inf->rv, (char *)NULL);
+	        "delay_ms", dbuf, "resource_version", inf->rv, LOG_END);
 	inf->next = next;
 	if (delay == 0) {
 		inf->state = WATCH_IDLE;
@@ -216,8 +216,7 @@ static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 	if (inf->ops->on_list_end != NULL)
 		inf->ops->on_list_end(inf->ud);
 	if (!inf->synced)
-		log_info("watch synced", "resource", inf->name, "resource_version", inf->rv,
-		         (char *)NULL);
+		log_info("watch synced", "resource", inf->name, "resource_version", inf->rv);
 	inf->synced = true;
 	inf->state = WATCH_IDLE;
 	watch_informer_watch(inf);

@@ -72,6 +72,10 @@ it_cleanup() {
 	if [[ -n ${IT_RUN:-} ]] && command -v kubectl >/dev/null 2>&1; then
 		kubectl delete csr,clusterrolebinding,clusterrole -l "$IT_LABEL_KEY=$IT_RUN" \
 			--wait=false >/dev/null 2>&1 || true
+		# No kubelet confirms a pod's end here, so a graceful delete would
+		# leave the namespace Terminating for ever: delete pods at once.
+		kubectl delete pods --all -n "$IT_NS" --grace-period=0 --force --wait=false \
+			>/dev/null 2>&1 || true
 		kubectl delete namespace "$IT_NS" --wait=false >/dev/null 2>&1 || true
 	fi
 	[[ -n ${IT_TMP:-} ]] && rm -rf "$IT_TMP"

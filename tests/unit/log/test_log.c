@@ -21,8 +21,9 @@ static char *capture(enum log_format fmt, void (*emit)(void))
 
 static void emit_decision(void)
 {
+	const char *absent = NULL;
 	log_info("decided", "csr", "csr-1", "decision", "deny", "message", "DNS SAN \"a\nb\" \x01",
-	         "none", NULL);
+	         "none", absent);
 }
 
 Test(log, json_line_escapes_values)
