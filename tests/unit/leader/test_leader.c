@@ -85,6 +85,7 @@ Test(leader_record, from_lease)
 	cr_assert_eq(e.transitions, 0);
 	cr_assert_not(leader_record_equal(&r, &e));
 	cr_assert(leader_record_equal(&r, &r));
+	leader_record_clear(&e);
 	cr_assert_eq(leader_record_from_lease(NULL, &e), -1);
 	leader_record_clear(&r);
 	leader_record_clear(&e);
