@@ -41,7 +41,7 @@ fi
 kinds() { grep -E '^kind: ' "$1" | sed 's/^kind: //' | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 e2e_eq "default values render the expected objects" \
-	"ClusterRole ClusterRoleBinding ConfigMap Deployment Pod PodDisruptionBudget Role RoleBinding Service ServiceAccount" \
+	"ClusterRole ClusterRoleBinding ConfigMap Deployment Pod PodDisruptionBudget Role Role RoleBinding RoleBinding Service ServiceAccount" \
 	"$(kinds "$T/default.yaml")"
 
 if helm template e2e "$CHART" -n e2e -f "$ALL" --api-versions monitoring.coreos.com/v1 \
@@ -85,7 +85,8 @@ fi
 helm template x "$CHART" --set replicaCount=1 --set leaderElection.enabled=false >"$T/single.yaml" 2>"$T/err"
 e2e_check "one replica without leader election renders: no PDB, no lease Role, --leader-elect=false" \
 	bash -c "grep -q -- '- --leader-elect=false' '$T/single.yaml' &&
-		! grep -qE '^kind: (PodDisruptionBudget|Role|RoleBinding)\$' '$T/single.yaml'"
+		! grep -qE '^kind: PodDisruptionBudget\$' '$T/single.yaml' &&
+		! grep -qE '^  name: .*-leader-election\$' '$T/single.yaml'"
 
 refuse() { # DESC WANT_IN_ERROR HELM_ARGS...
 	local desc=$1 want=$2 out
@@ -194,9 +195,10 @@ fi
 # ------------------------------------------------------------------ the API server accepts them
 
 # Server-side dry run: admission, validation and defaulting, nothing stored.
-dry_run() { # DESC NS FILE
-	local out
-	if out=$(kubectl apply --dry-run=server -n "$2" -f "$3" 2>&1); then
+dry_run() { # DESC NS FILE (NS "": each object carries its own namespace)
+	local out ns=()
+	[[ -n $2 ]] && ns=(-n "$2")
+	if out=$(kubectl apply --dry-run=server "${ns[@]}" -f "$3" 2>&1); then
 		if grep -q 'would violate PodSecurity' <<<"$out"; then
 			e2e_fail "$1" "$out"
 		else
@@ -223,8 +225,10 @@ e2e_ns ns_restricted e2e-chart pod-security.kubernetes.io/enforce=restricted \
 	pod-security.kubernetes.io/warn=restricted || e2e_abort "create a namespace"
 wait_default_sa "$ns_restricted" || e2e_fail "the namespace's default ServiceAccount appears"
 helm template "e2e-$run_id" "$CHART" -n "$ns_restricted" >"$T/default-ns.yaml"
+# The events Role lives in "default", the rest in the release namespace:
+# every namespaced object names its own.
 dry_run "default values: accepted by kube-apiserver, helm test pod included (dry run, Pod Security restricted)" \
-	"$ns_restricted" "$T/default-ns.yaml"
+	"" "$T/default-ns.yaml"
 # The pod below runs as the chart's ServiceAccount: make it for real.
 kubectl create serviceaccount -n "$ns_restricted" "e2e-$run_id-csr-approver" >/dev/null 2>&1
 
@@ -243,7 +247,7 @@ wait_default_sa "$ns_all" || e2e_fail "the namespace's default ServiceAccount ap
 helm template "e2e-all-$run_id" "$CHART" -n "$ns_all" -f "$ALL" \
 	--set fullnameOverride="e2e-all-$run_id" >"$T/all-ns.yaml"
 dry_run "every value set: accepted by kube-apiserver (dry run; no ServiceMonitor without its CRD)" \
-	"$ns_all" "$T/all-ns.yaml"
+	"" "$T/all-ns.yaml"
 
 # ------------------------------------------------------------------ RBAC, proven
 
@@ -307,7 +311,8 @@ if chart_rbac "$ns_rbac" "$rel" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-defaul
 	may_not "may not create pods" "$kc" create "" pods "" "" "$ns_rbac"
 	may_not "may not patch pods" "$kc" patch "" pods "" "" "$ns_rbac"
 	may "may create events (on CSRs, in default)" "$kc" create "" events "" "" default
-	may "may create events.k8s.io events" "$kc" create events.k8s.io events "" "" default
+	may_not "may not create events in its own namespace (only where CSR events live)" "$kc" create "" events "" "" "$ns_rbac"
+	may_not "may not patch events" "$kc" patch "" events "" "" default
 	may "may create leases in its namespace" "$kc" create coordination.k8s.io leases "" "" "$ns_rbac"
 	may "may get and update its own lease" "$kc" update coordination.k8s.io leases "" "$rel" "$ns_rbac"
 	may_not "may not update another lease" "$kc" update coordination.k8s.io leases "" kube-scheduler "$ns_rbac"

@@ -21,7 +21,8 @@
 #   chart_rbac NS RELEASE [HELM_ARGS...]
 #                               apply only the chart's RBAC objects
 #                               (ServiceAccount, ClusterRole and binding,
-#                               lease Role and binding) for release RELEASE
+#                               lease Role and binding, events Role and
+#                               binding in default) for release RELEASE
 #                               (also its full name) in NS; the cluster-scoped
 #                               ones are deleted at exit. The ServiceAccount
 #                               is RELEASE unless HELM_ARGS name another.
@@ -155,8 +156,10 @@ chart_rbac() { # NS RELEASE [HELM_ARGS...]
 	out=$E2E_TMP/rbac-$rel.yaml
 	helm template "$rel" "$E2E_ROOT/charts/csr-approver" -n "$ns" --set fullnameOverride="$rel" "$@" \
 		-s templates/serviceaccount.yaml -s templates/clusterrole.yaml \
-		-s templates/clusterrolebinding.yaml -s templates/role.yaml >"$out" || return 1
+		-s templates/clusterrolebinding.yaml -s templates/role.yaml \
+		-s templates/events-role.yaml >"$out" || return 1
 	e2e_on_exit kubectl delete clusterrole,clusterrolebinding "$rel" --ignore-not-found
+	e2e_on_exit kubectl delete role,rolebinding -n default "$rel-events" --ignore-not-found
 	kubectl apply -f "$out" >/dev/null
 }
 
