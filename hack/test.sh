@@ -71,6 +71,11 @@ if [ "${CSR_APPROVER_SKIP_INTEGRATION:-}" = "1" ]; then
 	broken+=("integration(skipped)")
 else
 	echo "== integration tests"
+	# A control plane this run starts is stopped at its end; one that was
+	# already up (a developer's) is left running.
+	if ! hack/cluster.sh status >/dev/null 2>&1; then
+		trap 'hack/cluster.sh down >/dev/null 2>&1 || true' EXIT
+	fi
 	if ! hack/cluster.sh up >"$logdir/cluster-up.log" 2>&1; then
 		tail -n 40 "$logdir/cluster-up.log"
 		echo "test: the local control plane did not come up (see $logdir/cluster-up.log)" >&2
