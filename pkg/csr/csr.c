@@ -540,26 +540,6 @@ out:
 	RSA_PSS_PARAMS_free(pss);
 }
 
-static bool scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k)
-{
-	switch (s) {
-	case CSR_SIG_RSA_PKCS1:
-		return k == CSR_KEY_RSA;
-	case CSR_SIG_RSA_PSS:
-		return k == CSR_KEY_RSA || k == CSR_KEY_RSA_PSS;
-	case CSR_SIG_ECDSA:
-		return k == CSR_KEY_EC;
-	case CSR_SIG_ED25519:
-		return k == CSR_KEY_ED25519;
-	case CSR_SIG_ED448:
-		return k == CSR_KEY_ED448;
-	case CSR_SIG_DSA:
-		return k == CSR_KEY_DSA;
-	default:
-		return false;
-	}
-}
-
 static void decode_signature(X509_REQ *req, struct csr_info *info)
 {
 	struct csr_signature *s = &info->sig;
@@ -617,7 +597,7 @@ static void decode_signature(X509_REQ *req, struct csr_info *info)
 			break;
 		}
 	}
-	s->matches_key = scheme_fits_key(s->scheme, info->key.type);
+	s->matches_key = csr_sig_scheme_fits_key(s->scheme, info->key.type);
 
 	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
 	s->verified = pkey != NULL && X509_REQ_verify(req, pkey) == 1;

@@ -250,6 +250,10 @@ const char *csr_sig_scheme_name(enum csr_sig_scheme s);
  */
 char *csr_info_to_json(const struct csr_info *info);
 
+/* Does signature scheme s go with key type k? (RSA PKCS#1 with RSA; PSS with
+ * RSA or RSA-PSS; ECDSA with EC; EdDSA with its own curve.) */
+bool csr_sig_scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k);
+
 /* OpenSSL's version text, for `csr-approver version`. */
 const char *csr_library_version(void);
 

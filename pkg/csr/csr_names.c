@@ -5,6 +5,8 @@
  */
 #include "csr.h"
 
+#include <stdbool.h>
+
 const char *csr_san_type_name(enum csr_san_type t)
 {
 	switch (t) {
@@ -118,4 +120,24 @@ const char *csr_sig_scheme_name(enum csr_sig_scheme s)
 		break;
 	}
 	return "unknown";
+}
+
+bool csr_sig_scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k)
+{
+	switch (s) {
+	case CSR_SIG_RSA_PKCS1:
+		return k == CSR_KEY_RSA;
+	case CSR_SIG_RSA_PSS:
+		return k == CSR_KEY_RSA || k == CSR_KEY_RSA_PSS;
+	case CSR_SIG_ECDSA:
+		return k == CSR_KEY_EC;
+	case CSR_SIG_ED25519:
+		return k == CSR_KEY_ED25519;
+	case CSR_SIG_ED448:
+		return k == CSR_KEY_ED448;
+	case CSR_SIG_DSA:
+		return k == CSR_KEY_DSA;
+	default:
+		return false;
+	}
 }

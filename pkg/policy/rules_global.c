@@ -73,22 +73,6 @@ static void g_check_structure(struct policy_eval *ev)
 
 /* ---- SignatureInvalid, SignatureAlgorithmNotAllowed ---- */
 
-static bool g_scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k)
-{
-	switch (s) {
-	case CSR_SIG_RSA_PKCS1:
-		return k == CSR_KEY_RSA;
-	case CSR_SIG_RSA_PSS:
-		return k == CSR_KEY_RSA || k == CSR_KEY_RSA_PSS;
-	case CSR_SIG_ECDSA:
-		return k == CSR_KEY_EC;
-	case CSR_SIG_ED25519:
-		return k == CSR_KEY_ED25519;
-	default:
-		return false;
-	}
-}
-
 static void g_put_alg(struct util_buf *b, const struct csr_signature *sig)
 {
 	if (sig->alg_name[0] != '\0')
@@ -150,7 +134,7 @@ static void g_check_signature(struct policy_eval *ev)
 		util_buf_puts(b, " has parameters of the wrong form");
 	}
 	if (scheme_ok &&
-	    (!sig->matches_key || !g_scheme_fits_key(sig->scheme, ev->info->key.type))) {
+	    (!sig->matches_key || !csr_sig_scheme_fits_key(sig->scheme, ev->info->key.type))) {
 		b = policy_fail(ev, POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED);
 		util_buf_puts(b, "signature algorithm ");
 		g_put_alg(b, sig);
