@@ -49,8 +49,34 @@
 #                                             "Failed:REASON" or "" (pending)
 #   k8s_csr_wait_condition NAME [TIMEOUT_S]   wait for any condition; prints it
 #   k8s_csr_wait_cert NAME OUT [TIMEOUT_S]    wait for status.certificate, write PEM
+# RBAC for requesters
+#   k8s_allow_csr_create NAME LABEL=VALUE SUBJECT...
+#                                             ClusterRole + ClusterRoleBinding NAME
+#                                             (labelled) letting SUBJECTs create and
+#                                             get CSRs; SUBJECT is group:G, user:U or
+#                                             sa:NS:NAME
 # Misc
 #   k8s_wait TIMEOUT_S CMD...                 poll CMD every 0.2 s until it succeeds
+
+k8s_allow_csr_create() { # NAME LABEL=VALUE SUBJECT...
+	local name=$1 label=$2 subj args=()
+	shift 2
+	for subj in "$@"; do
+		case $subj in
+		group:*) args+=("--group=${subj#group:}") ;;
+		user:*) args+=("--user=${subj#user:}") ;;
+		sa:*) args+=("--serviceaccount=${subj#sa:}") ;;
+		*)
+			echo "k8s_allow_csr_create: subject \"$subj\" is not group:, user: or sa:" >&2
+			return 1
+			;;
+		esac
+	done
+	kubectl create clusterrole "$name" --verb=create,get \
+		--resource=certificatesigningrequests.certificates.k8s.io >/dev/null &&
+		kubectl create clusterrolebinding "$name" --clusterrole="$name" "${args[@]}" >/dev/null &&
+		kubectl label clusterrole,clusterrolebinding "$name" "$label" >/dev/null
+}
 
 k8s_wait() { # TIMEOUT_S CMD...
 	local deadline=$((SECONDS + $1))

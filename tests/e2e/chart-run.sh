@@ -79,10 +79,7 @@ fi
 
 # Workloads of the app namespace may submit CSRs (what a cluster grants an
 # mTLS agent); that is the requester's RBAC, not the controller's.
-kubectl create clusterrole "$rel-requester" --verb=create,get,watch,list \
-	--resource=certificatesigningrequests.certificates.k8s.io >/dev/null
-kubectl create clusterrolebinding "$rel-requester" --clusterrole="$rel-requester" \
-	--group="system:serviceaccounts:$ns_app" >/dev/null
+k8s_allow_csr_create "$rel-requester" "e2e-run=$run_id" "group:system:serviceaccounts:$ns_app"
 e2e_on_exit kubectl delete clusterrole,clusterrolebinding "$rel-requester" --ignore-not-found
 
 # A workload CSR of its signer, from a pod-bound token: approved.

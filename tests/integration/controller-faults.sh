@@ -45,22 +45,8 @@ if [[ ! -x $bin ]]; then
 fi
 
 # ---------------------------------------------------------------- world
-kubectl create -f - >/dev/null <<EOF
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-rules:
-- apiGroups: [certificates.k8s.io]
-  resources: [certificatesigningrequests]
-  verbs: [create, get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-csr-create"}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts:$A"}
-EOF
+k8s_allow_csr_create "$IT_RUN-csr-create" "$IT_LABEL_KEY=$IT_RUN" \
+	"group:system:serviceaccounts:$A"
 k8s_sa_create "$A" web
 kubectl create service clusterip web -n "$A" --tcp=443 >/dev/null
 k8s_pod_run "$A" web-0 10.244.3.10 -s web -l app=web >/dev/null

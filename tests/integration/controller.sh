@@ -69,24 +69,8 @@ fi
 
 # ---------------------------------------------------------------- world
 k8s_ns_create "$B" >/dev/null
-kubectl create -f - >/dev/null <<EOF
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-rules:
-- apiGroups: [certificates.k8s.io]
-  resources: [certificatesigningrequests]
-  verbs: [create, get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-csr-create"}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts:$A"}
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts:$B"}
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}
-EOF
+k8s_allow_csr_create "$IT_RUN-csr-create" "$IT_LABEL_KEY=$IT_RUN" \
+	"group:system:serviceaccounts:$A" "group:system:serviceaccounts:$B" "user:$user"
 
 k8s_node_create "$NODE" InternalIP=192.0.2.77 Hostname="$NODE" >/dev/null
 k8s_sa_create "$A" web

@@ -41,22 +41,8 @@ phase=$(kubectl get pod agent-0 -n "$ns" -o jsonpath='{.status.phase} {.status.p
 it_eq "pod $ns/agent-0 is Running with its IP (no kubelet)" "Running 10.244.0.5" "$phase"
 
 # The ServiceAccount may create CSRs (as a workload chart would grant it).
-kubectl create -f - >/dev/null <<EOF
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-rules:
-- apiGroups: [certificates.k8s.io]
-  resources: [certificatesigningrequests]
-  verbs: [create, get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-csr-create"}
-subjects:
-- {kind: ServiceAccount, name: agent, namespace: "$ns"}
-EOF
+k8s_allow_csr_create "$IT_RUN-csr-create" "$IT_LABEL_KEY=$IT_RUN" \
+	"sa:$ns:agent"
 
 # --- CSR with a pod-bound token --------------------------------------------------
 token=$(k8s_token "$ns" agent agent-0 10m)

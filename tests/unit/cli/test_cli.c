@@ -256,6 +256,35 @@ Test(cli, check_bad_config_names_line_and_key)
 	unlink(path);
 }
 
+Test(cli, check_oversized_request_is_denied)
+{
+	/* A request past the 64 KiB cap is judged, not refused as unreadable:
+	 * denied InvalidRequest, never left pending and never approved. */
+	char path[] = "/tmp/csr-approver-cli-big-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fputs(
+	    "{\"apiVersion\":\"certificates.k8s.io/v1\",\"kind\":\"CertificateSigningRequest\","
+	    "\"metadata\":{\"name\":\"big\"},\"spec\":{\"signerName\":\"example.com/workload-mtls\","
+	    "\"username\":\"system:serviceaccount:shop:web\",\"usages\":[\"client auth\"],"
+	    "\"request\":\"",
+	    f);
+	/* 70000 bytes of "A" in base64 is "QUFB" repeated. */
+	for (int i = 0; i < 70000 / 3; i++)
+		fputs("QUFB", f);
+	fputs("\"}}", f);
+	fclose(f);
+	const char *args[] = {"check", "--config", POLICY, "--objects", OBJECTS, path, NULL};
+	struct run r;
+	run_bin(&r, NULL, args);
+	unlink(path);
+	cr_expect_eq(r.status, 1, "stderr: %s", r.err);
+	expect_record(&r, "deny", "InvalidRequest", "workload-mtls", "big");
+	cr_expect(strstr(r.out, "64") != NULL || strstr(r.out, "65536") != NULL, "%s", r.out);
+}
+
 Test(cli, check_not_a_csr)
 {
 	/* A Pod where a CSR is due is unusable input, not a denial. */
