@@ -731,23 +731,6 @@ out:
 	return rc;
 }
 
-void csr_info_free(struct csr_info *info)
-{
-	if (info == NULL)
-		return;
-	for (size_t i = 0; i < info->n_subject; i++)
-		free(info->subject[i].value);
-	free(info->subject);
-	free(info->attrs);
-	free(info->exts);
-	for (size_t i = 0; i < info->n_sans; i++)
-		free(info->sans[i].value);
-	free(info->sans);
-	free(info->eku_oids);
-	free(info->der);
-	free(info);
-}
-
 /* ---- names ---- */
 
 const char *csr_library_version(void)

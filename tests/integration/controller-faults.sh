@@ -45,17 +45,7 @@ if [[ ! -x $bin ]]; then
 fi
 
 # ---------------------------------------------------------------- world
-k8s_allow_csr_create "$IT_RUN-csr-create" "$IT_LABEL_KEY=$IT_RUN" \
-	"group:system:serviceaccounts:$A"
-k8s_sa_create "$A" web
-kubectl create service clusterip web -n "$A" --tcp=443 >/dev/null
-k8s_pod_run "$A" web-0 10.244.3.10 -s web -l app=web >/dev/null
-t=$(k8s_token "$A" web web-0 2h)
-k8s_token_kubeconfig "$t" "$tmp/web.kubeconfig"
-spiffe="spiffe://cluster.local/ns/$A/sa/web"
-WUSAGES="digital signature,key encipherment,client auth,server auth"
-k8s_gen_csr "$tmp/good.key" "$tmp/good.csr" "/CN=web.$A.svc" "URI:$spiffe,IP:10.244.3.10,DNS:web.$A.svc"
-k8s_gen_csr "$tmp/bad.key" "$tmp/bad.csr" "/CN=web.$A.svc" "URI:$spiffe,DNS:web.$A.svc,DNS:db.$A.svc"
+ctl_workload_world "$A" 10.244.3.10 "$tmp"
 
 cat >"$tmp/policy.yaml" <<EOF
 policies:

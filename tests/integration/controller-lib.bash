@@ -25,6 +25,14 @@
 #   ctl_conditions CSR             every condition as TYPE:REASON, space separated
 #   ctl_wait_decided CSR [TIMEOUT_S]      wait for a condition; prints TYPE:REASON
 #   ctl_decided_lines CSR LOG...   number of "decided" log lines for CSR
+#   ctl_workload_world NS IP DIR   a workload that asks for certificates: CSR
+#                                  create rights for NS's ServiceAccounts,
+#                                  ServiceAccount "web", Service "web", pod
+#                                  "web-0" Running with IP and selected by it,
+#                                  DIR/web.kubeconfig (a token bound to the pod),
+#                                  DIR/good.csr (its SPIFFE ID, IP and service
+#                                  name) and DIR/bad.csr (a name of another
+#                                  service); sets $spiffe and $WUSAGES
 
 declare -gA CTL_PID=()
 
@@ -208,4 +216,20 @@ ctl_decided_lines() { # CSR LOG...
 	local csr=$1
 	shift
 	cat "$@" 2>/dev/null | grep -E '"msg":"decided"|msg=decided' | grep -cE "\"csr\":\"$csr\"|csr=$csr( |$)" || true
+}
+
+ctl_workload_world() { # NS IP DIR
+	local ns=$1 ip=$2 dir=$3
+	k8s_allow_csr_create "$IT_RUN-csr-create" "$IT_LABEL_KEY=$IT_RUN" \
+		"group:system:serviceaccounts:$ns" || return 1
+	k8s_sa_create "$ns" web || return 1
+	kubectl create service clusterip web -n "$ns" --tcp=443 >/dev/null || return 1
+	k8s_pod_run "$ns" web-0 "$ip" -s web -l app=web >/dev/null || return 1
+	k8s_token_kubeconfig "$(k8s_token "$ns" web web-0 2h)" "$dir/web.kubeconfig" || return 1
+	spiffe="spiffe://cluster.local/ns/$ns/sa/web"
+	WUSAGES="digital signature,key encipherment,client auth,server auth"
+	k8s_gen_csr "$dir/good.key" "$dir/good.csr" "/CN=web.$ns.svc" \
+		"URI:$spiffe,IP:$ip,DNS:web.$ns.svc" &&
+		k8s_gen_csr "$dir/bad.key" "$dir/bad.csr" "/CN=web.$ns.svc" \
+			"URI:$spiffe,DNS:web.$ns.svc,DNS:db.$ns.svc"
 }

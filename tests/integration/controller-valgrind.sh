@@ -34,23 +34,8 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 export CSR_APPROVER_BIN=${CSR_APPROVER_VALGRIND_BIN:-$IT_ROOT/build/csr-approver}
 
-kubectl create -f - >/dev/null <<EOF2
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$IT_RUN-csr-create", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:node-bootstrapper}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts:$A"}
-EOF2
-k8s_sa_create "$A" web
-kubectl create service clusterip web -n "$A" --tcp=443 >/dev/null
-k8s_pod_run "$A" web-0 10.244.5.10 -s web -l app=web >/dev/null
-k8s_token_kubeconfig "$(k8s_token "$A" web web-0 1h)" "$tmp/web.kubeconfig"
+ctl_workload_world "$A" 10.244.5.10 "$tmp"
 k8s_client_kubeconfig "$tmp/node.kubeconfig" "system:node:$NODE" system:nodes >/dev/null
-spiffe="spiffe://cluster.local/ns/$A/sa/web"
-WUSAGES="digital signature,key encipherment,client auth,server auth"
-k8s_gen_csr "$tmp/good.key" "$tmp/good.csr" "/CN=web.$A.svc" "URI:$spiffe,IP:10.244.5.10,DNS:web.$A.svc"
-k8s_gen_csr "$tmp/bad.key" "$tmp/bad.csr" "/CN=web.$A.svc" "URI:$spiffe,DNS:web.$A.svc,DNS:db.$A.svc"
 k8s_gen_csr "$tmp/kc.key" "$tmp/kc.csr" "/O=system:nodes/CN=system:node:$NODE"
 cat >"$tmp/policy.yaml" <<EOF2
 policies:

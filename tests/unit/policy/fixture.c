@@ -460,26 +460,9 @@ void pt_set_eku(struct pt *t, ...)
 	va_end(ap);
 }
 
-static void pt_info_free(struct csr_info *info)
-{
-	if (info == NULL)
-		return;
-	for (size_t i = 0; i < info->n_subject; i++)
-		free(info->subject[i].value);
-	free(info->subject);
-	free(info->attrs);
-	free(info->exts);
-	for (size_t i = 0; i < info->n_sans; i++)
-		free(info->sans[i].value);
-	free(info->sans);
-	free(info->eku_oids);
-	free(info->der);
-	free(info);
-}
-
 void pt_drop_info(struct pt *t, const char *decode_error)
 {
-	pt_info_free(t->info);
+	csr_info_free(t->info);
 	t->info = NULL;
 	t->decode_error = decode_error;
 }
@@ -596,7 +579,7 @@ void pt_fini(struct pt *t)
 	policy_decision_clear(&t->d);
 	policy_set_free(t->set);
 	policy_request_free(t->req);
-	pt_info_free(t->info);
+	csr_info_free(t->info);
 	for (size_t i = 0; i < t->w.n_pods; i++)
 		policy_pod_free(t->w.pods[i]);
 	free(t->w.pods);

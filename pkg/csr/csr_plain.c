@@ -1,11 +1,13 @@
 /*
- * Names of the decoder's enums, for messages and `inspect`. Kept apart from
- * the decoder so that the policy module can use them without linking
- * anything that needs OpenSSL.
+ * The parts of the csr module that need no OpenSSL: names of the decoder's
+ * enums (for messages and `inspect`), which signature scheme fits which key,
+ * and freeing a description. The policy module and its tests use them
+ * without linking anything that needs OpenSSL.
  */
 #include "csr.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 
 const char *csr_san_type_name(enum csr_san_type t)
 {
@@ -140,4 +142,21 @@ bool csr_sig_scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k)
 	default:
 		return false;
 	}
+}
+
+void csr_info_free(struct csr_info *info)
+{
+	if (info == NULL)
+		return;
+	for (size_t i = 0; i < info->n_subject; i++)
+		free(info->subject[i].value);
+	free(info->subject);
+	free(info->attrs);
+	free(info->exts);
+	for (size_t i = 0; i < info->n_sans; i++)
+		free(info->sans[i].value);
+	free(info->sans);
+	free(info->eku_oids);
+	free(info->der);
+	free(info);
 }
