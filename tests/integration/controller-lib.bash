@@ -20,7 +20,7 @@
 #                                  (124 when it did not stop: then SIGKILL)
 #   ctl_running NAME               is it alive?
 #   ctl_log NAME                   the log's path
-#   ctl_sanitizer_report NAME      prints sanitizer or leak reports from the log
+#   ctl_sanitizer_report NAME...   prints sanitizer or leak reports from the logs
 #   ctl_wait_log NAME REGEX [TIMEOUT_S]   wait for a log line
 #   ctl_conditions CSR             every condition as TYPE:REASON, space separated
 #   ctl_wait_decided CSR [TIMEOUT_S]      wait for a condition; prints TYPE:REASON
@@ -180,8 +180,12 @@ ctl_stop_all() {
 	done
 }
 
-ctl_sanitizer_report() { # NAME
-	grep -E -A30 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$(ctl_log "$1")" 2>/dev/null | head -n 60
+ctl_sanitizer_report() { # NAME...
+	local n
+	for n in "$@"; do
+		grep -E -A30 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' \
+			"$(ctl_log "$n")" 2>/dev/null | head -n 60
+	done
 }
 
 ctl_conditions() { # CSR

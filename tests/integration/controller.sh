@@ -421,7 +421,7 @@ else
 	it_fail "without --config: runs and logs that every CSR is skipped" "$(tail -n 5 "$(ctl_log nopolicy)")"
 fi
 ctl_stop nopolicy
-san=$(for n in dry main noapprove nopolicy; do ctl_sanitizer_report "$n"; done)
+san=$(ctl_sanitizer_report dry main noapprove nopolicy)
 it_eq "no sanitizer report" "" "$san"
 echo "# suite took $((SECONDS - t_start))s after the controller started"
 

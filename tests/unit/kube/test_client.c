@@ -15,6 +15,7 @@
 
 #include "../../../pkg/kube/kube.h"
 #include "../../../pkg/log/log.h"
+#include "../support/closed_port.h"
 
 /* The refusals are logged as errors: keep them out of the test output. */
 static void quiet(void)
@@ -164,17 +165,7 @@ Test(kube_escape, query_values)
 
 static struct kube_config *closed_port_config(void)
 {
-	/* Bind a port and close it again: nothing listens there. */
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);
-	struct kube_config *cfg = calloc(1, sizeof(*cfg));
-	char server[64];
-	snprintf(server, sizeof(server), "https://127.0.0.1:%d", ntohs(a.sin_port));
-	cfg->server = strdup(server);
+	struct kube_config *cfg = test_closed_port_config();
 	cfg->token = strdup("secret-token");
 	return cfg;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../../pkg/log/log.h"
+#include "../support/closed_port.h"
 #include "../../../pkg/watch/watch.h"
 
 static char *logbuf;
@@ -34,21 +35,6 @@ static const char *log_text(void)
 {
 	fflush(log_fp);
 	return logbuf ? logbuf : "";
-}
-
-static struct kube_config *closed_port_config(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);
-	struct kube_config *cfg = calloc(1, sizeof(*cfg));
-	char server[64];
-	snprintf(server, sizeof(server), "https://127.0.0.1:%d", ntohs(a.sin_port));
-	cfg->server = strdup(server);
-	return cfg;
 }
 
 struct counts {
@@ -94,7 +80,7 @@ static int64_t until_waiting(struct kube_client *c, struct watch_informer *inf, 
 Test(watch_informer, backoff_grows_with_jitter, .init = capture_log, .timeout = 30)
 {
 	char err[256];
-	struct kube_config *cfg = closed_port_config();
+	struct kube_config *cfg = test_closed_port_config();
 	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
 	struct counts n = {0};
 	struct watch_informer *inf = watch_informer_new(c, "pods", "/api/v1/pods", NULL, &ops, &n);
@@ -136,7 +122,7 @@ Test(watch_informer, backoff_grows_with_jitter, .init = capture_log, .timeout = 
 Test(watch_informer, start_at_rewatches, .init = capture_log, .timeout = 30)
 {
 	char err[256];
-	struct kube_config *cfg = closed_port_config();
+	struct kube_config *cfg = test_closed_port_config();
 	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
 	struct counts n = {0};
 	struct watch_informer *inf =
@@ -160,7 +146,7 @@ Test(watch_informer, start_at_rewatches, .init = capture_log, .timeout = 30)
 Test(watch_informer, bad_arguments)
 {
 	char err[256];
-	struct kube_config *cfg = closed_port_config();
+	struct kube_config *cfg = test_closed_port_config();
 	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
 	struct counts n = {0};
 	cr_assert_null(watch_informer_new(NULL, "x", "/api/v1/pods", NULL, &ops, &n));
