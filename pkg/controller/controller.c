@@ -300,7 +300,7 @@ static void csr_observe(struct controller *c, const json_t *obj, bool from_list)
 		e->serial = ++c->serial;
 		e->signer = util_xstrdup(signer);
 		e->uid = util_xstrdup(uid);
-		e->first_seen_ms = watch_now_ms();
+		e->first_seen_ms = util_now_ms();
 		controller_map_put(&c->store, name, e);
 	}
 	e->list_gen = c->csr_gen;
@@ -312,7 +312,7 @@ static void csr_observe(struct controller *c, const json_t *obj, bool from_list)
 	e->obj = json_incref((json_t *)obj);
 	free(e->rv);
 	e->rv = util_xstrdup(rv ? rv : "");
-	controller_queue_add(c->queue, name, watch_now_ms());
+	controller_queue_add(c->queue, name, util_now_ms());
 }
 
 /* ---------------------------------------------------------------- informers */
@@ -377,7 +377,7 @@ static void requeue_waiting_cb(void *ud, const char *key, void *val)
 	struct controller *c = ud;
 	const struct csr_entry *e = val;
 	if (e->waiting_object)
-		controller_queue_add(c->queue, key, watch_now_ms());
+		controller_queue_add(c->queue, key, util_now_ms());
 }
 
 static void identity_changed(struct controller *c)
@@ -534,7 +534,7 @@ static void sar_done(void *ud, const struct kube_response *resp)
 		e->sar = allowed ? SAR_ALLOWED : SAR_DENIED;
 		log_debug("subject access review answered", "csr", e->name, "subresource",
 		          e->sar_sub, "allowed", allowed ? "true" : "false");
-		controller_queue_add(c->queue, e->name, watch_now_ms());
+		controller_queue_add(c->queue, e->name, util_now_ms());
 		goto out;
 	}
 	char code[16];
@@ -545,7 +545,7 @@ static void sar_done(void *ud, const struct kube_response *resp)
 		log_error("missing RBAC: create on subjectaccessreviews.authorization.k8s.io",
 		          "csr", e->name);
 	e->sar = SAR_NONE;
-	controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
+	controller_queue_add_rate_limited(c->queue, e->name, util_now_ms());
 out:
 	req_ctx_free(r);
 }
@@ -667,7 +667,7 @@ static void get_done(void *ud, const struct kube_response *resp)
 		snprintf(code, sizeof(code), "%ld", resp->status);
 		log_warn("could not re-read CSR", "csr", e->name, "code", code, "error",
 		         resp->error);
-		controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
+		controller_queue_add_rate_limited(c->queue, e->name, util_now_ms());
 		goto out;
 	}
 	if (e->observed_decided || csr_is_decided(obj)) {
@@ -679,7 +679,7 @@ static void get_done(void *ud, const struct kube_response *resp)
 	e->obj = json_incref(obj);
 	free(e->rv);
 	e->rv = util_xstrdup(json_str(obj, "metadata", "resourceVersion"));
-	controller_queue_add(c->queue, e->name, watch_now_ms());
+	controller_queue_add(c->queue, e->name, util_now_ms());
 out:
 	json_decref(obj);
 	req_ctx_free(r);
@@ -693,7 +693,7 @@ static void reread(struct controller *c, struct csr_entry *e)
 	struct req_ctx *r = req_ctx_new(c, e);
 	if (kube_request_start(c->client, "GET", path, NULL, 0, NULL, get_done, NULL, r) == NULL) {
 		req_ctx_free(r);
-		controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
+		controller_queue_add_rate_limited(c->queue, e->name, util_now_ms());
 	} else {
 		e->get_inflight = true;
 		c->others_inflight++;
@@ -707,7 +707,7 @@ static void write_done(void *ud, const struct kube_response *resp)
 	struct req_ctx *r = ud;
 	struct controller *c = r->c;
 	struct csr_entry *e;
-	int64_t now = watch_now_ms();
+	int64_t now = util_now_ms();
 	char code[16];
 
 	c->writes_inflight--;
@@ -787,7 +787,7 @@ static void start_write(struct controller *c, struct csr_entry *e, char *body)
 	                       r) == NULL) {
 		log_warn("approval write not started", "csr", e->name);
 		req_ctx_free(r);
-		controller_queue_add_rate_limited(c->queue, e->name, watch_now_ms());
+		controller_queue_add_rate_limited(c->queue, e->name, util_now_ms());
 	} else {
 		e->write_inflight = true;
 		c->writes_inflight++;
@@ -840,7 +840,7 @@ static void next_delayed_cb(void *ud, const char *key, void *val)
 
 static double since_s(int64_t from_ms)
 {
-	return (double)(watch_now_ms() - from_ms) / 1000.0;
+	return (double)(util_now_ms() - from_ms) / 1000.0;
 }
 
 /* Decide one CSR and act on the decision. */
@@ -852,7 +852,7 @@ static void reconcile(struct controller *c, const char *name)
 	struct policy_decision d = {0};
 	char err[ERRLEN] = "";
 	char decode_err[ERRLEN] = "";
-	int64_t now = watch_now_ms();
+	int64_t now = util_now_ms();
 
 	if (e == NULL || e->tombstone || e->obj == NULL) {
 		controller_queue_forget(c->queue, name);
@@ -1016,7 +1016,7 @@ static char *make_identity(void)
 		fclose(f);
 	}
 	if (rnd[0] == 0 && rnd[1] == 0 && rnd[2] == 0 && rnd[3] == 0) {
-		uint64_t t = (uint64_t)watch_now_ms() ^ (uint64_t)getpid();
+		uint64_t t = (uint64_t)util_now_ms() ^ (uint64_t)getpid();
 		memcpy(rnd, &t, sizeof(rnd));
 	}
 	return util_xasprintf("%s_%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2], rnd[3]);
@@ -1215,7 +1215,7 @@ static int64_t min_deadline(int64_t a, int64_t b)
 
 static void begin_shutdown(struct controller *c, const char *why)
 {
-	int64_t now = watch_now_ms();
+	int64_t now = util_now_ms();
 	char n[24];
 	snprintf(n, sizeof(n), "%zu", c->writes_inflight);
 	log_info("shutting down", "signal", why, "writes_in_flight", n);
@@ -1233,7 +1233,7 @@ static bool still_leading(struct controller *c)
 {
 	if (c->leader == NULL)
 		return true;
-	leader_tick(c->leader, watch_now_ms());
+	leader_tick(c->leader, util_now_ms());
 	return leader_is_leader(c->leader);
 }
 
@@ -1267,7 +1267,7 @@ int controller_run(struct controller *c)
 		return 1;
 
 	for (;;) {
-		int64_t now = watch_now_ms();
+		int64_t now = util_now_ms();
 		int64_t next = c->leader != NULL ? leader_next_deadline(c->leader) : -1;
 		if (!c->stopping) {
 			for (int r = 0; r < RES_N; r++)
@@ -1295,7 +1295,7 @@ int controller_run(struct controller *c)
 			rc = 1;
 			break;
 		}
-		now = watch_now_ms();
+		now = util_now_ms();
 		if (pfd.revents & POLLIN) {
 			const char *sig = read_signal(c);
 			if (sig != NULL) {

@@ -32,7 +32,5 @@ void kube_wipe_str(char *s);
  */
 char *kube_token_clean(const char *s, size_t len, char *err, size_t errlen);
 
-/* Monotonic clock in milliseconds. */
-int64_t kube_now_ms(void);
 
 #endif

@@ -360,7 +360,7 @@ static int kube_request_setup(struct kube_request *r, char *err, size_t errlen)
 			goto oom;
 		h = tmp;
 	}
-	tok = kube_token_source_get(c->ts, kube_now_ms(), terr, sizeof(terr));
+	tok = kube_token_source_get(c->ts, util_now_ms(), terr, sizeof(terr));
 	if (terr[0] != '\0')
 		log_warn("could not re-read the token file; keeping the previous token", "file",
 		         cfg->token_file, "error", terr);

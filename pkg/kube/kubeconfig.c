@@ -35,13 +35,6 @@ void kube_wipe_str(char *s)
 		kube_wipe_free(s, strlen(s));
 }
 
-int64_t kube_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int kube_read_file(const char *path, bool regular_only, size_t max, char **out, size_t *outlen,
                    char *err, size_t errlen)
 {

@@ -147,14 +147,6 @@ char *leader_lease_body(const char *ns, const char *name, const char *resource_v
 
 /* ---------------------------------------------------------------- elector */
 
-/* The monotonic clock in ms: lease expiry is judged on it alone. */
-static int64_t leader_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum leader_step {
 	STEP_IDLE,
 	STEP_RENEW, /* optimistic PUT from the record held */
@@ -359,7 +351,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 {
 	struct leader *l = ud;
 	enum leader_step step = l->step;
-	int64_t now = leader_now_ms();
+	int64_t now = util_now_ms();
 	json_t *obj = NULL;
 	json_error_t jerr;
 	char code[16];
@@ -493,7 +485,7 @@ bool leader_release(struct leader *l)
 		return false;
 	fill_sent(l, true);
 	char *body = leader_lease_body(l->ns, l->name, l->observed_rv, &l->sent);
-	start(l, STEP_RELEASE, "PUT", l->path, body, leader_now_ms());
+	start(l, STEP_RELEASE, "PUT", l->path, body, util_now_ms());
 	free(body);
 	return l->req != NULL;
 }

@@ -18,6 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+
+/* The monotonic clock in milliseconds: every timer, backoff and lease of
+ * csr-approver is judged on it. Any thread. */
+int64_t util_now_ms(void);
+
 /* Allocate n bytes; never returns NULL. Caller frees with free(). */
 void *util_xmalloc(size_t n);
 /* Allocate n zeroed elements of size sz; never returns NULL (overflow aborts). */

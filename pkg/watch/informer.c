@@ -143,7 +143,7 @@ static void watch_informer_restart(struct watch_informer *inf, enum watch_next n
 		return;
 	}
 	inf->state = WATCH_WAITING;
-	inf->deadline = watch_now_ms() + delay;
+	inf->deadline = util_now_ms() + delay;
 }
 
 /* ---- LIST ---- */
@@ -329,7 +329,7 @@ static void watch_informer_too_large(struct watch_informer *inf, const char *rea
 static void watch_informer_watch_done(void *ud, const struct kube_response *resp)
 {
 	struct watch_informer *inf = ud;
-	int64_t now = watch_now_ms();
+	int64_t now = util_now_ms();
 	int64_t lasted = now - inf->stream_start;
 	bool healthy = inf->stream_events > 0 || lasted > WATCH_HEALTHY_MS;
 	char reason[512];
@@ -406,7 +406,7 @@ static void watch_informer_watch(struct watch_informer *inf)
 	inf->end = WATCH_END_NONE;
 	inf->end_reason[0] = '\0';
 	inf->stream_events = 0;
-	inf->stream_start = watch_now_ms();
+	inf->stream_start = util_now_ms();
 	inf->watchdog_at = inf->stream_start + (int64_t)(timeout + WATCH_WATCHDOG_GRACE_S) * 1000;
 	inf->state = WATCH_WATCHING;
 	inf->req = kube_request_start(inf->c, "GET", util_buf_str(&b), NULL, 0, NULL,
@@ -439,7 +439,7 @@ struct watch_informer *watch_informer_new(struct kube_client *c, const char *nam
 	inf->rv = util_xstrdup("");
 	inf->page_size = WATCH_PAGE_SIZE;
 	inf->deadline = -1;
-	inf->rng = (uint64_t)watch_now_ms() ^ ((uint64_t)(uintptr_t)inf << 16) ^
+	inf->rng = (uint64_t)util_now_ms() ^ ((uint64_t)(uintptr_t)inf << 16) ^
 	    ((uint64_t)getpid() << 40) ^ 0x9E3779B97F4A7C15ULL;
 	if (inf->rng == 0)
 		inf->rng = 1;

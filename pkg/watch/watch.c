@@ -20,13 +20,6 @@ struct watch_framer {
 	size_t cap;
 };
 
-int64_t watch_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct watch_framer *watch_framer_new(size_t max_line)
 {
 	struct watch_framer *f = util_xcalloc(1, sizeof(*f));

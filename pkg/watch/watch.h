@@ -135,7 +135,5 @@ uint64_t watch_informer_relists(const struct watch_informer *inf);
 /* The last resourceVersion seen (borrowed; "" before the first list). */
 const char *watch_informer_resource_version(const struct watch_informer *inf);
 
-/* Monotonic clock in milliseconds. */
-int64_t watch_now_ms(void);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "../../pkg/kube/kube.h"
 #include "../../pkg/log/log.h"
+#include "../../pkg/util/util.h"
 #include "../../pkg/watch/watch.h"
 
 struct entry {
@@ -242,9 +243,9 @@ static int cmd_watch(struct kube_client *c, int argc, char **argv)
 		watch_informer_set_page_size(inf, (unsigned int)page);
 	if ((from ? watch_informer_start_at(inf, from) : watch_informer_start(inf)) != 0)
 		return 2;
-	end = watch_now_ms() + max_s * 1000;
+	end = util_now_ms() + max_s * 1000;
 	for (;;) {
-		int64_t now = watch_now_ms();
+		int64_t now = util_now_ms();
 		if (now >= end || exists(stop))
 			break;
 		watch_informer_tick(inf, now);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../../pkg/log/log.h"
+#include "../../../pkg/util/util.h"
 #include "../support/closed_port.h"
 #include "../../../pkg/watch/watch.h"
 
@@ -74,7 +75,7 @@ static int64_t until_waiting(struct kube_client *c, struct watch_informer *inf, 
 	             (unsigned long long)restarts);
 	int64_t dl = watch_informer_next_deadline(inf);
 	cr_assert_geq(dl, 0, "a timer is pending");
-	return dl - watch_now_ms();
+	return dl - util_now_ms();
 }
 
 Test(watch_informer, backoff_grows_with_jitter, .init = capture_log, .timeout = 30)
@@ -97,7 +98,7 @@ Test(watch_informer, backoff_grows_with_jitter, .init = capture_log, .timeout = 
 		cr_assert_geq(d, base[k] / 2 - 30, "restart %zu: delay %lld", k + 1, (long long)d);
 		cr_assert_leq(d, base[k], "restart %zu: delay %lld", k + 1, (long long)d);
 		/* Nothing happens before the deadline... */
-		watch_informer_tick(inf, watch_now_ms());
+		watch_informer_tick(inf, util_now_ms());
 		cr_assert_eq(watch_informer_restarts(inf), k + 1);
 		/* ...and at it, the LIST starts again (never listed: LIST). */
 		watch_informer_tick(inf, watch_informer_next_deadline(inf));
