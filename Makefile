@@ -24,6 +24,10 @@ PKG_SRCS := $(sort $(wildcard pkg/*/*.c))
 PKG_OBJS := $(PKG_SRCS:%.c=$(B)/obj/%.o)
 LIB := $(B)/libcsrapprover.a
 BIN := $(B)/csr-approver
+# The same binary with the fault-making flags the integration suites use
+# (pkg/controller/options.c under CSR_APPROVER_TEST_HOOKS); never shipped.
+TEST_BIN := $(B)/csr-approver-test
+HOOKS_SRCS := pkg/controller/options.c
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/obj/%.o)
 UNIT_BIN := $(B)/unit-tests
@@ -34,6 +38,7 @@ ASAN_PKG_OBJS := $(PKG_SRCS:%.c=$(B)/asan/%.o)
 ASAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/asan/%.o)
 ASAN_UNIT_BIN := $(B)/asan/unit-tests
 ASAN_BIN := $(B)/asan/csr-approver
+ASAN_TEST_BIN := $(B)/asan/csr-approver-test
 
 # libFuzzer targets: one per parser of untrusted input.
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -47,7 +52,7 @@ LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'test
 .PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
 	cluster-up cluster-down demo bench fixtures deps manifests dist promtool e2e
 
-all: $(BIN)
+all: $(BIN) $(TEST_BIN)
 
 help:
 	@echo "make            build $(BIN)"
@@ -83,22 +88,31 @@ $(LIB): $(PKG_OBJS)
 $(BIN): $(B)/obj/cmd/csr-approver/main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS_REL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+$(B)/hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DCSR_APPROVER_TEST_HOOKS $(ALL_CFLAGS) -c -o $@ $<
+
+# The hooks object comes first: the archive's own copy is then not linked.
+$(TEST_BIN): $(B)/obj/cmd/csr-approver/main.o $(HOOKS_SRCS:%.c=$(B)/hooks/%.o) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS_REL) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(PKG_LIBS) $(LDFLAGS)
 
 unit: $(UNIT_BIN) $(BIN)
 	CSR_APPROVER_BIN=$(abspath $(BIN)) $(UNIT_BIN) --jobs 2
 
-integration: $(BIN)
+integration: $(BIN) $(TEST_BIN)
 	CSR_APPROVER_SKIP_UNIT=1 hack/test.sh
 
 # The integration and e2e suites with the controller built under ASan+UBSan.
-asan-integration: $(ASAN_BIN)
+asan-integration: $(ASAN_BIN) $(ASAN_TEST_BIN)
 	CSR_APPROVER_SKIP_UNIT=1 CSR_APPROVER_BIN=$(abspath $(ASAN_BIN)) \
+	CSR_APPROVER_TEST_BIN=$(abspath $(ASAN_TEST_BIN)) \
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	hack/test.sh
 
-test: $(BIN) $(UNIT_BIN)
+test: $(BIN) $(TEST_BIN) $(UNIT_BIN)
 	hack/test.sh
 
 # ---- sanitizers ----
@@ -118,6 +132,14 @@ $(ASAN_UNIT_BIN): $(ASAN_UNIT_OBJS) $(B)/asan/libcsrapprover.a
 	$(CLANG) $(ASAN_FLAGS) -o $@ $^ -lcriterion $(PKG_LIBS)
 
 $(ASAN_BIN): $(B)/asan/cmd/csr-approver/main.o $(B)/asan/libcsrapprover.a
+	$(CLANG) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/asan/hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -DCSR_APPROVER_TEST_HOOKS -std=c11 $(WARN) $(PKG_CFLAGS) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(ASAN_TEST_BIN): $(B)/asan/cmd/csr-approver/main.o $(HOOKS_SRCS:%.c=$(B)/asan/hooks/%.o) \
+		$(B)/asan/libcsrapprover.a
 	$(CLANG) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 asan: $(ASAN_UNIT_BIN) $(ASAN_BIN)
@@ -179,11 +201,12 @@ dist: $(BIN)
 promtool:
 	hack/build-promtool.sh
 
-e2e: $(BIN) $(UNIT_BIN)
+e2e: $(BIN) $(TEST_BIN) $(UNIT_BIN)
 	@for s in tests/e2e/*.sh; do case $$s in */lib.sh) continue;; esac; echo "-- $$s"; bash $$s || exit 1; done
 
 clean:
 	rm -rf $(B)
 
 -include $(PKG_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(ASAN_PKG_OBJS:.o=.d) $(ASAN_UNIT_OBJS:.o=.d) \
-	$(FUZZ_PKG_OBJS:.o=.d) $(B)/obj/cmd/csr-approver/main.d
+	$(FUZZ_PKG_OBJS:.o=.d) $(B)/obj/cmd/csr-approver/main.d \
+	$(HOOKS_SRCS:%.c=$(B)/hooks/%.d) $(HOOKS_SRCS:%.c=$(B)/asan/hooks/%.d)

@@ -101,20 +101,6 @@ static void put_json_string(struct util_buf *b, const char *s)
 	util_buf_putc(b, '"');
 }
 
-static enum policy_sar_answer check_authorize_allow(void *ctx, const struct policy_sar *sar)
-{
-	(void)ctx;
-	(void)sar;
-	return POLICY_SAR_ALLOWED;
-}
-
-static enum policy_sar_answer check_authorize_deny(void *ctx, const struct policy_sar *sar)
-{
-	(void)ctx;
-	(void)sar;
-	return POLICY_SAR_DENIED;
-}
-
 /* Read a CSR object file into a request. Returns NULL with err. */
 static struct policy_request *load_request(const char *path, char *err, size_t errlen)
 {
@@ -226,7 +212,9 @@ static int cmd_check(int argc, char **argv)
 
 	struct policy_lookup lookup;
 	cache_lookup(cache, &lookup);
-	lookup.authorize = authorize ? check_authorize_allow : check_authorize_deny;
+	/* Offline, --authorize is the answer to every review. */
+	lookup.authorization = authorize ? POLICY_SAR_ALLOWED : POLICY_SAR_DENIED;
+	lookup.authorization_for = NULL;
 	if (policy_decide(set, req, info, info ? NULL : decode_err, &lookup, &d) != 0) {
 		fprintf(stderr, "csr-approver check: internal error: could not decide\n");
 		goto out;

@@ -334,5 +334,5 @@ void cache_lookup(struct cache *c, struct policy_lookup *l)
 	l->get_pod = cache_get_pod;
 	l->list_services = cache_list_services;
 	l->get_node = cache_get_node;
-	l->authorize = NULL;
+	l->authorization = POLICY_SAR_UNASKED;
 }

@@ -35,8 +35,8 @@ size_t cache_count_pods(const struct cache *c);
 size_t cache_count_services(const struct cache *c);
 size_t cache_count_nodes(const struct cache *c);
 
-/* Fill *l with callbacks that read c (authorize left NULL: the caller sets
- * it). l borrows c. The arrays list_services hands out stay valid until the
+/* Fill *l with callbacks that read c (authorization left unasked: the
+ * caller sets it). l borrows c. The arrays list_services hands out stay valid until the
  * next put or delete of a Service. */
 void cache_lookup(struct cache *c, struct policy_lookup *l);
 

@@ -140,8 +140,10 @@ struct controller_options {
 	enum log_format log_format; /* json */
 	enum log_level log_level; /* info */
 	const char *identity; /* NULL: hostname_random */
-	int64_t write_delay_ms; /* testing: hold each approval write this long */
 	int64_t missing_object_retry_ms; /* how long an absent object is waited for (30 s) */
+	/* Test binary only (CSR_APPROVER_TEST_HOOKS); 0 in the release binary. */
+	int64_t write_delay_ms; /* hold each approval write this long */
+	int64_t identity_event_delay_ms; /* apply Pod/Service/Node events this late */
 	const char *version; /* for build_info; NULL: "dev" */
 };
 

@@ -1,12 +1,38 @@
 /*
  * controller internals shared by the files of pkg/controller; not part of
  * its API.
+ *
+ * The path of a CSR, one file per step:
+ *
+ *   informers (watch)            controller.c  start, loop, readiness, shutdown
+ *     -> identity caches          identity.c    Pods, Services, Nodes; live reads
+ *     -> CSR store and state      store.c       one entry per pending CSR, its state
+ *     -> work queue               queue.c
+ *     -> decode, policy, act      reconcile.c
+ *     -> API requests             api.c         approval, re-read, review, Event
+ *     -> log, metric              api.c (on the write's answer)
  */
 #ifndef CSR_APPROVER_CONTROLLER_INTERNAL_H
 #define CSR_APPROVER_CONTROLLER_INTERNAL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "../policy/policy.h"
+#include "../watch/watch.h"
+#include "controller.h"
+
+struct cache;
+struct httpd;
+struct identity_delay;
+struct kube_client;
+struct kube_config;
+struct leader;
+struct metrics;
+
+/* ---- string map ---- */
 
 /* A string-keyed hash map of borrowed values (keys are copied). */
 struct controller_map_ent {
@@ -32,5 +58,190 @@ void controller_map_foreach(const struct controller_map *m,
                             void (*cb)(void *ud, const char *key, void *val), void *ud);
 /* Remove everything, calling free_val (may be NULL) on each value. */
 void controller_map_clear(struct controller_map *m, void (*free_val)(void *val));
+
+/* ---- the resources watched ---- */
+
+enum res {
+	RES_CSR,
+	RES_POD,
+	RES_SVC,
+	RES_NODE,
+	RES_N,
+};
+
+extern const char *const controller_res_names[RES_N];
+
+/* ---- the state of one CSR ---- */
+
+/*
+ * Where a pending CSR of a configured signer stands. Every change goes
+ * through store_set_state(), which holds the table of allowed transitions
+ * and the counters that follow from the state.
+ */
+enum csr_state {
+	CSR_ST_PENDING, /* to decide when the queue says so; nothing in flight */
+	CSR_ST_AUTHORIZING, /* a SubjectAccessReview is in flight */
+	CSR_ST_READING, /* live reads of the objects a denial rests on are in flight */
+	CSR_ST_WAITING, /* an object the decision needs is missing: retried with backoff */
+	CSR_ST_HELD, /* decided; the write is held back (test builds: --write-delay) */
+	CSR_ST_WRITING, /* the approval write is in flight */
+	CSR_ST_REREADING, /* a GET after a write conflict is in flight */
+	CSR_ST_NOTED, /* leave-pending or dry run reported for this resourceVersion */
+	CSR_ST_DONE, /* decided by this process: a tombstone until the watch shows it */
+	CSR_ST_N,
+};
+
+const char *store_state_name(enum csr_state s);
+
+/* Objects read live from the API server for one decision. Owned. */
+struct live_objs {
+	char *pod_ns, *pod_name; /* the pod asked for; NULL when none */
+	struct policy_pod *pod; /* NULL: not found */
+	char *svc_ns; /* the namespace whose Services were listed; NULL when none */
+	struct policy_service **svcs;
+	size_t n_svcs;
+	char *node_name; /* NULL when none */
+	struct policy_node *node; /* NULL: not found */
+	unsigned reads_left; /* requests still in flight */
+	bool failed; /* one of them did not answer */
+};
+
+void live_objs_free(struct live_objs *l); /* NULL does nothing */
+
+struct csr_entry {
+	char *name; /* owned */
+	uint64_t serial; /* tells this entry from a later one of the same name */
+	enum csr_state state;
+	json_t *obj; /* owned reference: the pending CSR as last read; NULL when DONE */
+	char *rv; /* owned: obj's resourceVersion */
+	char *uid; /* owned */
+	char *signer; /* owned */
+	unsigned list_gen; /* the CSR list generation that last saw it */
+	int64_t first_seen_ms; /* first seen pending: start of the decision duration */
+	/* The watch showed it decided while a request about it was in flight:
+	 * the request's answer ends the entry. */
+	bool decided_elsewhere;
+	/* The SubjectAccessReview answer, valid for resourceVersion sar_rv. */
+	enum policy_sar_answer sar_answer;
+	char *sar_rv, *sar_sub; /* owned */
+	/* The objects the last decision read (what a live read fetches). */
+	char *read_pod_ns, *read_pod_name, *read_svc_ns, *read_node; /* owned */
+	struct live_objs *live; /* owned: live reads for rv, NULL when none */
+	char *live_rv; /* owned */
+	/* The decision being written (HELD, WRITING, REREADING). */
+	enum policy_verdict w_verdict;
+	const char *w_reason; /* static */
+	const char *w_policy; /* borrowed from the policy set */
+	char *w_message; /* owned */
+	char *w_requester; /* owned */
+	char *w_body; /* owned: the held write's body (HELD) */
+	int64_t w_due_ms; /* when the held write goes out */
+	char *noted_rv; /* owned: the resourceVersion NOTED is for */
+};
+
+/* ---- the controller ---- */
+
+struct controller {
+	struct controller_options opt;
+	struct policy_set *set; /* owned */
+	char *identity; /* owned */
+	struct kube_config *cfg; /* owned */
+	struct kube_client *client; /* owned */
+	struct watch_informer *inf[RES_N];
+	bool want[RES_N];
+	struct cache *cache[RES_N]; /* index RES_POD..RES_NODE */
+	struct cache *next[RES_N]; /* being filled by a LIST */
+	struct policy_lookup lk[RES_N];
+	uint64_t restarts_seen[RES_N];
+	uint64_t relists_seen[RES_N];
+	bool listed_once[RES_N];
+	struct identity_delay *delayed; /* owned: test builds' --identity-event-delay */
+	struct controller_map store; /* name -> struct csr_entry */
+	unsigned csr_gen;
+	uint64_t serial;
+	size_t n_state[CSR_ST_N]; /* entries per state */
+	size_t others_inflight; /* Events, reviews, re-reads, live reads */
+	struct controller_queue *queue;
+	struct metrics *metrics;
+	struct httpd *httpd; /* NULL when both addresses are "0" */
+	struct leader *leader; /* NULL without --leader-elect */
+	char *lease_ns; /* owned */
+	bool synced;
+	bool stopping;
+	bool releasing; /* shutting down: the lease release is in flight */
+	bool leading;
+	int64_t stop_deadline_ms;
+	int64_t last_gauges_ms;
+	int sigfd;
+};
+
+/* ---- store.c: the CSR store ---- */
+
+/* Move e to state s (a transition the table allows; others are logged as a
+ * bug and refused). Returns 0, or -1 when refused. */
+int store_set_state(struct controller *c, struct csr_entry *e, enum csr_state s);
+/* Is a request about e in flight (its answer decides what comes next)? */
+bool store_busy(const struct csr_entry *e);
+/* Remove the entry of name (and forget its backoff); absent is fine. */
+void store_remove(struct controller *c, const char *name);
+/* Decided by this process: keep the name as a tombstone, drop the object. */
+void store_tombstone(struct controller *c, struct csr_entry *e);
+/* Replace e's object with obj (a new reference is taken). */
+void store_set_object(struct csr_entry *e, json_t *obj);
+/* Free every entry. */
+void store_clear(struct controller *c);
+/* Does the CSR carry an Approved, Denied or Failed condition? */
+bool store_csr_is_decided(const json_t *obj);
+/* A string member obj[a][b] (b may be NULL), or NULL. Borrowed. */
+const char *controller_json_str(const json_t *obj, const char *a, const char *b);
+/* Requeue every WAITING entry (an identity object arrived). */
+void store_requeue_waiting(struct controller *c);
+/* With send, start the held writes that are due. Returns the earliest due
+ * time of those left (all of them without send), or -1. */
+int64_t store_release_held(struct controller *c, int64_t now, bool send);
+
+extern const struct watch_informer_ops store_csr_ops;
+
+/* ---- identity.c: Pods, Services, Nodes ---- */
+
+/* The informer callbacks of each identity resource (index RES_POD..). */
+const struct watch_informer_ops *identity_ops(enum res r);
+/* Fill *l with lookups over the caches, overlaid by e's live reads when
+ * they are for its current resourceVersion, and recording in e what was
+ * read. ctx must stay valid while *l is used. */
+struct identity_read_ctx {
+	struct controller *c;
+	struct csr_entry *e;
+};
+void identity_lookup(struct identity_read_ctx *ctx, struct policy_lookup *l);
+/* Start live reads of what e's last decision read. Returns 0 (e is
+ * READING), or -1 when none could be started. */
+int identity_read_live(struct controller *c, struct csr_entry *e);
+/* Apply the identity events held back by --identity-event-delay that are
+ * due; returns the next due time, or -1. */
+int64_t identity_apply_delayed(struct controller *c, int64_t now);
+void identity_delay_free(struct identity_delay *d); /* NULL does nothing */
+
+/* ---- api.c: requests to the API server ---- */
+
+/* The approval write of e's decision (body owned by the callee). */
+void api_write_approval(struct controller *c, struct csr_entry *e, char *body);
+/* Re-read e after a write conflict. */
+void api_reread(struct controller *c, struct csr_entry *e);
+/* Ask sar for e (e becomes AUTHORIZING). Returns 0, or -1 when the request
+ * could not be started. */
+int api_review(struct controller *c, struct csr_entry *e, const struct policy_sar *sar);
+/* Record an Event on e's CSR. */
+void api_post_event(struct controller *c, const struct csr_entry *e, const char *type,
+                    const char *reason, const char *message);
+/* One log line for a decision; seconds < 0 leaves the duration out. */
+void api_log_decision(const char *msg, const struct csr_entry *e, const char *requester,
+                      const char *policy, const char *decision, const char *reason,
+                      const char *message, double seconds);
+
+/* ---- reconcile.c ---- */
+
+/* Decide the CSR of name and act on the decision. */
+void reconcile(struct controller *c, const char *name);
 
 #endif

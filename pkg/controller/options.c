@@ -1,5 +1,9 @@
 /*
  * controller: the flags of `csr-approver run`, and Go-style durations.
+ *
+ * Built with CSR_APPROVER_TEST_HOOKS (the test binary,
+ * build/csr-approver-test), `run` also takes flags that make faults happen
+ * on purpose for the integration suites; the release binary has none.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -122,6 +126,10 @@ void controller_usage(FILE *f)
 	    "  --metrics-bind-address ADDR       /metrics (default :8080; 0 disables)\n"
 	    "  --health-probe-bind-address ADDR  /healthz, /readyz (default :8081; 0 disables)\n"
 	    "  --dry-run[=BOOL]         decide and log, write nothing\n"
+	    "  --missing-object-timeout D\n"
+	    "                           how long a CSR whose pod or node is not there yet\n"
+	    "                           is retried before it is denied (default 30s,\n"
+	    "                           from 1s to 10m)\n"
 	    "  --log-format json|text   (default json)\n"
 	    "  -v, --log-level LEVEL    error|warn|info|debug|trace or 0..4 (default info)\n"
 	    "  -h, --help               this text\n"
@@ -162,9 +170,15 @@ enum {
 	OPT_DRY_RUN,
 	OPT_LOG_FORMAT,
 	OPT_LOG_LEVEL,
-	OPT_WRITE_DELAY,
 	OPT_MISSING_RETRY,
+	OPT_WRITE_DELAY,
+	OPT_IDENTITY_DELAY,
 };
+
+/* Bounds of --missing-object-timeout: long enough for a watch to catch up,
+ * short enough that a denial is not held back for long. */
+#define MISSING_RETRY_MIN_MS 1000
+#define MISSING_RETRY_MAX_MS 600000
 
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err,
                              size_t errlen)
@@ -185,9 +199,13 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 	    {"dry-run", optional_argument, NULL, OPT_DRY_RUN},
 	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	    /* Testing aids, not in --help. */
-	    {"write-delay", required_argument, NULL, OPT_WRITE_DELAY},
 	    {"missing-object-timeout", required_argument, NULL, OPT_MISSING_RETRY},
+#ifdef CSR_APPROVER_TEST_HOOKS
+	    /* Test binary only: hold each approval write, hold back the
+	     * identity watches' events. */
+	    {"write-delay", required_argument, NULL, OPT_WRITE_DELAY},
+	    {"identity-event-delay", required_argument, NULL, OPT_IDENTITY_DELAY},
+#endif
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -267,18 +285,21 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 		case OPT_LE_LEASE:
 		case OPT_LE_RENEW:
 		case OPT_LE_RETRY:
-		case OPT_WRITE_DELAY:
 		case OPT_MISSING_RETRY:
-			dur = c == OPT_LE_LEASE    ? &o->lease_duration_ms
-			    : c == OPT_LE_RENEW    ? &o->renew_deadline_ms
-			    : c == OPT_LE_RETRY    ? &o->retry_period_ms
-			    : c == OPT_WRITE_DELAY ? &o->write_delay_ms
-			                           : &o->missing_object_retry_ms;
-			flag = c == OPT_LE_LEASE   ? "--leader-elect-lease-duration"
-			    : c == OPT_LE_RENEW    ? "--leader-elect-renew-deadline"
-			    : c == OPT_LE_RETRY    ? "--leader-elect-retry-period"
-			    : c == OPT_WRITE_DELAY ? "--write-delay"
-			                           : "--missing-object-timeout";
+		case OPT_WRITE_DELAY:
+		case OPT_IDENTITY_DELAY:
+			dur = c == OPT_LE_LEASE      ? &o->lease_duration_ms
+			    : c == OPT_LE_RENEW      ? &o->renew_deadline_ms
+			    : c == OPT_LE_RETRY      ? &o->retry_period_ms
+			    : c == OPT_MISSING_RETRY ? &o->missing_object_retry_ms
+			    : c == OPT_WRITE_DELAY   ? &o->write_delay_ms
+			                             : &o->identity_event_delay_ms;
+			flag = c == OPT_LE_LEASE     ? "--leader-elect-lease-duration"
+			    : c == OPT_LE_RENEW      ? "--leader-elect-renew-deadline"
+			    : c == OPT_LE_RETRY      ? "--leader-elect-retry-period"
+			    : c == OPT_MISSING_RETRY ? "--missing-object-timeout"
+			    : c == OPT_WRITE_DELAY   ? "--write-delay"
+			                             : "--identity-event-delay";
 			if (controller_parse_duration(arg, dur) != 0) {
 				snprintf(err, errlen,
 				         "%s takes a duration like 15s, 500ms or 1m30s, not \"%s\"",
@@ -296,6 +317,11 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 				snprintf(err, errlen, "unknown flag %s", argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->missing_object_retry_ms < MISSING_RETRY_MIN_MS ||
+	    o->missing_object_retry_ms > MISSING_RETRY_MAX_MS) {
+		snprintf(err, errlen, "--missing-object-timeout must be between 1s and 10m");
+		return -1;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument \"%s\" (run takes flags only)",

@@ -32,5 +32,4 @@ void kube_wipe_str(char *s);
  */
 char *kube_token_clean(const char *s, size_t len, char *err, size_t errlen);
 
-
 #endif

@@ -252,8 +252,8 @@ const char *policy_verdict_name(enum policy_verdict v)
 		return "approve";
 	case POLICY_DENY:
 		return "deny";
-	case POLICY_PENDING:
-		return "pending";
+	case POLICY_NEEDS_AUTHORIZATION:
+		return "needs-authorization";
 	}
 	return "unknown";
 }

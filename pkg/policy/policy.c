@@ -20,6 +20,25 @@ struct util_buf *policy_fail(struct policy_eval *ev, enum policy_reason r)
 	return &f->text;
 }
 
+struct util_buf *policy_fail_obj(struct policy_eval *ev, enum policy_reason r)
+{
+	struct util_buf *b = policy_fail(ev, r);
+	ev->failures[ev->n_failures - 1].on_objects = true;
+	return b;
+}
+
+/* Every failure rests on objects: a fresh read of them could overturn the
+ * denial. One failure of the request itself makes it final. */
+static bool policy_rests_on_objects(const struct policy_eval *ev)
+{
+	if (ev->n_failures == 0)
+		return false;
+	for (size_t i = 0; i < ev->n_failures; i++)
+		if (!ev->failures[i].on_objects)
+			return false;
+	return true;
+}
+
 /* Code points that may hide or reorder text in a log or a terminal. */
 static bool policy_cp_is_hidden(uint32_t cp)
 {
@@ -251,7 +270,8 @@ void policy_check_max_sans(struct policy_eval *ev)
 
 /* ---- policy_decide ---- */
 
-static const struct policy_lookup policy_no_lookup = {0};
+/* No objects, and every review answered "denied". */
+static const struct policy_lookup policy_no_lookup = {.authorization = POLICY_SAR_DENIED};
 
 static void policy_eval_free(struct policy_eval *ev)
 {
@@ -300,10 +320,11 @@ static void policy_put_prefix(struct util_buf *b, const struct policy_rule *rule
 	util_buf_puts(b, ": ");
 }
 
-static enum policy_sar_answer policy_ask_sar(struct policy_eval *ev)
+/* The review the kubelet-client rules need, borrowing from the request. */
+static void policy_make_sar(const struct policy_eval *ev, struct policy_sar *sar)
 {
 	const struct policy_request *req = ev->req;
-	struct policy_sar sar = {
+	*sar = (struct policy_sar){
 	    .user = req->username ? req->username : "",
 	    .uid = req->user_uid ? req->user_uid : "",
 	    .groups = &req->groups,
@@ -314,9 +335,16 @@ static enum policy_sar_answer policy_ask_sar(struct policy_eval *ev)
 	    .resource = "certificatesigningrequests",
 	    .subresource = ev->sar_subresource,
 	};
-	if (ev->lookup->authorize == NULL)
-		return POLICY_SAR_DENIED;
-	return ev->lookup->authorize(ev->lookup->ctx, &sar);
+}
+
+/* The answer the lookup holds for this decision's review. */
+static enum policy_sar_answer policy_sar_answer_for(const struct policy_eval *ev)
+{
+	const char *for_sub = ev->lookup->authorization_for;
+	if (for_sub != NULL &&
+	    (ev->sar_subresource == NULL || strcmp(for_sub, ev->sar_subresource) != 0))
+		return POLICY_SAR_UNASKED;
+	return ev->lookup->authorization;
 }
 
 static const char *policy_decided_state(const struct policy_request *req)
@@ -404,10 +432,11 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 
 	/* The review costs an API call: only for a request that passed the rest. */
 	if (ev.n_failures == 0 && ev.sar_wanted) {
-		enum policy_sar_answer a = policy_ask_sar(&ev);
-		if (a == POLICY_SAR_PENDING) {
-			out->verdict = POLICY_PENDING;
+		enum policy_sar_answer a = policy_sar_answer_for(&ev);
+		if (a == POLICY_SAR_UNASKED) {
+			out->verdict = POLICY_NEEDS_AUTHORIZATION;
 			out->reason = POLICY_R_NONE;
+			policy_make_sar(&ev, &out->sar);
 			policy_put_prefix(&msg, rule);
 			util_buf_printf(&msg,
 			                "waiting for the SubjectAccessReview of "
@@ -442,6 +471,7 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 		out->reason = ev.n_failures ? ev.failures[0].reason : POLICY_R_INVALID_REQUEST;
 		out->leave_pending = rule->on_failure == POLICY_ON_FAILURE_LEAVE_PENDING;
 		out->missing_object = ev.missing_object;
+		out->rests_on_objects = policy_rests_on_objects(&ev);
 		for (size_t i = 0; i < ev.n_failures; i++) {
 			if (i > 0)
 				util_buf_puts(&msg, "; ");

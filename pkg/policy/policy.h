@@ -183,9 +183,9 @@ enum policy_found {
 };
 
 enum policy_sar_answer {
+	POLICY_SAR_UNASKED, /* no answer yet: a decision that needs one says so */
 	POLICY_SAR_ALLOWED,
 	POLICY_SAR_DENIED,
-	POLICY_SAR_PENDING, /* not answered yet: decide again later */
 };
 
 /* A SubjectAccessReview the kubelet-client rules need answered. */
@@ -201,9 +201,13 @@ struct policy_sar {
 };
 
 /*
- * The objects a decision may look at. Pointers handed out are borrowed and
- * stay valid until policy_decide() returns. Any callback may be NULL,
- * meaning "never found" / "always denied".
+ * What a decision may read besides the request: the identity objects,
+ * through read-only callbacks, and the answer to the SubjectAccessReview a
+ * kubelet-client decision needs, when it has been asked. Pointers handed
+ * out are borrowed and stay valid until policy_decide() returns. Any
+ * callback may be NULL, meaning "never found". The callbacks must not
+ * change anything the decision reads: policy_decide() is a pure function
+ * of its inputs.
  */
 struct policy_lookup {
 	void *ctx;
@@ -213,7 +217,12 @@ struct policy_lookup {
 	size_t (*list_services)(void *ctx, const char *ns,
 	                        const struct policy_service *const **out);
 	enum policy_found (*get_node)(void *ctx, const char *name, const struct policy_node **out);
-	enum policy_sar_answer (*authorize)(void *ctx, const struct policy_sar *sar);
+	/* The answer to the review of certificatesigningrequests/
+	 * authorization_for (NULL: the answer holds for any review, as in
+	 * `check --authorize`). An answer for another subresource counts as
+	 * not asked. */
+	enum policy_sar_answer authorization;
+	const char *authorization_for;
 };
 
 /* ---- the decision ---- */
@@ -222,7 +231,9 @@ enum policy_verdict {
 	POLICY_SKIP, /* not ours, or already decided */
 	POLICY_APPROVE,
 	POLICY_DENY, /* with onFailure: leave-pending, see leave_pending */
-	POLICY_PENDING, /* an answer is outstanding (SubjectAccessReview): decide again later */
+	/* The decision needs the answer to the SubjectAccessReview in
+	 * policy_decision.sar: run it, then decide again with the answer. */
+	POLICY_NEEDS_AUTHORIZATION,
 };
 
 /* Reasons of SPEC.md, in rule order. */
@@ -269,12 +280,20 @@ struct policy_decision {
 	 * controller retries for a while before writing it (a lagging watch must
 	 * never deny a good request). */
 	bool missing_object;
+	/* The denial rests on cluster state alone (every failed check read a
+	 * Pod, a Service or a Node; none is decided by the request itself): a
+	 * controller whose cache may be stale reads those objects live and
+	 * decides again before writing it. */
+	bool rests_on_objects;
+	/* With POLICY_NEEDS_AUTHORIZATION: the review to run. Its pointers
+	 * borrow from the request given to policy_decide(). */
+	struct policy_sar sar;
 };
 
 /* "AutoApproved", "InvalidRequest", ... ; skip reasons: "AlreadyDecided",
  * "NoPolicy". */
 const char *policy_reason_name(enum policy_reason r);
-/* "approve", "deny", "skip", "pending" */
+/* "approve", "deny", "skip", "needs-authorization" */
 const char *policy_verdict_name(enum policy_verdict v);
 
 /*
@@ -283,8 +302,10 @@ const char *policy_verdict_name(enum policy_verdict v);
  * request is never approved). lookup supplies the identity objects (NULL:
  * nothing is found, every review denied). set NULL is an empty set. Every
  * check runs; the reason is the first failure in the order of enum
- * policy_reason. A kubelet-client SubjectAccessReview is asked only when
- * everything else passed. Fills *out (caller releases with
+ * policy_reason. A kubelet-client decision whose other checks all passed
+ * and whose lookup holds no answer for its review returns
+ * POLICY_NEEDS_AUTHORIZATION with the review in out->sar; a NULL lookup
+ * answers every review "denied". Fills *out (caller releases with
  * policy_decision_clear()). Returns 0; -1 only when req or out is NULL
  * (*out, if given, is then a skip without message).
  */

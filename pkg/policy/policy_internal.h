@@ -17,6 +17,7 @@
 
 struct policy_failure {
 	enum policy_reason reason;
+	bool on_objects; /* decided by a Pod, Service or Node the cache may hold stale */
 	struct util_buf text;
 };
 
@@ -45,6 +46,9 @@ struct policy_eval {
 
 /* Start a new failure of reason r; returns the buffer its text goes to. */
 struct util_buf *policy_fail(struct policy_eval *ev, enum policy_reason r);
+/* The same for a failure that rests on cluster state (a Pod, a Service, a
+ * Node), not on the request alone: a live read may overturn it. */
+struct util_buf *policy_fail_obj(struct policy_eval *ev, enum policy_reason r);
 
 /* Append s (n bytes) in double quotes, escaped and truncated (see policy.c). */
 void policy_quote(struct util_buf *b, const char *s, size_t n);

@@ -184,7 +184,7 @@ static void k_check_serving_sans(struct policy_eval *ev, const char *name,
 			if (k_regex_matches(r, s) || (node != NULL && k_node_has_dns(node, s)) ||
 			    node == NULL)
 				continue; /* without the node, judged once it is found */
-			b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
+			b = policy_fail_obj(ev, POLICY_R_SAN_NOT_ALLOWED);
 			util_buf_puts(b, "DNS SAN ");
 			policy_quote(b, s->value, s->value_len);
 			util_buf_printf(b, " is not an address of node %s (allowed: ", name);
@@ -197,7 +197,7 @@ static void k_check_serving_sans(struct policy_eval *ev, const char *name,
 		} else if (s->type == CSR_SAN_IP) {
 			if (k_in_prefixes(r, s) || node == NULL || k_node_has_ip(node, s))
 				continue;
-			b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
+			b = policy_fail_obj(ev, POLICY_R_SAN_NOT_ALLOWED);
 			util_buf_puts(b, "IP SAN ");
 			policy_put_ip(b, s->ip, s->ip_len);
 			util_buf_printf(b, " is not an address of node %s (allowed: ", name);
@@ -237,7 +237,7 @@ void policy_rules_kubelet_serving(struct policy_eval *ev)
 			found = lk->get_node(lk->ctx, name, &node);
 		if (found != POLICY_FOUND || node == NULL || node->name == NULL ||
 		    strcmp(node->name, name) != 0) {
-			util_buf_printf(policy_fail(ev, POLICY_R_NODE_NOT_FOUND),
+			util_buf_printf(policy_fail_obj(ev, POLICY_R_NODE_NOT_FOUND),
 			                "node \"%s\" does not exist", name);
 			ev->missing_object = true;
 			node = NULL;

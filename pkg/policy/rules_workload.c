@@ -185,14 +185,14 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 	if (lk->get_pod != NULL)
 		found = lk->get_pod(lk->ctx, w->ns, w->pod_name, &pod);
 	if (found != POLICY_FOUND || pod == NULL) {
-		util_buf_printf(policy_fail(ev, POLICY_R_POD_NOT_FOUND),
+		util_buf_printf(policy_fail_obj(ev, POLICY_R_POD_NOT_FOUND),
 		                "pod %s/%s named by the requester's token does not exist", w->ns,
 		                w->pod_name);
 		ev->missing_object = true;
 		return;
 	}
 	if (!w_streq(pod->ns, w->ns) || !w_streq(pod->name, w->pod_name)) {
-		b = policy_fail(ev, POLICY_R_POD_MISMATCH);
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "the cluster returned pod ");
 		policy_quote(b, pod->ns ? pod->ns : "", pod->ns ? strlen(pod->ns) : 0);
 		util_buf_putc(b, '/');
@@ -201,7 +201,7 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 		return;
 	}
 	if (!w_streq(pod->uid, w->pod_uid)) {
-		b = policy_fail(ev, POLICY_R_POD_MISMATCH);
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s has uid ", w->ns, w->pod_name);
 		policy_quote(b, pod->uid ? pod->uid : "", pod->uid ? strlen(pod->uid) : 0);
 		util_buf_puts(b, ", the token names ");
@@ -210,24 +210,24 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 	const char *pod_sa =
 	    pod->service_account && *pod->service_account ? pod->service_account : "default";
 	if (strcmp(pod_sa, w->sa) != 0) {
-		b = policy_fail(ev, POLICY_R_POD_MISMATCH);
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s runs as service account ", w->ns, w->pod_name);
 		policy_quote(b, pod_sa, strlen(pod_sa));
 		util_buf_printf(b, ", the requester is \"%s\"", w->sa);
 	}
 	if (pod->deleting)
-		util_buf_printf(policy_fail(ev, POLICY_R_POD_MISMATCH),
+		util_buf_printf(policy_fail_obj(ev, POLICY_R_POD_MISMATCH),
 		                "pod %s/%s is being deleted", w->ns, w->pod_name);
 	if (!w_streq(pod->phase, "Pending") && !w_streq(pod->phase, "Running")) {
 		const char *ph = pod->phase ? pod->phase : "";
-		b = policy_fail(ev, POLICY_R_POD_MISMATCH);
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s is in phase ", w->ns, w->pod_name);
 		policy_quote(b, ph, strlen(ph));
 		util_buf_puts(b, " (want Pending or Running)");
 	}
 	if (w->node_claim != NULL && !w_streq(pod->node_name, w->node_claim)) {
 		const char *nn = pod->node_name ? pod->node_name : "";
-		b = policy_fail(ev, POLICY_R_POD_MISMATCH);
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s is on node ", w->ns, w->pod_name);
 		policy_quote(b, nn, strlen(nn));
 		util_buf_printf(b, ", the token names node \"%s\"", w->node_claim);
@@ -425,7 +425,7 @@ static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 			              " is not allowed: without a pod-bound token only the spiffe "
 			              "name is");
 		} else if (s->type == CSR_SAN_DNS && !w_dns_allowed(w, s)) {
-			b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
+			b = policy_fail_obj(ev, POLICY_R_SAN_NOT_ALLOWED);
 			util_buf_puts(b, "DNS SAN ");
 			policy_quote(b, s->value, s->value_len);
 			util_buf_printf(b, " is not a name of pod %s/%s", w->ns, w->pod_name);
@@ -442,7 +442,7 @@ static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 			policy_put_ip(b, s->ip, s->ip_len);
 			util_buf_puts(b, " is not allowed (podIP is not in allowedNames)");
 		} else if (s->type == CSR_SAN_IP && !w_ip_allowed(w, s)) {
-			b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
+			b = policy_fail_obj(ev, POLICY_R_SAN_NOT_ALLOWED);
 			util_buf_puts(b, "IP SAN ");
 			policy_put_ip(b, s->ip, s->ip_len);
 			util_buf_printf(b, " is not an IP of pod %s/%s", w->ns, w->pod_name);

@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 /* The monotonic clock in milliseconds: every timer, backoff and lease of
  * csr-approver is judged on it. Any thread. */
 int64_t util_now_ms(void);

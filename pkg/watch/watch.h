@@ -135,5 +135,4 @@ uint64_t watch_informer_relists(const struct watch_informer *inf);
 /* The last resourceVersion seen (borrowed; "" before the first list). */
 const char *watch_informer_resource_version(const struct watch_informer *inf);
 
-
 #endif

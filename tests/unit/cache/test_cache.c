@@ -73,7 +73,7 @@ Test(cache, empty)
 	struct policy_lookup l;
 	cache_lookup(c, &l);
 	cr_assert_eq(l.ctx, c);
-	cr_assert_null(l.authorize);
+	cr_assert_eq(l.authorization, POLICY_SAR_UNASKED);
 	cr_assert_null(get_pod(&l, "a", "b"));
 	const struct policy_node *n = NULL;
 	cr_assert_eq(l.get_node(l.ctx, "x", &n), POLICY_NOT_FOUND);

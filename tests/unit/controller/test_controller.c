@@ -484,7 +484,7 @@ Test(controller_flags, every_flag)
 	          "--leader-elect-renew-deadline", "20s", "--leader-elect-retry-period=5s",
 	          "--metrics-bind-address=0", "--health-probe-bind-address", "127.0.0.1:9000",
 	          "--dry-run", "--log-format=text", "-v", "3", "--identity", "me",
-	          "--write-delay=2s", "--missing-object-timeout=5s", NULL);
+	          "--missing-object-timeout=5s", NULL);
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert_str_eq(o.kubeconfig, "/k/config");
 	cr_assert_str_eq(o.context, "ctx");
@@ -501,8 +501,26 @@ Test(controller_flags, every_flag)
 	cr_assert_eq(o.log_format, LOG_FORMAT_TEXT);
 	cr_assert_eq(o.log_level, LOG_DEBUG);
 	cr_assert_str_eq(o.identity, "me");
-	cr_assert_eq(o.write_delay_ms, 2000);
+	cr_assert_eq(o.write_delay_ms, 0);
 	cr_assert_eq(o.missing_object_retry_ms, 5000);
+}
+
+/* The release build has no fault-making flags, and the documented
+ * --missing-object-timeout stays within its bounds. */
+Test(controller_flags, no_test_hooks_and_bounded_wait)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(parse(&o, err, sizeof(err), "--write-delay=2s", NULL), -1);
+	cr_expect_str_eq(err, "unknown flag --write-delay=2s");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--identity-event-delay=2s", NULL), -1);
+	cr_expect_str_eq(err, "unknown flag --identity-event-delay=2s");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--missing-object-timeout=500ms", NULL), -1);
+	cr_expect_str_eq(err, "--missing-object-timeout must be between 1s and 10m");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--missing-object-timeout=11m", NULL), -1);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--missing-object-timeout=10m", NULL), 0, "%s",
+	             err);
+	cr_expect_eq(o.missing_object_retry_ms, 600000);
 }
 
 Test(controller_flags, booleans_and_levels)

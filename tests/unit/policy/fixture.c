@@ -57,9 +57,10 @@ static enum policy_found pt_get_node(void *ctx, const char *name, const struct p
 	return POLICY_NOT_FOUND;
 }
 
-static enum policy_sar_answer pt_authorize(void *ctx, const struct policy_sar *sar)
+/* Run the review a decision asks for, as the controller does: note what
+ * was asked, answer it from the world. */
+static void pt_run_review(struct pt_world *w, const struct policy_sar *sar)
 {
-	struct pt_world *w = ctx;
 	w->sar_calls++;
 	snprintf(w->sar_user, sizeof(w->sar_user), "%s", sar->user);
 	snprintf(w->sar_subresource, sizeof(w->sar_subresource), "%s", sar->subresource);
@@ -68,7 +69,6 @@ static enum policy_sar_answer pt_authorize(void *ctx, const struct policy_sar *s
 	snprintf(w->sar_resource, sizeof(w->sar_resource), "%s", sar->resource);
 	w->sar_n_groups = sar->groups ? sar->groups->n : 0;
 	w->sar_n_extra = sar->n_extra;
-	return w->sar_answer;
 }
 
 void pt_add_label(struct policy_labels *l, const char *key, const char *value)
@@ -186,7 +186,6 @@ static void pt_world(struct pt *t)
 	t->lk.get_pod = pt_get_pod;
 	t->lk.list_services = pt_list_services;
 	t->lk.get_node = pt_get_node;
-	t->lk.authorize = pt_authorize;
 }
 
 /* ---- the policy set ---- */
@@ -572,6 +571,20 @@ void pt_decide(struct pt *t)
 {
 	policy_decision_clear(&t->d);
 	t->rc = policy_decide(t->set, t->req, t->info, t->decode_error, &t->lk, &t->d);
+	/* A decision that needs a review gets it, and is made again with the
+	 * answer (an unanswered review leaves the first decision standing). */
+	if (t->rc != 0 || t->d.verdict != POLICY_NEEDS_AUTHORIZATION)
+		return;
+	pt_run_review(&t->w, &t->d.sar);
+	if (t->w.sar_answer == POLICY_SAR_UNASKED)
+		return;
+	struct policy_lookup answered = t->lk;
+	char sub[32];
+	snprintf(sub, sizeof(sub), "%s", t->d.sar.subresource ? t->d.sar.subresource : "");
+	answered.authorization = t->w.sar_answer;
+	answered.authorization_for = sub;
+	policy_decision_clear(&t->d);
+	t->rc = policy_decide(t->set, t->req, t->info, t->decode_error, &answered, &t->d);
 }
 
 void pt_fini(struct pt *t)

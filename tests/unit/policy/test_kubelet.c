@@ -429,12 +429,14 @@ static void m_sar_denied(struct pt *t)
 
 static void m_sar_pending(struct pt *t)
 {
-	t->w.sar_answer = POLICY_SAR_PENDING;
+	t->w.sar_answer = POLICY_SAR_UNASKED;
 }
 
+/* A lookup that already holds "denied" for any review (as `check` does
+ * without --authorize allow): no review is asked. */
 static void m_no_authorize(struct pt *t)
 {
-	t->lk.authorize = NULL;
+	t->lk.authorization = POLICY_SAR_DENIED;
 }
 
 static void m_client_san(struct pt *t)
@@ -526,7 +528,8 @@ static const struct pt_case client_cases[] = {
      "the SubjectAccessReview denies \"system:node:node-1\" create on "
      "certificatesigningrequests/selfnodeclient",
      NULL, NULL, NULL, PT_SAR_ONE},
-    {"SubjectAccessReview pending", PT_CLIENT, m_sar_pending, POLICY_PENDING, POLICY_R_NONE,
+    {"SubjectAccessReview pending", PT_CLIENT, m_sar_pending, POLICY_NEEDS_AUTHORIZATION,
+     POLICY_R_NONE,
      "waiting for the SubjectAccessReview of certificatesigningrequests/selfnodeclient", NULL, NULL,
      NULL, PT_SAR_ONE},
     {"no authorizer", PT_CLIENT, m_no_authorize, DENY(NOT_AUTHORIZED), "denies"},

@@ -238,9 +238,9 @@ Test(policy_messages, pending_message)
 {
 	struct pt t;
 	pt_init(&t, PT_CLIENT);
-	t.w.sar_answer = POLICY_SAR_PENDING;
+	t.w.sar_answer = POLICY_SAR_UNASKED;
 	pt_decide(&t);
-	cr_expect_eq(t.d.verdict, POLICY_PENDING);
+	cr_expect_eq(t.d.verdict, POLICY_NEEDS_AUTHORIZATION);
 	cr_expect_eq(t.d.reason, POLICY_R_NONE);
 	cr_expect_str_eq(t.d.message,
 	                 "csr-approver: policy kubelet-client: waiting for the "

@@ -265,6 +265,6 @@ Test(policy_objects, verdict_names)
 	cr_expect_str_eq(policy_verdict_name(POLICY_SKIP), "skip");
 	cr_expect_str_eq(policy_verdict_name(POLICY_APPROVE), "approve");
 	cr_expect_str_eq(policy_verdict_name(POLICY_DENY), "deny");
-	cr_expect_str_eq(policy_verdict_name(POLICY_PENDING), "pending");
+	cr_expect_str_eq(policy_verdict_name(POLICY_NEEDS_AUTHORIZATION), "needs-authorization");
 	cr_expect_str_eq(policy_verdict_name((enum policy_verdict)9), "unknown");
 }
