@@ -56,6 +56,10 @@ struct kube_config {
  */
 int kube_config_load(const char *kubeconfig_path, const char *context_name,
                      struct kube_config **out, char *err, size_t errlen);
+/* kube_config_load() with the in-cluster files read from sa_dir (NULL: the
+ * default directory). */
+int kube_config_load_sa(const char *kubeconfig_path, const char *context_name, const char *sa_dir,
+                        struct kube_config **out, char *err, size_t errlen);
 
 /*
  * Parse a kubeconfig (YAML or JSON) held in buf (len bytes). path names it
@@ -74,12 +78,12 @@ int kube_config_parse(const char *buf, size_t len, const char *path, const char 
 
 /*
  * The in-cluster configuration alone: https://KUBERNETES_SERVICE_HOST:PORT
- * and the files of the service-account directory (the environment variable
- * CSR_APPROVER_SA_DIR overrides /var/run/secrets/kubernetes.io/serviceaccount).
+ * and the files of the service-account directory dir (NULL:
+ * /var/run/secrets/kubernetes.io/serviceaccount).
  * The token and ca.crt must be readable; namespace is optional.
  * Returns 0 and *out (caller frees with kube_config_free()), or -1 and err.
  */
-int kube_config_in_cluster(struct kube_config **out, char *err, size_t errlen);
+int kube_config_in_cluster(const char *dir, struct kube_config **out, char *err, size_t errlen);
 
 void kube_config_free(struct kube_config *cfg); /* NULL does nothing */
 

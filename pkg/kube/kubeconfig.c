@@ -583,12 +583,11 @@ out:
 	return rc;
 }
 
-int kube_config_in_cluster(struct kube_config **out, char *err, size_t errlen)
+int kube_config_in_cluster(const char *dir, struct kube_config **out, char *err, size_t errlen)
 {
 	int rc = -1;
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
-	const char *dir = getenv("CSR_APPROVER_SA_DIR");
 	struct kube_config *cfg = NULL;
 	int64_t portnum;
 	char *ca = NULL, *token_path = NULL;
@@ -660,6 +659,12 @@ out:
 int kube_config_load(const char *kubeconfig_path, const char *context_name,
                      struct kube_config **out, char *err, size_t errlen)
 {
+	return kube_config_load_sa(kubeconfig_path, context_name, NULL, out, err, errlen);
+}
+
+int kube_config_load_sa(const char *kubeconfig_path, const char *context_name, const char *sa_dir,
+                        struct kube_config **out, char *err, size_t errlen)
+{
 	const char *env;
 	int rc = -1;
 	char *path = NULL;
@@ -671,7 +676,7 @@ int kube_config_load(const char *kubeconfig_path, const char *context_name,
 	if (env != NULL && env[0] != '\0') {
 		env = getenv("KUBERNETES_SERVICE_PORT");
 		if (env != NULL && env[0] != '\0')
-			return kube_config_in_cluster(out, err, errlen);
+			return kube_config_in_cluster(sa_dir, out, err, errlen);
 	}
 	env = getenv("KUBECONFIG");
 	if (env != NULL) {

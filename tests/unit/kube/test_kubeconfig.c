@@ -395,8 +395,9 @@ static void clear_env(void)
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	unsetenv("KUBERNETES_SERVICE_PORT");
 	unsetenv("KUBECONFIG");
-	unsetenv("CSR_APPROVER_SA_DIR");
 }
+
+static char *sa_dir; /* the service-account directory of the test, or NULL */
 
 static void write_sa_dir(bool with_ns)
 {
@@ -404,9 +405,8 @@ static void write_sa_dir(bool with_ns)
 	write_file("sa/ca.crt", "SA CA\n");
 	if (with_ns)
 		write_file("sa/namespace", "csr-system\n");
-	char *d = path_in("sa");
-	setenv("CSR_APPROVER_SA_DIR", d, 1);
-	free(d);
+	free(sa_dir);
+	sa_dir = path_in("sa");
 }
 
 Test(kubeconfig, in_cluster, .init = mktmp, .fini = rmtmp)
@@ -417,7 +417,7 @@ Test(kubeconfig, in_cluster, .init = mktmp, .fini = rmtmp)
 	write_sa_dir(true);
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	cr_assert_eq(kube_config_load(NULL, NULL, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(kube_config_load_sa(NULL, NULL, sa_dir, &cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(cfg->server, "https://10.96.0.1:443");
 	cr_assert_str_eq(cfg->token, "sa-token-1");
 	char *tf = path_in("sa/token");
@@ -440,7 +440,7 @@ Test(kubeconfig, in_cluster_ipv6_no_namespace, .init = mktmp, .fini = rmtmp)
 	write_sa_dir(false);
 	setenv("KUBERNETES_SERVICE_HOST", "fd00:10:96::1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
-	cr_assert_eq(kube_config_in_cluster(&cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(kube_config_in_cluster(sa_dir, &cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(cfg->server, "https://[fd00:10:96::1]:6443");
 	cr_assert_null(cfg->namespace);
 	kube_config_free(cfg);
@@ -451,30 +451,29 @@ Test(kubeconfig, in_cluster_errors, .init = mktmp, .fini = rmtmp)
 	char err[ERRLEN] = "";
 	struct kube_config *cfg = NULL;
 	clear_env();
-	cr_assert_eq(kube_config_in_cluster(&cfg, err, sizeof(err)), -1);
+	cr_assert_eq(kube_config_in_cluster(sa_dir, &cfg, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "KUBERNETES_SERVICE_HOST"), "%s", err);
 
 	setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "https", 1);
-	cr_assert_eq(kube_config_in_cluster(&cfg, err, sizeof(err)), -1);
+	cr_assert_eq(kube_config_in_cluster(sa_dir, &cfg, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "KUBERNETES_SERVICE_PORT: invalid port"), "%s", err);
 
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
 	setenv("KUBERNETES_SERVICE_HOST", "evil/host@x", 1);
-	cr_assert_eq(kube_config_in_cluster(&cfg, err, sizeof(err)), -1);
+	cr_assert_eq(kube_config_in_cluster(sa_dir, &cfg, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "invalid host"), "%s", err);
 
 	setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
 	char *d = path_in("empty-sa");
 	mkdir(d, 0700);
-	setenv("CSR_APPROVER_SA_DIR", d, 1);
-	cr_assert_eq(kube_config_in_cluster(&cfg, err, sizeof(err)), -1);
+	cr_assert_eq(kube_config_in_cluster(d, &cfg, err, sizeof(err)), -1);
 	char want[512];
 	snprintf(want, sizeof(want), "%s/token: No such file", d);
 	cr_assert_not_null(strstr(err, want), "%s", err);
 
 	write_file("empty-sa/token", "t\n");
-	cr_assert_eq(kube_config_in_cluster(&cfg, err, sizeof(err)), -1);
+	cr_assert_eq(kube_config_in_cluster(d, &cfg, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s/ca.crt: No such file", d);
 	cr_assert_not_null(strstr(err, want), "%s", err);
 	free(d);
@@ -515,7 +514,7 @@ Test(kubeconfig, load_precedence, .init = mktmp, .fini = rmtmp)
 	write_sa_dir(false);
 	setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	cr_assert_eq(kube_config_load(NULL, NULL, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(kube_config_load_sa(NULL, NULL, sa_dir, &cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(cfg->source, "in-cluster");
 	kube_config_free(cfg);
 
@@ -534,4 +533,6 @@ Test(kubeconfig, load_precedence, .init = mktmp, .fini = rmtmp)
 	free(p1);
 	free(p2);
 	free(home);
+	free(sa_dir);
+	sa_dir = NULL;
 }
