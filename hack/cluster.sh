@@ -148,11 +148,13 @@ port_wait_free() { # PORT: wait up to 10 s
 	return 1
 }
 
-# free_port EXCLUDE...: a port in 20000-59999 nothing listens on.
+# free_port EXCLUDE...: a port in 20000-32767 nothing listens on; below
+# the kernel's ephemeral range (32768-60999), so no outgoing connection
+# holds it by the time a component binds it.
 free_port() {
 	local p i
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 		[[ " $* " == *" $p "* ]] && continue
 		port_free "$p" && {
 			echo "$p"

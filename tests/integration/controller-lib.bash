@@ -4,6 +4,10 @@
 # and it_setup.
 #
 #   ctl_bin                        the binary: $CSR_APPROVER_BIN, else build/csr-approver
+#   ctl_test_bin                   the test binary, with the fault-making flags
+#                                  (--write-delay, --identity-event-delay):
+#                                  $CSR_APPROVER_TEST_BIN, else build/csr-approver-test;
+#                                  ctl_start picks it when ARGS hold one of them
 #   ctl_port                       a free loopback port
 #   ctl_identity USER SIGNER...    a client-certificate kubeconfig for USER with
 #                                  the least privilege csr-approver needs for
@@ -40,10 +44,16 @@ ctl_bin() {
 	echo "${CSR_APPROVER_BIN:-$IT_ROOT/build/csr-approver}"
 }
 
+ctl_test_bin() {
+	echo "${CSR_APPROVER_TEST_BIN:-$IT_ROOT/build/csr-approver-test}"
+}
+
 ctl_port() {
 	local p i
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# Below the ephemeral range (32768-60999): a port a client
+		# connection holds would answer no connect, yet fail the bind.
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -127,13 +137,17 @@ ctl_wait_log() { # NAME REGEX [TIMEOUT_S]
 }
 
 ctl_start() { # NAME ARGS...
-	local name=$1 log before deadline=$((SECONDS + ${CTL_START_TIMEOUT:-60}))
+	local name=$1 log before deadline=$((SECONDS + ${CTL_START_TIMEOUT:-60})) bin a
 	shift
+	bin=$(ctl_bin)
+	for a in "$@"; do
+		case $a in --write-delay* | --identity-event-delay*) bin=$(ctl_test_bin) ;; esac
+	done
 	log=$(ctl_log "$name")
 	echo "=== start $(date -u +%H:%M:%S) $*" >>"$log"
 	before=$(wc -l <"$log")
 	# shellcheck disable=SC2086 # CTL_WRAP is a command line, split on purpose
-	${CTL_WRAP:-} "$(ctl_bin)" run "$@" >>"$log" 2>&1 &
+	${CTL_WRAP:-} "$bin" run "$@" >>"$log" 2>&1 &
 	CTL_PID[$name]=$!
 	[[ ${CTL_START_WAIT_SYNC:-1} == 1 ]] || return 0
 	until tail -n "+$((before + 1))" "$log" | grep -q 'caches synced'; do
