@@ -768,9 +768,13 @@ struct cfg_flag {
 };
 
 static const struct cfg_flag cfg_names[] = {
-    {"spiffe", POLICY_NAME_SPIFFE},          {"podIP", POLICY_NAME_POD_IP},
-    {"podDNS", POLICY_NAME_POD_DNS},         {"hostnameDNS", POLICY_NAME_HOSTNAME_DNS},
-    {"serviceDNS", POLICY_NAME_SERVICE_DNS}, {NULL, 0},
+    {"spiffe", POLICY_NAME_SPIFFE},
+    {"podIP", POLICY_NAME_POD_IP},
+    {"podDNS", POLICY_NAME_POD_DNS},
+    {"hostnameDNS", POLICY_NAME_HOSTNAME_DNS},
+    {"serviceDNS", POLICY_NAME_SERVICE_DNS},
+    {"serviceShortDNS", POLICY_NAME_SERVICE_SHORT_DNS},
+    {NULL, 0},
 };
 
 static const struct cfg_flag cfg_keys[] = {

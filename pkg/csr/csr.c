@@ -464,6 +464,34 @@ static void decode_key(X509_REQ *req, struct csr_info *info)
 	BN_free(e);
 }
 
+/*
+ * The key OpenSSL loaded, written out again, must be the bytes received:
+ * OpenSSL keeps the received bytes of a SubjectPublicKeyInfo, so the
+ * request as a whole re-encodes the same even when the key inside it is
+ * not canonical (a parameter left out, bytes after an EC point, ...).
+ * A key OpenSSL cannot load is described as unknown and denied by the
+ * policy; there is nothing to re-encode.
+ */
+static int key_check_encoding(X509_REQ *req, const struct csr_der_parts *parts, char *err,
+                              size_t errlen)
+{
+	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
+	unsigned char *re = NULL;
+	int rc = 0, relen;
+
+	if (pkey == NULL)
+		return 0;
+	relen = i2d_PUBKEY(pkey, &re);
+	if (relen <= 0 || (size_t)relen != parts->spki_len ||
+	    memcmp(re, parts->spki, parts->spki_len) != 0) {
+		csr_errf(err, errlen,
+		         "request is not strict DER: the public key re-encodes differently");
+		rc = -1;
+	}
+	OPENSSL_free(re);
+	return rc;
+}
+
 /* ---- signature ---- */
 
 static enum csr_hash hash_of_nid(int nid)
@@ -657,6 +685,7 @@ int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, siz
 	const unsigned char *p;
 	int relen;
 	char why[200];
+	struct csr_der_parts parts;
 
 	/* Leave the caller's OpenSSL error queue as it was. */
 	ERR_set_mark();
@@ -703,6 +732,14 @@ int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, siz
 		csr_errf(err, errlen, "request is not strict DER: it re-encodes differently");
 		goto out;
 	}
+	/* After d2i, which has checked the shape: what fails here is
+	 * strictness inside the subject or the key. */
+	if (csr_der_request_parts(der, der_len, &parts, why, sizeof(why)) != 0) {
+		csr_errf(err, errlen, "request is not strict DER: %s", why);
+		goto out;
+	}
+	if (key_check_encoding(req, &parts, err, errlen) != 0)
+		goto out;
 
 	info = util_xcalloc(1, sizeof(*info));
 	info->version = X509_REQ_get_version(req);

@@ -10,9 +10,11 @@
  * csr_parse() separates two kinds of trouble:
  *  - structural: not exactly one PEM "CERTIFICATE REQUEST" block, larger than
  *    CSR_MAX_PEM, DER that is not strict (re-encoding differs or trailing
- *    bytes), version other than 1 (value 0), an extension value that does not
- *    decode. These make csr_parse() fail with a message; the request cannot
- *    be judged and is denied InvalidRequest.
+ *    bytes; an empty RDN in the subject; a key whose BIT STRING has unused
+ *    bits, an RSA or DSA key that is not strict DER itself, or a key that
+ *    OpenSSL re-encodes to other bytes), version other than 1 (value 0), an
+ *    extension value that does not decode. These make csr_parse() fail with
+ *    a message; the request cannot be judged and is denied InvalidRequest.
  *  - everything else (a weak key, a bad signature, a forbidden extension,
  *    an odd SAN) is described faithfully in csr_info for the policy to judge.
  *
@@ -27,8 +29,11 @@
 
 /* Cap on the PEM text of a request (SPEC: at most 64 KiB). */
 #define CSR_MAX_PEM (64 * 1024)
-/* Caps on counts, beyond which the request is rejected as structural. */
+/* The most SANs a policy may allow (maxSANs). The decoder itself has no
+ * cap on SANs: each takes at least two bytes of DER, so what describes them
+ * is bounded by CSR_MAX_PEM, and any count reaches the policy to judge. */
 #define CSR_MAX_SANS 1024
+/* Caps on counts, beyond which the request is rejected as structural. */
 #define CSR_MAX_EXTENSIONS 64
 #define CSR_MAX_ATTRIBUTES 64
 #define CSR_MAX_SUBJECT_ATTRS 64

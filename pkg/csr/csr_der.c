@@ -240,22 +240,173 @@ static int der_walk(const unsigned char *c, size_t len, size_t off, int depth, b
 	return 0;
 }
 
-int csr_der_check(const unsigned char *der, size_t len, char *err, size_t errlen)
+/* csr_der_check() of der (len bytes) found at offset off of a whole. */
+static int der_check_at(const unsigned char *der, size_t len, size_t off, char *err, size_t errlen)
 {
 	struct der_tlv t;
 
 	if (len == 0) {
-		csr_errf(err, errlen, "DER: empty");
+		csr_errf(err, errlen, "DER: empty at offset %zu", off);
 		return -1;
 	}
-	if (der_header(der, len, 0, &t, err, errlen) != 0)
+	if (der_header(der, len, off, &t, err, errlen) != 0)
 		return -1;
 	if (t.hdr + t.len != len) {
-		csr_errf(err, errlen, "DER: %zu trailing bytes after the value",
-		         len - t.hdr - t.len);
+		csr_errf(err, errlen, "DER: %zu trailing bytes after the value at offset %zu",
+		         len - t.hdr - t.len, off);
 		return -1;
 	}
-	return der_walk(der, len, 0, 0, false, err, errlen);
+	return der_walk(der, len, off, 0, false, err, errlen);
+}
+
+int csr_der_check(const unsigned char *der, size_t len, char *err, size_t errlen)
+{
+	return der_check_at(der, len, 0, err, errlen);
+}
+
+/* ---- inside the request: the subject Name and the key ---- */
+
+/* Content bytes of the key algorithm OIDs whose keys are DER themselves. */
+static const unsigned char der_oid_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const unsigned char der_oid_rsa_pss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                                0x0d, 0x01, 0x01, 0x0a};
+static const unsigned char der_oid_dsa[] = {0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01};
+
+/*
+ * The next value in [*p, end) when its first tag byte is want: the whole
+ * value in *tlv (tlv_len bytes), its content in *c (clen); *p moves past it.
+ * -1 when there is none or it has another tag.
+ */
+static int der_take(const unsigned char **p, const unsigned char *end, unsigned char want,
+                    const unsigned char **tlv, size_t *tlv_len, const unsigned char **c,
+                    size_t *clen)
+{
+	unsigned char tag;
+	if (*p >= end || csr_der_next(*p, (size_t)(end - *p), &tag, c, clen) != 0 || tag != want)
+		return -1;
+	*tlv = *p;
+	*tlv_len = (size_t)(*c + *clen - *p);
+	*p = *c + *clen;
+	return 0;
+}
+
+static bool der_oid_is(const unsigned char *c, size_t n, const unsigned char *oid, size_t oid_len)
+{
+	return n == oid_len && memcmp(c, oid, n) == 0;
+}
+
+/* A positive INTEGER whose content is c (n bytes, minimal already)? */
+static bool der_positive(const unsigned char *c, size_t n)
+{
+	return n > 0 && !(c[0] & 0x80) && !(n == 1 && c[0] == 0);
+}
+
+/*
+ * The key inside the BIT STRING (key, n bytes at offset off of the whole),
+ * for the algorithms whose keys are DER: RSA (RFC 8017 RSAPublicKey, two
+ * positive INTEGERs) and DSA (RFC 3279, one positive INTEGER). Other keys
+ * are octets (EC points, EdDSA keys), left to the re-encoding in csr.c.
+ */
+static int der_check_key(const unsigned char *oid, size_t oid_len, const unsigned char *key,
+                         size_t n, size_t off, char *err, size_t errlen)
+{
+	const unsigned char *p = key, *end = key + n, *tlv, *c, *ints, *ints_end, *e;
+	size_t tlv_len, clen, ilen, elen;
+	bool rsa;
+	char why[160];
+
+	if (der_oid_is(oid, oid_len, der_oid_rsa, sizeof(der_oid_rsa)) ||
+	    der_oid_is(oid, oid_len, der_oid_rsa_pss, sizeof(der_oid_rsa_pss)))
+		rsa = true;
+	else if (der_oid_is(oid, oid_len, der_oid_dsa, sizeof(der_oid_dsa)))
+		rsa = false;
+	else
+		return 0;
+	if (der_check_at(key, n, off, why, sizeof(why)) != 0) {
+		csr_errf(err, errlen, "%s inside the %s public key", why, rsa ? "RSA" : "DSA");
+		return -1;
+	}
+	if (!rsa) {
+		if (der_take(&p, end, 0x02, &tlv, &tlv_len, &c, &clen) != 0 ||
+		    !der_positive(c, clen)) {
+			csr_errf(err, errlen, "DER: the DSA public key is not a positive INTEGER");
+			return -1;
+		}
+		return 0;
+	}
+	ints = ints_end = NULL;
+	if (der_take(&p, end, 0x30, &tlv, &tlv_len, &ints, &ilen) == 0)
+		ints_end = ints + ilen;
+	if (ints_end == NULL || der_take(&ints, ints_end, 0x02, &tlv, &tlv_len, &c, &clen) != 0 ||
+	    der_take(&ints, ints_end, 0x02, &tlv, &tlv_len, &e, &elen) != 0 || ints != ints_end) {
+		csr_errf(err, errlen,
+		         "DER: the RSA public key is not a SEQUENCE of modulus and exponent");
+		return -1;
+	}
+	if (!der_positive(c, clen) || !der_positive(e, elen)) {
+		csr_errf(err, errlen, "DER: the RSA public key has a %s that is not positive",
+		         der_positive(c, clen) ? "public exponent" : "modulus");
+		return -1;
+	}
+	return 0;
+}
+
+int csr_der_request_parts(const unsigned char *der, size_t len, struct csr_der_parts *out,
+                          char *err, size_t errlen)
+{
+	const unsigned char *p = der, *end = der + len, *tlv, *req, *info, *name, *spki, *alg, *c;
+	size_t tlv_len, req_len, info_len, name_len, spki_len, alg_len, clen;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	/* CertificationRequest ::= SEQUENCE { CertificationRequestInfo
+	 * SEQUENCE { version INTEGER, subject Name, subjectPKInfo SEQUENCE,
+	 * attributes [0] }, signatureAlgorithm, signature } */
+	if (der_take(&p, end, 0x30, &tlv, &tlv_len, &req, &req_len) != 0 ||
+	    der_take(&req, req + req_len, 0x30, &tlv, &tlv_len, &info, &info_len) != 0 ||
+	    der_take(&info, info + info_len, 0x02, &tlv, &tlv_len, &c, &clen) != 0 ||
+	    der_take(&info, info + info_len, 0x30, &out->name, &out->name_len, &name, &name_len) !=
+	        0 ||
+	    der_take(&info, info + info_len, 0x30, &out->spki, &out->spki_len, &spki, &spki_len) !=
+	        0)
+		goto shape;
+
+	/* Name ::= SEQUENCE OF RelativeDistinguishedName, each a SET SIZE (1..MAX):
+	 * an empty one is not a Name, though OpenSSL reads it as nothing. */
+	for (const unsigned char *q = name; q < name + name_len;) {
+		const unsigned char *rdn = q;
+		if (der_take(&q, name + name_len, 0x31, &tlv, &tlv_len, &c, &clen) != 0)
+			goto shape;
+		if (clen == 0) {
+			csr_errf(err, errlen, "DER: empty RDN in the subject at offset %zu",
+			         (size_t)(rdn - der));
+			goto out;
+		}
+	}
+
+	/* SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, params },
+	 * subjectPublicKey BIT STRING } */
+	if (der_take(&spki, spki + spki_len, 0x30, &tlv, &tlv_len, &alg, &alg_len) != 0 ||
+	    der_take(&alg, alg + alg_len, 0x06, &tlv, &tlv_len, &out->key_oid, &out->key_oid_len) !=
+	        0 ||
+	    der_take(&spki, out->spki + out->spki_len, 0x03, &tlv, &tlv_len, &c, &clen) != 0 ||
+	    spki != out->spki + out->spki_len || clen == 0)
+		goto shape;
+	if (c[0] != 0) {
+		csr_errf(err, errlen,
+		         "DER: the public key BIT STRING at offset %zu has %u unused bits",
+		         (size_t)(tlv - der), (unsigned)c[0]);
+		goto out;
+	}
+	rc = der_check_key(out->key_oid, out->key_oid_len, c + 1, clen - 1, (size_t)(c + 1 - der),
+	                   err, errlen);
+	goto out;
+shape:
+	csr_errf(err, errlen, "DER does not decode as a PKCS#10 certificate request");
+out:
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
 }
 
 int csr_der_next(const unsigned char *p, size_t len, unsigned char *tag,

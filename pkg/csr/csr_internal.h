@@ -30,6 +30,31 @@ void csr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
  */
 int csr_der_check(const unsigned char *der, size_t len, char *err, size_t errlen);
 
+/* Where the parts of a request that the decoder checks byte by byte lie,
+ * as pointers into the DER given to csr_der_request_parts(). */
+struct csr_der_parts {
+	const unsigned char *name; /* the subject Name, tag and length included */
+	size_t name_len;
+	const unsigned char *spki; /* the SubjectPublicKeyInfo, tag and length included */
+	size_t spki_len;
+	const unsigned char *key_oid; /* the content of its algorithm OID */
+	size_t key_oid_len;
+};
+
+/*
+ * Strictness that csr_der_check() cannot see because it needs to know the
+ * type: in der (len bytes, accepted by csr_der_check()), a PKCS#10 request,
+ * find the subject and the key and check that no RDN of the subject is an
+ * empty SET, that the key's BIT STRING has no unused bits, and that an RSA
+ * or DSA key inside it is strict DER (minimal INTEGERs, nothing after them)
+ * of the form its RFC gives, with positive INTEGERs. Returns 0 and fills
+ * *out, or -1 with a one-line reason in err ("DER does not decode as a
+ * PKCS#10 certificate request" when der has another shape) and *out
+ * zeroed.
+ */
+int csr_der_request_parts(const unsigned char *der, size_t len, struct csr_der_parts *out,
+                          char *err, size_t errlen);
+
 /*
  * The value at p (len bytes) that csr_der_check() accepted: its first tag
  * byte, and where its content starts and how long it is. Returns 0, or -1

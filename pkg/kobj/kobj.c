@@ -79,6 +79,20 @@ static int kobj_string(const json_t *parent, const char *key, const char *path, 
 	return 0;
 }
 
+/* An optional boolean: absent gives false. */
+static int kobj_bool(const json_t *parent, const char *key, const char *path, bool *out, char *err,
+                     size_t errlen)
+{
+	const json_t *v = kobj_member(parent, key);
+	*out = false;
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return kobj_error(err, errlen, "%s: expected a boolean", path);
+	*out = json_is_true(v);
+	return 0;
+}
+
 /* A string that must be present and non-empty. */
 static int kobj_required(const json_t *parent, const char *key, const char *path, char **out,
                          char *err, size_t errlen)
@@ -423,6 +437,8 @@ struct policy_pod *kobj_pod_from_json(const json_t *obj, char *err, size_t errle
 	if (kobj_string(spec, "nodeName", "spec.nodeName", &p->node_name, err, errlen) != 0 ||
 	    kobj_string(spec, "hostname", "spec.hostname", &p->hostname, err, errlen) != 0 ||
 	    kobj_string(spec, "subdomain", "spec.subdomain", &p->subdomain, err, errlen) != 0 ||
+	    kobj_bool(spec, "hostNetwork", "spec.hostNetwork", &p->host_network, err, errlen) !=
+	        0 ||
 	    kobj_string(status, "phase", "status.phase", &p->phase, err, errlen) != 0)
 		goto out;
 	if ((v = kobj_member(status, "podIPs")) != NULL) {
@@ -467,6 +483,7 @@ struct policy_service *kobj_service_from_json(const json_t *obj, char *err, size
 {
 	struct policy_service *s = NULL, *ret = NULL;
 	const json_t *meta, *spec;
+	char *type = NULL;
 
 	if (!json_is_object(obj)) {
 		kobj_error(err, errlen, "expected an object");
@@ -479,11 +496,16 @@ struct policy_service *kobj_service_from_json(const json_t *obj, char *err, size
 	    kobj_object(obj, "spec", "spec", &spec, err, errlen) != 0 ||
 	    kobj_required(meta, "namespace", "metadata.namespace", &s->ns, err, errlen) != 0 ||
 	    kobj_required(meta, "name", "metadata.name", &s->name, err, errlen) != 0 ||
-	    kobj_labels(spec, "selector", "spec.selector", &s->selector, err, errlen) != 0)
+	    kobj_labels(spec, "selector", "spec.selector", &s->selector, err, errlen) != 0 ||
+	    kobj_string(spec, "type", "spec.type", &type, err, errlen) != 0)
 		goto out;
+	/* Only ExternalName matters to the rules: every other type (ClusterIP,
+	 * NodePort, LoadBalancer, absent) serves the pods it selects. */
+	s->external_name = strcmp(type, "ExternalName") == 0;
 	ret = s;
 	s = NULL;
 out:
+	free(type);
 	policy_service_free(s);
 	return ret;
 }

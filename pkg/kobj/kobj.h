@@ -34,7 +34,9 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
  * kind is present and not the expected one, or a field has the wrong type.
  * Absent optional strings give "". A Pod's service account is
  * spec.serviceAccountName, else the deprecated spec.serviceAccount; its IPs
- * status.podIPs[].ip, else status.podIP. Caller frees with the matching
+ * status.podIPs[].ip, else status.podIP; spec.hostNetwork, when present,
+ * must be a boolean. A Service keeps of spec.type only whether it is
+ * ExternalName. Caller frees with the matching
  * policy_*_free(). */
 struct policy_pod *kobj_pod_from_json(const json_t *obj, char *err, size_t errlen);
 struct policy_service *kobj_service_from_json(const json_t *obj, char *err, size_t errlen);

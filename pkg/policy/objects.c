@@ -23,7 +23,7 @@ void policy_rule_init(struct policy_rule *r, const char *cluster_domain)
 	util_strv_push(&r->namespaces, "*");
 	r->trust_domain = util_xstrdup(cluster_domain ? cluster_domain : "cluster.local");
 	r->require_pod_binding = true;
-	r->allowed_names = POLICY_NAME_ALL;
+	r->allowed_names = POLICY_NAME_DEFAULT;
 	r->keys = POLICY_KEY_DEFAULT;
 	for (size_t i = 0; i < sizeof(policy_default_usages) / sizeof(policy_default_usages[0]);
 	     i++)

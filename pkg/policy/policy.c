@@ -13,7 +13,12 @@
 
 struct util_buf *policy_fail(struct policy_eval *ev, enum policy_reason r)
 {
-	ev->failures = util_xreallocarray(ev->failures, ev->n_failures + 1, sizeof(*ev->failures));
+	/* Doubling: a request may hold thousands of failing SANs. */
+	if (ev->n_failures == ev->cap_failures) {
+		ev->cap_failures = ev->cap_failures ? 2 * ev->cap_failures : 8;
+		ev->failures =
+		    util_xreallocarray(ev->failures, ev->cap_failures, sizeof(*ev->failures));
+	}
 	struct policy_failure *f = &ev->failures[ev->n_failures++];
 	memset(f, 0, sizeof(*f));
 	f->reason = r;
@@ -283,18 +288,30 @@ static void policy_eval_free(struct policy_eval *ev)
 }
 
 /* Stable, so that the message keeps the order the checks ran in within one
- * reason; the first entry gives the decision its reason. */
+ * reason; the first entry gives the decision its reason. One pass per
+ * reason: linear in the failures, however many SANs failed. */
 static void policy_sort_failures(struct policy_eval *ev)
 {
+	struct policy_failure *sorted;
+	size_t n = 0;
+	int lo, hi;
+
+	if (ev->n_failures < 2)
+		return;
+	lo = hi = (int)ev->failures[0].reason;
 	for (size_t i = 1; i < ev->n_failures; i++) {
-		struct policy_failure f = ev->failures[i];
-		size_t j = i;
-		while (j > 0 && ev->failures[j - 1].reason > f.reason) {
-			ev->failures[j] = ev->failures[j - 1];
-			j--;
-		}
-		ev->failures[j] = f;
+		int r = (int)ev->failures[i].reason;
+		lo = r < lo ? r : lo;
+		hi = r > hi ? r : hi;
 	}
+	sorted = util_xreallocarray(NULL, ev->n_failures, sizeof(*sorted));
+	for (int r = lo; r <= hi; r++)
+		for (size_t i = 0; i < ev->n_failures; i++)
+			if ((int)ev->failures[i].reason == r)
+				sorted[n++] = ev->failures[i];
+	free(ev->failures);
+	ev->failures = sorted;
+	ev->cap_failures = ev->n_failures;
 }
 
 /* Cut the message to POLICY_MESSAGE_MAX bytes, on a UTF-8 boundary, ending

@@ -39,7 +39,10 @@ enum policy_on_failure {
 #define POLICY_NAME_POD_DNS (1u << 2)
 #define POLICY_NAME_HOSTNAME_DNS (1u << 3)
 #define POLICY_NAME_SERVICE_DNS (1u << 4)
-#define POLICY_NAME_ALL 0x1fu
+/* S and S.NS: accepted in the file; not in the default set, because a short
+ * name can collide with a real domain (a namespace named corp). */
+#define POLICY_NAME_SERVICE_SHORT_DNS (1u << 5)
+#define POLICY_NAME_DEFAULT 0x1fu
 
 /* keys bits */
 #define POLICY_KEY_ECDSA_P256 (1u << 0)
@@ -67,7 +70,7 @@ struct policy_rule {
 	struct util_strv exclude_namespaces;
 	char *trust_domain; /* owned; default: the set's cluster domain */
 	bool require_pod_binding; /* default true */
-	uint32_t allowed_names; /* POLICY_NAME_* ; default all */
+	uint32_t allowed_names; /* POLICY_NAME_* ; default POLICY_NAME_DEFAULT */
 	uint32_t keys; /* POLICY_KEY_* ; default POLICY_KEY_DEFAULT */
 	/* default: digital signature, key encipherment, client auth, server auth */
 	struct util_strv usages;
@@ -116,6 +119,8 @@ struct policy_pod {
 	char *phase; /* owned; "" when unknown */
 	char *hostname, *subdomain; /* owned; "" when unset */
 	bool deleting; /* metadata.deletionTimestamp set */
+	/* spec.hostNetwork: the pod's IPs are its node's, so they name no pod. */
+	bool host_network;
 	struct util_strv ips; /* status.podIPs (else status.podIP), as text */
 	struct policy_labels labels;
 };
@@ -123,6 +128,9 @@ struct policy_pod {
 struct policy_service {
 	char *ns, *name; /* owned */
 	struct policy_labels selector; /* spec.selector; empty = none */
+	/* spec.type ExternalName: the name is a DNS alias for something outside
+	 * the cluster, so the Service gives its pods no name at all. */
+	bool external_name;
 };
 
 struct policy_node_address {

@@ -28,8 +28,8 @@ struct policy_eval {
 	const struct csr_info *info; /* NULL when the request did not decode */
 	const struct policy_lookup *lookup;
 
-	struct policy_failure *failures; /* owned array */
-	size_t n_failures;
+	struct policy_failure *failures; /* owned array of cap_failures */
+	size_t n_failures, cap_failures;
 	bool missing_object;
 
 	/* Per SAN of info: false when a global rule already rejected it, so
@@ -86,7 +86,8 @@ void policy_check_usages(struct policy_eval *ev, const char *const *fixed, const
                          const char *type_name);
 /* spec.expirationSeconds, when set, within [min, max]. */
 void policy_check_expiration(struct policy_eval *ev);
-/* Number of SANs within maxSANs. */
+/* Number of SANs within maxSANs (run by the global rules for every type
+ * that takes SANs). */
 void policy_check_max_sans(struct policy_eval *ev);
 
 /* The rules, in SPEC order. */

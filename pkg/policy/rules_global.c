@@ -406,6 +406,11 @@ static const char *g_ip_problem(const unsigned char *ip, size_t len)
 static void g_check_sans(struct policy_eval *ev)
 {
 	const struct csr_info *info = ev->info;
+
+	/* The count first, so that it leads the SAN failures of a request with
+	 * thousands of names. kubelet-client allows no SAN at all and says so. */
+	if (ev->rule->type != POLICY_TYPE_KUBELET_CLIENT)
+		policy_check_max_sans(ev);
 	for (size_t i = 0; i < info->n_sans; i++) {
 		const struct csr_san *s = &info->sans[i];
 		const char *problem = NULL;

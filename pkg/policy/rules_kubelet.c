@@ -170,7 +170,6 @@ static void k_check_serving_sans(struct policy_eval *ev, const char *name,
 	if (info->n_sans == 0)
 		util_buf_puts(policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED),
 		              "the request holds no SAN (at least one DNS or IP SAN is required)");
-	policy_check_max_sans(ev);
 	for (size_t i = 0; i < info->n_sans; i++) {
 		const struct csr_san *s = &info->sans[i];
 		if (!ev->san_ok[i])

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -28,8 +29,9 @@ static void die(const char *what)
 
 /* ---- a tiny DER writer ---- */
 
+/* Room for a request at the 64 KiB PEM limit (about 48 KiB of DER). */
 struct der {
-	unsigned char b[16384];
+	unsigned char b[65536];
 	size_t n;
 };
 
@@ -179,32 +181,18 @@ static void print_der(const unsigned char *der, long n)
 }
 
 /*
- * Sign req, then replace the n bytes from (first occurrence) by to in its
- * signed part, sign that again with key (SHA-256) and print the result: for
- * structures the OpenSSL API refuses to build.
+ * Print a request whose signed part is tbs (tbslen bytes), signed with key
+ * (SHA-256) under the signature algorithm req was signed with.
  */
-static void patch_sign_print(X509_REQ *req, EVP_PKEY *key, const void *from, const void *to,
-                             size_t n)
+static void sign_raw_print(X509_REQ *req, EVP_PKEY *key, const unsigned char *tbs, int tbslen)
 {
-	unsigned char *tbs = NULL, *alg = NULL, *sig = NULL;
+	unsigned char *alg = NULL, *sig = NULL;
 	size_t siglen = 0;
 	const X509_ALGOR *palg = NULL;
 	struct der body = {0}, bits = {0}, whole = {0};
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int i, tbslen, alglen;
+	int alglen;
 
-	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0)
-		die("sign");
-	tbslen = i2d_re_X509_REQ_tbs(req, &tbs);
-	if (tbslen <= 0)
-		die("tbs");
-	for (i = 0; i + (int)n <= tbslen; i++) {
-		if (memcmp(tbs + i, from, n) == 0)
-			break;
-	}
-	if (i + (int)n > tbslen)
-		die("patch: pattern not found");
-	memcpy(tbs + i, to, n);
 	X509_REQ_get0_signature(req, NULL, &palg);
 	alglen = i2d_X509_ALGOR(palg, &alg);
 	if (ctx == NULL || alglen <= 0 ||
@@ -223,7 +211,137 @@ static void patch_sign_print(X509_REQ *req, EVP_PKEY *key, const void *from, con
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(sig);
 	OPENSSL_free(alg);
+}
+
+/*
+ * Sign req, then replace the n bytes from (first occurrence) by to in its
+ * signed part, sign that again with key (SHA-256) and print the result: for
+ * structures the OpenSSL API refuses to build.
+ */
+static void patch_sign_print(X509_REQ *req, EVP_PKEY *key, const void *from, const void *to,
+                             size_t n)
+{
+	unsigned char *tbs = NULL;
+	int i, tbslen;
+
+	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0)
+		die("sign");
+	tbslen = i2d_re_X509_REQ_tbs(req, &tbs);
+	if (tbslen <= 0)
+		die("tbs");
+	for (i = 0; i + (int)n <= tbslen; i++) {
+		if (memcmp(tbs + i, from, n) == 0)
+			break;
+	}
+	if (i + (int)n > tbslen)
+		die("patch: pattern not found");
+	memcpy(tbs + i, to, n);
+	sign_raw_print(req, key, tbs, tbslen);
 	OPENSSL_free(tbs);
+}
+
+/* Header and content bytes of the TLV at p (avail bytes; a length of at
+ * most two bytes, as in any request here). */
+static void tlv_parts(const unsigned char *p, size_t avail, size_t *hdr, size_t *len)
+{
+	if (avail < 2)
+		die("tlv: truncated");
+	if (p[1] < 0x80) {
+		*hdr = 2;
+		*len = p[1];
+	} else if (p[1] == 0x81 && avail >= 3) {
+		*hdr = 3;
+		*len = p[2];
+	} else if (p[1] == 0x82 && avail >= 4) {
+		*hdr = 4;
+		*len = (size_t)p[2] << 8 | p[3];
+	} else {
+		die("tlv: unexpected length");
+	}
+	if (*hdr + *len > avail)
+		die("tlv: runs past the end");
+}
+
+/*
+ * Sign req, then replace element idx of its signed part (0 version,
+ * 1 subject, 2 SubjectPublicKeyInfo, 3 attributes) by repl, sign that with
+ * key (SHA-256) and print the result: the new element may differ in length.
+ */
+static void splice_sign_print(X509_REQ *req, EVP_PKEY *key, int idx, const struct der *repl)
+{
+	unsigned char *tbs = NULL;
+	struct der body = {0}, out = {0};
+	int tbslen;
+
+	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0)
+		die("sign");
+	tbslen = i2d_re_X509_REQ_tbs(req, &tbs);
+	if (tbslen <= 0)
+		die("tbs");
+	size_t off, len, hdr, end;
+	tlv_parts(tbs, (size_t)tbslen, &off, &len);
+	end = off + len;
+	for (int i = 0; off < end; i++) {
+		tlv_parts(tbs + off, end - off, &hdr, &len);
+		if (i == idx)
+			der_raw(&body, repl->b, repl->n);
+		else
+			der_raw(&body, tbs + off, hdr + len);
+		off += hdr + len;
+	}
+	der_wrap(&out, 0x30, &body);
+	sign_raw_print(req, key, out.b, (int)out.n);
+	OPENSSL_free(tbs);
+}
+
+/* A DER INTEGER of the big-endian magnitude m (n bytes) with extra zero
+ * bytes in front of the one DER asks for (extra 0: minimal). */
+static void der_uint(struct der *d, const unsigned char *m, size_t n, int extra)
+{
+	struct der c = {0};
+	static const unsigned char zero = 0;
+	int pad = (n > 0 && (m[0] & 0x80)) ? 1 : 0;
+	for (int i = 0; i < pad + extra; i++)
+		der_raw(&c, &zero, 1);
+	der_raw(&c, m, n);
+	der_wrap(d, 0x02, &c);
+}
+
+/*
+ * A SubjectPublicKeyInfo for the RSA key: the modulus with extra_zeros
+ * more leading zeros than DER allows, the rsaEncryption parameters NULL
+ * or (null_params 0) left out, and trailing bytes after the RSAPublicKey
+ * inside the BIT STRING.
+ */
+static void rsa_spki(struct der *out, EVP_PKEY *key, int extra_zeros, int null_params,
+                     size_t trailing)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	unsigned char nb[1024], eb[16];
+	struct der ints = {0}, rsa = {0}, alg = {0}, algseq = {0}, bits = {0}, spki = {0};
+	static const unsigned char nul[2] = {0x05, 0x00};
+	static const unsigned char zeros[16] = {0};
+
+	if (EVP_PKEY_get_bn_param(key, "n", &n) != 1 || EVP_PKEY_get_bn_param(key, "e", &e) != 1 ||
+	    BN_num_bytes(n) > (int)sizeof(nb) || BN_num_bytes(e) > (int)sizeof(eb) ||
+	    trailing > sizeof(zeros))
+		die("rsa_spki: not an RSA key");
+	int nl = BN_bn2bin(n, nb), el = BN_bn2bin(e, eb);
+	der_uint(&ints, nb, (size_t)nl, extra_zeros);
+	der_uint(&ints, eb, (size_t)el, 0);
+	der_wrap(&rsa, 0x30, &ints);
+	der_raw(&rsa, zeros, trailing);
+	der_oid(&alg, "1.2.840.113549.1.1.1");
+	if (null_params)
+		der_raw(&alg, nul, sizeof(nul));
+	der_wrap(&algseq, 0x30, &alg);
+	der_raw(&bits, zeros, 1); /* no unused bits */
+	der_raw(&bits, rsa.b, rsa.n);
+	der_raw(&spki, algseq.b, algseq.n);
+	der_wrap(&spki, 0x03, &bits);
+	der_wrap(out, 0x30, &spki);
+	BN_free(n);
+	BN_free(e);
 }
 
 /* ---- cases from scratch ---- */
@@ -320,18 +438,66 @@ static void build(const char *name, EVP_PKEY *key, EVP_PKEY *key2)
 		der_ext(&e, "2.5.29.17", -1, &v);
 		der_wrap(&s, 0x30, &e);
 		add_ext_req_raw(req, NID_ext_req, &s);
-	} else if (strcmp(name, "ext-san-too-many") == 0) {
-		struct der g = {0}, v = {0}, e = {0}, s = {0};
-		char dns[16];
-		req = new_req(key, "web.shop.svc");
-		for (int i = 0; i < 1025; i++) {
-			int n = snprintf(dns, sizeof(dns), "h%d.x", i);
-			der_tlv(&g, 0x82, dns, (size_t)n);
+	} else if (strcmp(name, "san-1000") == 0) {
+		/* The workload's own names, 1000 in all: only the count is wrong. */
+		static const char uri[] = "spiffe://cluster.local/ns/shop/sa/web";
+		static const char *const dns[] = {"web.shop.svc", "web.shop.svc.cluster.local",
+		                                  "10-244-1-7.shop.pod.cluster.local"};
+		static const unsigned char ip[] = {10, 244, 1, 7};
+		static struct der g, v, e, s;
+		req = new_req(key, NULL);
+		der_tlv(&g, 0x86, uri, strlen(uri));
+		for (int i = 1; i < 1000; i++) {
+			if (i % 4 == 3)
+				der_tlv(&g, 0x87, ip, sizeof(ip));
+			else
+				der_tlv(&g, 0x82, dns[i % 4], strlen(dns[i % 4]));
 		}
 		der_wrap(&v, 0x30, &g);
 		der_ext(&e, "2.5.29.17", -1, &v);
 		der_wrap(&s, 0x30, &e);
 		add_ext_req_raw(req, NID_ext_req, &s);
+	} else if (strcmp(name, "san-max") == 0) {
+		/* As many SANs as fit in a request under the 64 KiB PEM limit:
+		 * empty DNS names, two bytes each. */
+		static struct der g, v, e, s;
+		req = new_req(key, NULL);
+		for (int i = 0; i < 23900; i++)
+			der_tlv(&g, 0x82, "", 0);
+		der_wrap(&v, 0x30, &g);
+		der_ext(&e, "2.5.29.17", -1, &v);
+		der_wrap(&s, 0x30, &e);
+		add_ext_req_raw(req, NID_ext_req, &s);
+	} else if (strcmp(name, "subj-empty-rdn") == 0) {
+		/* Name ::= SEQUENCE { SET { CN=web.shop.svc }, SET {} } */
+		static const char cn[] = "web.shop.svc";
+		struct der atv = {0}, seq = {0}, rdns = {0}, nm = {0}, empty = {0};
+		der_oid(&atv, "2.5.4.3");
+		der_tlv(&atv, 0x0c, cn, strlen(cn));
+		der_wrap(&seq, 0x30, &atv);
+		der_wrap(&rdns, 0x31, &seq);
+		der_wrap(&rdns, 0x31, &empty);
+		der_wrap(&nm, 0x30, &rdns);
+		req = new_req(key, "web.shop.svc");
+		add_san_ext_req(req, "web.shop.svc");
+		splice_sign_print(req, key, 1, &nm);
+		X509_REQ_free(req);
+		return;
+	} else if (strcmp(name, "key-rsa-int-padding") == 0 ||
+	           strcmp(name, "key-rsa-no-params") == 0 ||
+	           strcmp(name, "key-rsa-trailing-data") == 0) {
+		struct der spki = {0};
+		if (strcmp(name, "key-rsa-int-padding") == 0)
+			rsa_spki(&spki, key, 1, 1, 0);
+		else if (strcmp(name, "key-rsa-no-params") == 0)
+			rsa_spki(&spki, key, 0, 0, 0);
+		else
+			rsa_spki(&spki, key, 0, 1, 2);
+		req = new_req(key, "web.shop.svc");
+		add_san_ext_req(req, "web.shop.svc");
+		splice_sign_print(req, key, 2, &spki);
+		X509_REQ_free(req);
+		return;
 	} else if (strcmp(name, "ext-ku-undefined-bit") == 0) {
 		/* keyUsage with digitalSignature and bit 9, which RFC 5280 does
 		 * not define. */

@@ -123,6 +123,10 @@ req key-ec-explicit explicit "/CN=web.shop.svc" -addext "subjectAltName=DNS:web.
 req key-ed448 ed448 "/CN=web.shop.svc" -addext "subjectAltName=DNS:web.shop.svc"
 req key-dsa dsa "/CN=web.shop.svc" -addext "subjectAltName=DNS:web.shop.svc"
 gen key-unknown-alg "$tmp/p256.key" >"$out/key-unknown-alg.pem"
+# The RSA key written out in forms OpenSSL reads but DER does not allow.
+for c in key-rsa-int-padding key-rsa-no-params key-rsa-trailing-data; do
+	gen "$c" "$tmp/rsa2048.key" >"$out/$c.pem"
+done
 
 # ---- extensions ----
 req ext-ca-true p256 "/CN=web.shop.svc" -addext "subjectAltName=DNS:web.shop.svc" \
@@ -137,8 +141,7 @@ req ext-ku-keycertsign p256 "/CN=web.shop.svc" -addext "subjectAltName=DNS:web.s
 	-addext "keyUsage=critical,digitalSignature,keyCertSign,cRLSign"
 req ext-eku-codesigning p256 "/CN=web.shop.svc" -addext "subjectAltName=DNS:web.shop.svc" \
 	-addext "extendedKeyUsage=serverAuth,codeSigning,1.2.3.4"
-for c in ext-two-san ext-critical-false-explicit ext-san-ber ext-san-garbage ext-san-too-many \
-	ext-ku-undefined-bit; do
+for c in ext-two-san ext-critical-false-explicit ext-san-ber ext-san-garbage ext-ku-undefined-bit; do
 	gen "$c" "$tmp/p256.key" >"$out/$c.pem"
 done
 
@@ -153,7 +156,8 @@ req subj-dup-cn p256 "/CN=web.shop.svc/CN=admin.shop.svc"
 req subj-multi-rdn p256 "/CN=web.shop.svc+O=shop" -multivalue-rdn
 req subj-system-masters p256 "/CN=web.shop.svc/O=system:masters"
 req subj-ou p256 "/C=US/O=shop/OU=eng/CN=web.shop.svc"
-for c in subj-bmp-cn subj-t61-cn subj-control-cn subj-nul-cn subj-printable-bad subj-invalid-utf8; do
+for c in subj-bmp-cn subj-t61-cn subj-control-cn subj-nul-cn subj-printable-bad subj-invalid-utf8 \
+	subj-empty-rdn; do
 	gen "$c" "$tmp/p256.key" >"$out/$c.pem"
 done
 
@@ -170,7 +174,8 @@ san san-ip-unspecified "IP:0.0.0.0,IP:::"
 san san-ip-link-local "IP:169.254.10.1,IP:fe80::1"
 san san-ip-multicast "IP:224.0.0.251,IP:ff02::fb"
 san san-ip-v4mapped "IP:::ffff:10.244.1.7"
-for c in san-dns-nul san-ip-5bytes; do
+san san-service-short "URI:$WL_URI,DNS:web,DNS:web.shop,DNS:web.shop.svc,DNS:web.shop.svc.cluster.local"
+for c in san-dns-nul san-ip-5bytes san-1000 san-max; do
 	gen "$c" "$tmp/p256.key" >"$out/$c.pem"
 done
 
@@ -336,6 +341,19 @@ obj workload-system-masters subj-system-masters example.com/workload-mtls \
 	system:serviceaccount:shop:web "$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
 obj workload-no-pod-claims good-ec-p256 example.com/workload-mtls system:serviceaccount:shop:web \
 	"$SA_GROUPS" "$WL_USAGES" "" "" ""
+obj workload-missing-group good-ec-p256 example.com/workload-mtls \
+	system:serviceaccount:shop:web "system:serviceaccounts,system:authenticated" "$WL_USAGES" 3600 \
+	"$POD_EXTRA" ""
+obj workload-service-short san-service-short example.com/workload-mtls \
+	system:serviceaccount:shop:web "$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
+obj workload-san-1000 san-1000 example.com/workload-mtls system:serviceaccount:shop:web \
+	"$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
+obj workload-san-max san-max example.com/workload-mtls system:serviceaccount:shop:web \
+	"$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
+obj workload-key-int-padding key-rsa-int-padding example.com/workload-mtls \
+	system:serviceaccount:shop:web "$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
+obj workload-empty-rdn subj-empty-rdn example.com/workload-mtls system:serviceaccount:shop:web \
+	"$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
 obj workload-approved good-ec-p256 example.com/workload-mtls system:serviceaccount:shop:web \
 	"$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" Approved
 obj kubelet-serving good-rsa2048 kubernetes.io/kubelet-serving system:node:node-1 \

@@ -15,6 +15,9 @@
 
 #define POLICY "docs/examples/policy.yaml"
 #define OBJECTS "tests/testdata/objects/shop.yaml"
+#define HOST_NETWORK "tests/testdata/objects/shop-host-network.yaml"
+#define EXTERNAL_NAME "tests/testdata/objects/shop-external-name.yaml"
+#define SHORT_NAMES "tests/testdata/policy/short-names.yaml"
 #define CSROBJ(n) "tests/testdata/csrobj/" n
 
 struct run {
@@ -77,9 +80,10 @@ static void run_bin(struct run *r, const char *in_path, const char *const *args)
 	close(efd);
 }
 
-/* Parse the single-line decision record and check its fields. */
-static void expect_record(const struct run *r, const char *decision, const char *reason,
-                          const char *policy, const char *csr)
+/* Parse the single-line decision record and check its fields; want, when
+ * not NULL or "", is a substring of its message. */
+static void expect_record_msg(const struct run *r, const char *decision, const char *reason,
+                              const char *policy, const char *csr, const char *want)
 {
 	const char *nl = strchr(r->out, '\n');
 	cr_assert_not_null(nl, "no line on stdout: %s / %s", r->out, r->err);
@@ -102,7 +106,15 @@ static void expect_record(const struct run *r, const char *decision, const char 
 		snprintf(prefix, sizeof(prefix), "csr-approver: policy %s: ", policy);
 		cr_expect(strncmp(msg, prefix, strlen(prefix)) == 0, "message %s", msg);
 	}
+	if (want != NULL && want[0] != '\0')
+		cr_expect(strstr(msg, want) != NULL, "message lacks \"%s\": %s", want, msg);
 	json_decref(o);
+}
+
+static void expect_record(const struct run *r, const char *decision, const char *reason,
+                          const char *policy, const char *csr)
+{
+	expect_record_msg(r, decision, reason, policy, csr, NULL);
 }
 
 struct check_case {
@@ -113,7 +125,12 @@ struct check_case {
 	char decision[8];
 	char reason[32];
 	char policy[32];
+	char config[64]; /* "": POLICY */
+	char want[112]; /* "": message not checked */
 };
+
+/* Rows leave config and want to the zero default. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 static struct check_case check_cases[] = {
     {"workload-good", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls"},
@@ -128,6 +145,30 @@ static struct check_case check_cases[] = {
     {"kubelet-client", "", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client"},
     {"kubelet-client", "deny", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client"},
     {"kubelet-client", "allow", OBJECTS, 0, "approve", "AutoApproved", "kubelet-client"},
+
+    /* spec.groups must hold both service-account groups */
+    {"workload-missing-group", "", OBJECTS, 1, "deny", "RequesterNotAllowed", "workload-mtls", "",
+     "spec.groups lacks \"system:serviceaccounts:shop\""},
+    /* a hostNetwork pod's IP names no pod */
+    {"workload-good", "", HOST_NETWORK, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+     "IP SAN 10.244.1.7 is not an IP of pod shop/web-7d9 (the pod uses the host network"},
+    /* S and S.NS only with serviceShortDNS */
+    {"workload-service-short", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+     "DNS SAN \"web\" is not a name of pod shop/web-7d9 (allowed: web.shop.svc, "},
+    {"workload-service-short", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls",
+     SHORT_NAMES, "5 SANs"},
+    {"workload-service-short", "", EXTERNAL_NAME, 1, "deny", "SANNotAllowed", "workload-mtls",
+     SHORT_NAMES, "DNS SAN \"web\" is not a name of pod shop/web-7d9"},
+    /* the count of SANs is judged, up to the 64 KiB limit */
+    {"workload-san-1000", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+     "csr-approver: policy workload-mtls: 1000 SANs, more than maxSANs 32"},
+    {"workload-san-max", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+     "csr-approver: policy workload-mtls: 23900 SANs, more than maxSANs 32; DNS SAN \"\" is empty"},
+    /* strict DER inside the key and the subject */
+    {"workload-key-int-padding", "", OBJECTS, 1, "deny", "InvalidRequest", "workload-mtls", "",
+     "non-minimal INTEGER at offset"},
+    {"workload-empty-rdn", "", OBJECTS, 1, "deny", "InvalidRequest", "workload-mtls", "",
+     "empty RDN in the subject"},
 };
 
 ParameterizedTestParameters(cli, check)
@@ -147,7 +188,7 @@ ParameterizedTest(struct check_case *c, cli, check)
 		size_t n = 0;
 		args[n++] = "check";
 		args[n++] = "--config";
-		args[n++] = POLICY;
+		args[n++] = c->config[0] ? c->config : POLICY;
 		if (c->objects[0]) {
 			args[n++] = "--objects";
 			args[n++] = c->objects;
@@ -162,7 +203,8 @@ ParameterizedTest(struct check_case *c, cli, check)
 		run_bin(&r, NULL, args);
 		cr_expect_eq(r.status, c->status, "%s: exit %d, want %d; stderr: %s", path,
 		             r.status, c->status, r.err);
-		expect_record(&r, c->decision, c->reason, c->policy[0] ? c->policy : NULL, c->csr);
+		expect_record_msg(&r, c->decision, c->reason, c->policy[0] ? c->policy : NULL,
+		                  c->csr, c->want);
 	}
 }
 

@@ -43,7 +43,7 @@ Test(config, spec_example)
 	cr_assert_str_eq(w->exclude_namespaces.v[0], "kube-system");
 	cr_assert_str_eq(w->trust_domain, "cluster.local");
 	cr_assert(w->require_pod_binding);
-	cr_assert_eq(w->allowed_names, POLICY_NAME_ALL);
+	cr_assert_eq(w->allowed_names, POLICY_NAME_DEFAULT);
 	cr_assert_eq(w->keys, POLICY_KEY_DEFAULT);
 	cr_assert_eq(w->usages.n, 4);
 	cr_assert_str_eq(w->usages.v[3], "server auth");
@@ -82,7 +82,8 @@ Test(config, every_key)
 	cr_assert_eq(w->exclude_namespaces.n, 1);
 	cr_assert_str_eq(w->trust_domain, "prod.example.com");
 	cr_assert_not(w->require_pod_binding);
-	cr_assert_eq(w->allowed_names, POLICY_NAME_SPIFFE | POLICY_NAME_SERVICE_DNS);
+	cr_assert_eq(w->allowed_names,
+	             POLICY_NAME_SPIFFE | POLICY_NAME_SERVICE_DNS | POLICY_NAME_SERVICE_SHORT_DNS);
 	cr_assert_eq(w->keys, POLICY_KEY_ECDSA_P521 | POLICY_KEY_ED25519);
 	cr_assert_eq(w->usages.n, 2);
 	cr_assert_str_eq(w->usages.v[0], "digital signature");
@@ -134,7 +135,7 @@ Test(config, defaults)
 	cr_assert_eq(r->exclude_namespaces.n, 0);
 	cr_assert_str_eq(r->trust_domain, "cluster.local");
 	cr_assert(r->require_pod_binding);
-	cr_assert_eq(r->allowed_names, POLICY_NAME_ALL);
+	cr_assert_eq(r->allowed_names, POLICY_NAME_DEFAULT);
 	cr_assert_eq(r->keys, POLICY_KEY_DEFAULT);
 	cr_assert_eq(r->usages.n, 4);
 	cr_assert_eq(r->max_expiration_seconds, 86400);
@@ -357,7 +358,7 @@ static struct bad bad_cases[] = {
     /* sets of names */
     {P0 "  allowedNames: []\n", "p.yaml:5: policies[0].allowedNames: must not be empty"},
     {P0 "  allowedNames: [spiffe, podIp]\n",
-     "p.yaml:5: policies[0].allowedNames[1]: unknown name \"podIp\" (expected one of spiffe, podIP, podDNS, hostnameDNS, serviceDNS)"},
+     "p.yaml:5: policies[0].allowedNames[1]: unknown name \"podIp\" (expected one of spiffe, podIP, podDNS, hostnameDNS, serviceDNS, serviceShortDNS)"},
     {P0 "  allowedNames: [spiffe, spiffe]\n",
      "p.yaml:5: policies[0].allowedNames[1]: duplicate name \"spiffe\""},
     {P0 "  keys: [rsa-1024]\n",
@@ -455,6 +456,49 @@ ParameterizedTest(size_t *i, config, errors)
 	struct policy_set *set = parse(c->yaml, err);
 	cr_assert_null(set, "accepted:\n%s", c->yaml);
 	cr_assert_str_eq(err, c->err, "input:\n%s", c->yaml);
+}
+
+/* ---- allowedNames: each name to its bit ---- */
+
+struct names_case {
+	char list[96];
+	uint32_t bits;
+};
+
+static struct names_case names_cases[] = {
+    {"[spiffe]", POLICY_NAME_SPIFFE},
+    {"[podIP]", POLICY_NAME_POD_IP},
+    {"[podDNS]", POLICY_NAME_POD_DNS},
+    {"[hostnameDNS]", POLICY_NAME_HOSTNAME_DNS},
+    {"[serviceDNS]", POLICY_NAME_SERVICE_DNS},
+    {"[serviceShortDNS]", POLICY_NAME_SERVICE_SHORT_DNS},
+    {"[serviceDNS, serviceShortDNS]", POLICY_NAME_SERVICE_DNS | POLICY_NAME_SERVICE_SHORT_DNS},
+    {"[spiffe, podIP, podDNS, hostnameDNS, serviceDNS]", POLICY_NAME_DEFAULT},
+    {"[spiffe, podIP, podDNS, hostnameDNS, serviceDNS, serviceShortDNS]",
+     POLICY_NAME_DEFAULT | POLICY_NAME_SERVICE_SHORT_DNS},
+};
+
+ParameterizedTestParameters(config, allowed_names)
+{
+	return cr_make_param_array(struct names_case, names_cases,
+	                           sizeof(names_cases) / sizeof(names_cases[0]));
+}
+
+ParameterizedTest(struct names_case *c, config, allowed_names)
+{
+	char err[ERRLEN], yaml[256];
+	snprintf(yaml, sizeof(yaml), P0 "  allowedNames: %s\n", c->list);
+	struct policy_set *set = parse(yaml, err);
+	cr_assert_not_null(set, "%s: %s", c->list, err);
+	cr_assert_eq(set->rules[0].allowed_names, c->bits, "%s: bits %#x, want %#x", c->list,
+	             set->rules[0].allowed_names, c->bits);
+	policy_set_free(set);
+}
+
+Test(config, short_service_names_are_opt_in)
+{
+	cr_assert_eq(POLICY_NAME_DEFAULT & POLICY_NAME_SERVICE_SHORT_DNS, 0);
+	cr_assert_eq(POLICY_NAME_DEFAULT & POLICY_NAME_SERVICE_DNS, POLICY_NAME_SERVICE_DNS);
 }
 
 Test(config, regex_stays_anchored)

@@ -777,6 +777,48 @@ Test(csr, san_ip_wrong_length)
 	csr_info_free(info);
 }
 
+/* The count of SANs is the policy's to judge (maxSANs), not a decoding
+ * failure, however many there are. */
+Test(csr, san_count_reaches_the_policy)
+{
+	struct csr_info *info = parse_ok("san-1000.pem");
+	size_t n_dns = 0, n_ip = 0, n_uri = 0;
+	cr_assert_eq(info->n_sans, 1000);
+	cr_assert_eq(info->n_subject, 0);
+	assert_san(info, 0, CSR_SAN_URI, "spiffe://cluster.local/ns/shop/sa/web");
+	assert_san(info, 1, CSR_SAN_DNS, "web.shop.svc.cluster.local");
+	assert_san(info, 2, CSR_SAN_DNS, "10-244-1-7.shop.pod.cluster.local");
+	assert_san(info, 3, CSR_SAN_IP, "10.244.1.7");
+	assert_san(info, 4, CSR_SAN_DNS, "web.shop.svc");
+	assert_san(info, 999, CSR_SAN_IP, "10.244.1.7");
+	for (size_t i = 0; i < info->n_sans; i++) {
+		n_dns += info->sans[i].type == CSR_SAN_DNS;
+		n_ip += info->sans[i].type == CSR_SAN_IP;
+		n_uri += info->sans[i].type == CSR_SAN_URI;
+	}
+	cr_assert_eq(n_uri, 1);
+	cr_assert_eq(n_ip, 250);
+	cr_assert_eq(n_dns, 749);
+	csr_info_free(info);
+}
+
+Test(csr, san_count_up_to_the_size_limit)
+{
+	/* Two bytes per name, as many as a request under 64 KiB holds. */
+	size_t len = 0;
+	char *pem = read_fixture("san-max.pem", &len);
+	free(pem);
+	cr_assert_leq(len, CSR_MAX_PEM);
+	cr_assert_geq(len, CSR_MAX_PEM - 1024, "san-max.pem is only %zu bytes", len);
+	struct csr_info *info = parse_ok("san-max.pem");
+	cr_assert_eq(info->n_sans, 23900);
+	for (size_t i = 0; i < info->n_sans; i++) {
+		cr_assert_eq(info->sans[i].type, CSR_SAN_DNS);
+		cr_assert_eq(info->sans[i].value_len, 0);
+	}
+	csr_info_free(info);
+}
+
 Test(csr, hostile_requests_keep_their_san)
 {
 	static const char *files[] = {
@@ -820,7 +862,10 @@ static struct failure failures[] = {
     {"ext-critical-false-explicit.pem", "critical FALSE"},
     {"ext-san-ber.pem", "extension 2.5.29.17 (subjectAltName): invalid encoding (DER: non-minimal"},
     {"ext-san-garbage.pem", "extension 2.5.29.17 (subjectAltName): invalid encoding"},
-    {"ext-san-too-many.pem", "more than 1024 subject alternative names"},
+    {"key-rsa-int-padding.pem", "inside the RSA public key"},
+    {"key-rsa-no-params.pem", "not strict DER: the public key re-encodes differently"},
+    {"key-rsa-trailing-data.pem", "inside the RSA public key"},
+    {"subj-empty-rdn.pem", "not strict DER: DER: empty RDN in the subject at offset"},
     {"attr-extreq-two-values.pem", "attribute extensionRequest holds 2 values, want 1"},
 };
 
@@ -833,6 +878,15 @@ ParameterizedTestParameters(csr, structural)
 ParameterizedTest(struct failure *f, csr, structural)
 {
 	parse_fails(f->file, f->want);
+}
+
+Test(csr, strict_der_inside_the_key)
+{
+	/* OpenSSL loads each of these keys and verifies the signature: only the
+	 * decoder's own checks refuse them. */
+	parse_fails("key-rsa-int-padding.pem",
+	            "not strict DER: DER: non-minimal INTEGER at offset");
+	parse_fails("key-rsa-trailing-data.pem", "DER: 2 trailing bytes after the value at offset");
 }
 
 /* ---- every fixture: no crash, valid JSON, nothing left behind ---- */
@@ -1139,6 +1193,198 @@ ParameterizedTest(struct der_case *c, csr, der_checker)
 		cr_assert(strstr(err, c->want) != NULL, "%s: \"%s\", want \"%s\"", c->name, err,
 		          c->want);
 	}
+}
+
+/* ---- the checks inside a request: the subject Name and the key ---- */
+
+/* A subject Name and a SubjectPublicKeyInfo, each a whole TLV of short
+ * form, put into a request by parts_request(). */
+struct parts_case {
+	char name[40];
+	unsigned char subject[16];
+	size_t subject_len;
+	unsigned char spki[40];
+	size_t spki_len;
+	char want[72]; /* "": accepted */
+};
+
+#define NAME_EMPTY {0x30, 0x00}, 2
+#define ALG_RSA                                                                                    \
+	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00
+#define ALG_PSS 0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a
+#define ALG_DSA 0x30, 0x09, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01
+#define ALG_OTHER 0x30, 0x03, 0x06, 0x01, 0x2a
+
+static struct parts_case parts_cases[] = {
+    {"rsa",
+     NAME_EMPTY,
+     {0x30, 0x1a, ALG_RSA, 0x03, 0x09, 0x00, 0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03},
+     28,
+     ""},
+    {"rsa padded modulus",
+     NAME_EMPTY,
+     {0x30, 0x1b, ALG_RSA, 0x03, 0x0a, 0x00, 0x30, 0x07, 0x02, 0x02, 0x00, 0x05, 0x02, 0x01, 0x03},
+     29,
+     "DER: non-minimal INTEGER at offset 31 inside the RSA public key"},
+    {"rsa negative modulus",
+     NAME_EMPTY,
+     {0x30, 0x1a, ALG_RSA, 0x03, 0x09, 0x00, 0x30, 0x06, 0x02, 0x01, 0x85, 0x02, 0x01, 0x03},
+     28,
+     "the RSA public key has a modulus that is not positive"},
+    {"rsa zero exponent",
+     NAME_EMPTY,
+     {0x30, 0x1a, ALG_RSA, 0x03, 0x09, 0x00, 0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x00},
+     28,
+     "the RSA public key has a public exponent that is not positive"},
+    {"rsa three integers",
+     NAME_EMPTY,
+     {0x30, 0x1d, ALG_RSA, 0x03, 0x0c, 0x00, 0x30, 0x09, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03, 0x02,
+      0x01, 0x01},
+     31,
+     "not a SEQUENCE of modulus and exponent"},
+    {"rsa bare integer",
+     NAME_EMPTY,
+     {0x30, 0x15, ALG_RSA, 0x03, 0x04, 0x00, 0x02, 0x01, 0x05},
+     23,
+     "not a SEQUENCE of modulus and exponent"},
+    {"rsa trailing bytes",
+     NAME_EMPTY,
+     {0x30, 0x1c, ALG_RSA, 0x03, 0x0b, 0x00, 0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03, 0x00,
+      0x00},
+     30,
+     "2 trailing bytes after the value at offset 29 inside the RSA public key"},
+    {"rsa long-form length",
+     NAME_EMPTY,
+     {0x30, 0x1b, ALG_RSA, 0x03, 0x0a, 0x00, 0x30, 0x81, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03},
+     29,
+     "non-minimal length at offset 29 inside the RSA public key"},
+    {"rsa-pss padded modulus",
+     NAME_EMPTY,
+     {0x30, 0x19, ALG_PSS, 0x03, 0x0a, 0x00, 0x30, 0x07, 0x02, 0x02, 0x00, 0x05, 0x02, 0x01, 0x03},
+     27,
+     "non-minimal INTEGER at offset 29 inside the RSA public key"},
+    {"dsa", NAME_EMPTY, {0x30, 0x11, ALG_DSA, 0x03, 0x04, 0x00, 0x02, 0x01, 0x05}, 19, ""},
+    {"dsa negative",
+     NAME_EMPTY,
+     {0x30, 0x11, ALG_DSA, 0x03, 0x04, 0x00, 0x02, 0x01, 0x85},
+     19,
+     "the DSA public key is not a positive INTEGER"},
+    {"dsa padded",
+     NAME_EMPTY,
+     {0x30, 0x12, ALG_DSA, 0x03, 0x05, 0x00, 0x02, 0x02, 0x00, 0x05},
+     20,
+     "non-minimal INTEGER at offset 25 inside the DSA public key"},
+    {"other key: octets not entered",
+     NAME_EMPTY,
+     {0x30, 0x09, ALG_OTHER, 0x03, 0x02, 0x00, 0x81},
+     11,
+     ""},
+    {"unused bits",
+     NAME_EMPTY,
+     {0x30, 0x09, ALG_OTHER, 0x03, 0x02, 0x01, 0x00},
+     11,
+     "the public key BIT STRING at offset 16 has 1 unused bits"},
+    {"nothing after the key",
+     NAME_EMPTY,
+     {0x30, 0x0b, ALG_OTHER, 0x03, 0x02, 0x00, 0x01, 0x05, 0x00},
+     13,
+     "DER does not decode as a PKCS#10 certificate request"},
+    {"no algorithm OID",
+     NAME_EMPTY,
+     {0x30, 0x06, 0x30, 0x00, 0x03, 0x02, 0x00, 0x01},
+     8,
+     "DER does not decode as a PKCS#10 certificate request"},
+    {"one RDN",
+     {0x30, 0x0b, 0x31, 0x09, 0x30, 0x07, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x00},
+     13,
+     {0x30, 0x09, ALG_OTHER, 0x03, 0x02, 0x00, 0x01},
+     11,
+     ""},
+    {"empty RDN",
+     {0x30, 0x02, 0x31, 0x00},
+     4,
+     {0x30, 0x09, ALG_OTHER, 0x03, 0x02, 0x00, 0x01},
+     11,
+     "DER: empty RDN in the subject at offset 9"},
+    {"empty RDN after a good one",
+     {0x30, 0x0d, 0x31, 0x09, 0x30, 0x07, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x00, 0x31, 0x00},
+     15,
+     {0x30, 0x09, ALG_OTHER, 0x03, 0x02, 0x00, 0x01},
+     11,
+     "DER: empty RDN in the subject at offset 20"},
+    {"RDN not a SET",
+     {0x30, 0x02, 0x30, 0x00},
+     4,
+     {0x30, 0x09, ALG_OTHER, 0x03, 0x02, 0x00, 0x01},
+     11,
+     "DER does not decode as a PKCS#10 certificate request"},
+};
+
+/* CertificationRequest { { version 0, subject, spki, [0] {} }, alg, sig }:
+ * every length below 128, so the headers are two bytes each. */
+static size_t parts_request(const struct parts_case *c, unsigned char *out)
+{
+	static const unsigned char tail[] = {0x30, 0x03, 0x06, 0x01, 0x2a, 0x03, 0x01, 0x00};
+	size_t tbs = 3 + c->subject_len + c->spki_len + 2, n = 0;
+	out[n++] = 0x30;
+	out[n++] = (unsigned char)(2 + tbs + sizeof(tail));
+	out[n++] = 0x30;
+	out[n++] = (unsigned char)tbs;
+	memcpy(out + n, "\x02\x01\x00", 3);
+	n += 3;
+	memcpy(out + n, c->subject, c->subject_len);
+	n += c->subject_len;
+	memcpy(out + n, c->spki, c->spki_len);
+	n += c->spki_len;
+	memcpy(out + n, "\xa0\x00", 2);
+	n += 2;
+	memcpy(out + n, tail, sizeof(tail));
+	return n + sizeof(tail);
+}
+
+ParameterizedTestParameters(csr, der_request_parts)
+{
+	return cr_make_param_array(struct parts_case, parts_cases,
+	                           sizeof(parts_cases) / sizeof(parts_cases[0]));
+}
+
+ParameterizedTest(struct parts_case *c, csr, der_request_parts)
+{
+	unsigned char buf[128];
+	char err[200] = "";
+	struct csr_der_parts parts;
+	size_t n = parts_request(c, buf);
+
+	cr_assert_eq(csr_der_check(buf, n, err, sizeof(err)), 0, "%s: not DER: %s", c->name, err);
+	int rc = csr_der_request_parts(buf, n, &parts, err, sizeof(err));
+	if (c->want[0] != '\0') {
+		cr_assert_eq(rc, -1, "%s: accepted", c->name);
+		cr_assert(strstr(err, c->want) != NULL, "%s: \"%s\", want \"%s\"", c->name, err,
+		          c->want);
+		cr_assert(parts.name == NULL && parts.spki == NULL && parts.key_oid == NULL,
+		          "%s: parts left set on failure", c->name);
+		return;
+	}
+	cr_assert_eq(rc, 0, "%s: %s", c->name, err);
+	cr_assert_eq(parts.name, buf + 7, "%s", c->name);
+	cr_assert_eq(parts.name_len, c->subject_len);
+	cr_assert_eq(parts.spki, buf + 7 + c->subject_len);
+	cr_assert_eq(parts.spki_len, c->spki_len);
+	cr_assert_eq(parts.key_oid, parts.spki + 6, "%s", c->name);
+}
+
+Test(csr, der_request_parts_of_other_values)
+{
+	static const unsigned char integer[] = {0x02, 0x01, 0x00};
+	static const unsigned char empty[] = {0x30, 0x00};
+	static const unsigned char no_tbs[] = {0x30, 0x02, 0x05, 0x00};
+	struct csr_der_parts parts;
+	char err[200];
+	cr_assert_eq(csr_der_request_parts(integer, sizeof(integer), &parts, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "DER does not decode as a PKCS#10 certificate request");
+	cr_assert_null(parts.spki);
+	cr_assert_eq(csr_der_request_parts(empty, sizeof(empty), &parts, err, sizeof(err)), -1);
+	cr_assert_eq(csr_der_request_parts(no_tbs, sizeof(no_tbs), &parts, err, sizeof(err)), -1);
 }
 
 Test(csr, der_checker_depth)

@@ -374,7 +374,8 @@ Test(kobj, pod_full)
 	    "\"metadata\":{\"name\":\"web-7d9\",\"namespace\":\"shop\",\"uid\":\"u1\","
 	    "\"labels\":{\"app\":\"web\",\"tier\":\"front\"},\"annotations\":{\"a\":\"b\"}},"
 	    "\"spec\":{\"serviceAccountName\":\"web\",\"serviceAccount\":\"old\",\"nodeName\":\"node-0\","
-	    "\"hostname\":\"web-0\",\"subdomain\":\"web-headless\",\"containers\":[{\"name\":\"c\"}]},"
+	    "\"hostname\":\"web-0\",\"subdomain\":\"web-headless\",\"hostNetwork\":false,"
+	    "\"containers\":[{\"name\":\"c\"}]},"
 	    "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\","
 	    "\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"fd00::1\"}]}}");
 	struct policy_pod *p = kobj_pod_from_json(obj, err, ERRLEN);
@@ -388,6 +389,7 @@ Test(kobj, pod_full)
 	cr_assert_str_eq(p->hostname, "web-0");
 	cr_assert_str_eq(p->subdomain, "web-headless");
 	cr_assert_not(p->deleting);
+	cr_assert_not(p->host_network);
 	cr_assert_eq(p->ips.n, 2);
 	cr_assert_str_eq(p->ips.v[1], "fd00::1");
 	cr_assert_eq(p->labels.n, 2);
@@ -415,6 +417,7 @@ Test(kobj, pod_fallbacks_and_defaults)
 	cr_assert_str_eq(p->phase, "");
 	cr_assert_str_eq(p->hostname, "");
 	cr_assert_str_eq(p->subdomain, "");
+	cr_assert_not(p->host_network);
 	cr_assert_eq(p->labels.n, 0);
 	policy_pod_free(p);
 	json_decref(obj);
@@ -443,6 +446,8 @@ static const struct bad_field bad_pod_fields[] = {
     {"spec.nodeName", "{}", "spec.nodeName: expected a string"},
     {"spec.hostname", "[]", "spec.hostname: expected a string"},
     {"spec.subdomain", "false", "spec.subdomain: expected a string"},
+    {"spec.hostNetwork", "\"true\"", "spec.hostNetwork: expected a boolean"},
+    {"spec.hostNetwork", "1", "spec.hostNetwork: expected a boolean"},
     {"status.phase", "1", "status.phase: expected a string"},
     {"status.podIPs", "\"10.0.0.1\"", "status.podIPs: expected an array of objects"},
     {"status.podIPs", "[\"10.0.0.1\"]", "status.podIPs: expected an array of objects"},
@@ -469,6 +474,76 @@ ParameterizedTest(size_t *i, kobj, pod_bad_field)
 	struct policy_pod *p = kobj_pod_from_json(obj, err, ERRLEN);
 	cr_assert_null(p, "accepted %s", c->path);
 	cr_assert_str_eq(err, c->err);
+	json_decref(obj);
+}
+
+Test(kobj, pod_host_network)
+{
+	char err[ERRLEN];
+	json_t *obj = load("{\"metadata\":{\"name\":\"a\",\"namespace\":\"n\"},"
+	                   "\"spec\":{\"hostNetwork\":true,\"nodeName\":\"node-1\"},"
+	                   "\"status\":{\"podIP\":\"192.168.1.10\"}}");
+	struct policy_pod *p = kobj_pod_from_json(obj, err, ERRLEN);
+	cr_assert_not_null(p, "%s", err);
+	cr_assert(p->host_network);
+	cr_assert_eq(p->ips.n, 1, "the IPs are kept; the policy gives them no names");
+	policy_pod_free(p);
+	set_path(obj, "spec.hostNetwork", "null");
+	p = kobj_pod_from_json(obj, err, ERRLEN);
+	cr_assert_not_null(p, "%s", err);
+	cr_assert_not(p->host_network);
+	policy_pod_free(p);
+	json_decref(obj);
+}
+
+struct svc_type_case {
+	const char *type; /* JSON, NULL: absent */
+	bool external_name;
+	const char *err; /* NULL: accepted */
+};
+
+static const struct svc_type_case svc_type_cases[] = {
+    {NULL, false, NULL},
+    {"null", false, NULL},
+    {"\"ClusterIP\"", false, NULL},
+    {"\"NodePort\"", false, NULL},
+    {"\"LoadBalancer\"", false, NULL},
+    {"\"ExternalName\"", true, NULL},
+    {"\"externalname\"", false, NULL}, /* the API's enum is case-sensitive */
+    {"1", false, "spec.type: expected a string"},
+    {"\"External\\u0000Name\"", false, "spec.type: contains a NUL byte"},
+};
+
+#define N_SVC_TYPE (sizeof(svc_type_cases) / sizeof(svc_type_cases[0]))
+
+ParameterizedTestParameters(kobj, service_type)
+{
+	static size_t idx[N_SVC_TYPE];
+	for (size_t i = 0; i < N_SVC_TYPE; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_SVC_TYPE);
+}
+
+ParameterizedTest(size_t *i, kobj, service_type)
+{
+	const struct svc_type_case *c = &svc_type_cases[*i];
+	char err[ERRLEN] = "";
+	json_t *obj = load("{\"kind\":\"Service\",\"metadata\":{\"name\":\"web\",\"namespace\":"
+	                   "\"shop\"},\"spec\":{\"selector\":{\"app\":\"web\"},"
+	                   "\"externalName\":\"web.example.com\"}}");
+	if (c->type != NULL)
+		set_path(obj, "spec.type", c->type);
+	struct policy_service *s = kobj_service_from_json(obj, err, ERRLEN);
+	if (c->err != NULL) {
+		cr_assert_null(s, "accepted spec.type %s", c->type);
+		cr_assert_str_eq(err, c->err);
+	} else {
+		cr_assert_not_null(s, "spec.type %s: %s", c->type ? c->type : "absent", err);
+		cr_assert_eq(s->external_name, c->external_name, "spec.type %s",
+		             c->type ? c->type : "absent");
+		cr_assert_eq(s->selector.n, 1);
+	}
+	policy_service_free(s);
 	json_decref(obj);
 }
 

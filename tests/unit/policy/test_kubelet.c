@@ -281,6 +281,19 @@ static void m_serving_max_sans(struct pt *t)
 	pt_rule(t)->max_sans = 2;
 }
 
+static void m_serving_1000_sans(struct pt *t)
+{
+	/* Every name the node's own: only the count is wrong. */
+	for (int i = 3; i < 1000; i++)
+		pt_add_san(t, CSR_SAN_DNS, i % 2 ? "node-1" : "node-1.example.com");
+}
+
+static void m_serving_count_first(struct pt *t)
+{
+	pt_rule(t)->max_sans = 2;
+	m_ip(t, "127.0.0.1");
+}
+
 static void m_serving_loopback(struct pt *t)
 {
 	m_ip(t, "127.0.0.1");
@@ -391,6 +404,13 @@ static const struct pt_case serving_cases[] = {
      "URI SAN \"spiffe://cluster.local/node/node-1\" is not allowed in a kubelet-serving"},
     {"email SAN", PT_SERVING, m_serving_email, DENY(SAN_NOT_ALLOWED), "email SAN"},
     {"no SAN", PT_SERVING, m_serving_no_san, DENY(SAN_NOT_ALLOWED), "the request holds no SAN"},
+    {"1000 of the node's own names", PT_SERVING, m_serving_1000_sans, DENY(SAN_NOT_ALLOWED),
+     "csr-approver: policy kubelet-serving: 1000 SANs, more than maxSANs 32", NULL, NULL,
+     "is not an address"},
+    {"the count before the SANs' own failures", PT_SERVING, m_serving_count_first,
+     DENY(SAN_NOT_ALLOWED),
+     "csr-approver: policy kubelet-serving: 4 SANs, more than maxSANs 2; IP SAN 127.0.0.1 is a "
+     "loopback address"},
     {"more SANs than maxSANs", PT_SERVING, m_serving_max_sans, DENY(SAN_NOT_ALLOWED),
      "3 SANs, more than maxSANs 2"},
     {"loopback IP", PT_SERVING, m_serving_loopback, DENY(SAN_NOT_ALLOWED),
@@ -443,6 +463,13 @@ static void m_client_san(struct pt *t)
 {
 	pt_add_ext(t, CSR_EXT_SAN, "2.5.29.17", "subjectAltName", false);
 	pt_add_san(t, CSR_SAN_DNS, "node-1");
+}
+
+static void m_client_40_sans(struct pt *t)
+{
+	pt_add_ext(t, CSR_EXT_SAN, "2.5.29.17", "subjectAltName", false);
+	for (int i = 0; i < 40; i++)
+		pt_add_san(t, CSR_SAN_DNS, "node-1");
 }
 
 static void m_client_cn_bare(struct pt *t)
@@ -535,6 +562,8 @@ static const struct pt_case client_cases[] = {
     {"no authorizer", PT_CLIENT, m_no_authorize, DENY(NOT_AUTHORIZED), "denies"},
     {"SAN", PT_CLIENT, m_client_san, DENY(SAN_NOT_ALLOWED),
      "a kubelet-client request may hold no SAN (found 1)", NULL, NULL, NULL, PT_SAR_NONE},
+    {"40 SANs: no SAN at all, not maxSANs", PT_CLIENT, m_client_40_sans, DENY(SAN_NOT_ALLOWED),
+     "a kubelet-client request may hold no SAN (found 40)", NULL, NULL, "maxSANs", PT_SAR_NONE},
     {"CN without prefix", PT_CLIENT, m_client_cn_bare, DENY(SUBJECT_NOT_ALLOWED),
      "subject CN \"node-1\" is not of the form system:node:NAME", NULL, NULL, NULL, PT_SAR_NONE},
     {"CN with an empty node name", PT_CLIENT, m_client_cn_empty_name, DENY(SUBJECT_NOT_ALLOWED),

@@ -57,9 +57,24 @@ Test(policy_messages, deny_dns_lists_allowed_names)
 	cr_expect_eq(t.d.verdict, POLICY_DENY);
 	cr_expect_eq(t.d.reason, POLICY_R_SAN_NOT_ALLOWED);
 	cr_expect_str_eq(t.d.message,
+	                 PREFIX "DNS SAN \"db.other.svc\" is not a name of pod shop/web-7d9 "
+	                        "(allowed: web.shop.svc, web.shop.svc.cluster.local, "
+	                        "10-0-0-5.shop.pod.cluster.local, fd00--5.shop.pod.cluster.local)");
+	pt_fini(&t);
+}
+
+Test(policy_messages, deny_dns_lists_short_names_when_allowed)
+{
+	struct pt t;
+	pt_init(&t, PT_WORKLOAD);
+	pt_rule(&t)->allowed_names |= POLICY_NAME_SERVICE_SHORT_DNS;
+	pt_add_san(&t, CSR_SAN_DNS, "db.other.svc");
+	pt_decide(&t);
+	cr_expect_eq(t.d.reason, POLICY_R_SAN_NOT_ALLOWED);
+	cr_expect_str_eq(t.d.message,
 	                 PREFIX
 	                 "DNS SAN \"db.other.svc\" is not a name of pod shop/web-7d9 "
-	                 "(allowed: web, web.shop, web.shop.svc, web.shop.svc.cluster.local, "
+	                 "(allowed: web.shop.svc, web.shop.svc.cluster.local, web, web.shop, "
 	                 "10-0-0-5.shop.pod.cluster.local, fd00--5.shop.pod.cluster.local)");
 	pt_fini(&t);
 }
@@ -75,9 +90,23 @@ Test(policy_messages, allowed_names_listed_once)
 	cr_expect_str_eq(t.d.message,
 	                 PREFIX
 	                 "DNS SAN \"a.other.svc\" is not a name of pod shop/web-7d9 "
-	                 "(allowed: web, web.shop, web.shop.svc, web.shop.svc.cluster.local, "
-	                 "web2, web2.shop and 4 more); DNS SAN \"b.other.svc\" is not a name "
-	                 "of pod shop/web-7d9");
+	                 "(allowed: web.shop.svc, web.shop.svc.cluster.local, web2.shop.svc, "
+	                 "web2.shop.svc.cluster.local, 10-0-0-5.shop.pod.cluster.local, "
+	                 "fd00--5.shop.pod.cluster.local); DNS SAN \"b.other.svc\" is not a "
+	                 "name of pod shop/web-7d9");
+	pt_fini(&t);
+
+	/* With the short names, more than the list shows. */
+	pt_init(&t, PT_WORKLOAD);
+	pt_rule(&t)->allowed_names |= POLICY_NAME_SERVICE_SHORT_DNS;
+	pt_add_san(&t, CSR_SAN_DNS, "a.other.svc");
+	pt_add_service(&t, "shop", "web2", "tier=front");
+	pt_decide(&t);
+	cr_expect_str_eq(t.d.message,
+	                 PREFIX
+	                 "DNS SAN \"a.other.svc\" is not a name of pod shop/web-7d9 "
+	                 "(allowed: web.shop.svc, web.shop.svc.cluster.local, web, web.shop, "
+	                 "web2.shop.svc, web2.shop.svc.cluster.local and 4 more)");
 	pt_fini(&t);
 }
 
@@ -204,6 +233,63 @@ Test(policy_messages, message_capped)
 	cr_expect_str_eq(t.d.message + n - 3, "...");
 	cr_expect(strncmp(t.d.message, PREFIX "DNS SAN \"n0.other.svc\"", strlen(PREFIX) + 22) ==
 	          0);
+	pt_fini(&t);
+}
+
+Test(policy_messages, san_count_leads_thousands_of_failing_sans)
+{
+	/* As many SANs as a request under 64 KiB holds, each failing on its
+	 * own: the count comes first, the message stays capped. */
+	struct pt t;
+	const size_t n = 23900;
+	pt_init(&t, PT_WORKLOAD);
+	pt_clear_sans(&t);
+	pt_clear_subject(&t);
+	t.info->sans = util_xcalloc(n, sizeof(*t.info->sans));
+	for (size_t i = 0; i < n; i++) {
+		t.info->sans[i].type = CSR_SAN_DNS;
+		t.info->sans[i].value = util_xstrdup("");
+	}
+	t.info->n_sans = n;
+	pt_decide(&t);
+	cr_expect_eq(t.d.verdict, POLICY_DENY);
+	cr_expect_eq(t.d.reason, POLICY_R_SAN_NOT_ALLOWED);
+	cr_expect(strncmp(t.d.message,
+	                  PREFIX "23900 SANs, more than maxSANs 32; DNS SAN \"\" is empty; ",
+	                  strlen(PREFIX) + 52) == 0,
+	          "%s", t.d.message);
+	cr_expect_leq(strlen(t.d.message), POLICY_MESSAGE_MAX);
+	pt_fini(&t);
+}
+
+Test(policy_messages, reasons_sorted_among_thousands)
+{
+	/* Failures of a later reason before thousands of an earlier one: the
+	 * earlier reason still leads, and each keeps its order. */
+	struct pt t;
+	char name[32];
+	pt_init(&t, PT_WORKLOAD);
+	pt_rule(&t)->max_sans = 5000;
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "n%d.other.svc", i);
+		pt_add_san(&t, CSR_SAN_DNS, name);
+	}
+	/* Found after the SANs, by the workload rules. */
+	pt_str(&pt_cn(&t)->value, "api.shop.svc");
+	pt_cn(&t)->value_len = strlen("api.shop.svc");
+	pt_decide(&t);
+	cr_expect_eq(t.d.reason, POLICY_R_SUBJECT_NOT_ALLOWED);
+	const char *m = t.d.message;
+	const char *n0 = strstr(m, "\"n0.other.svc\"");
+	const char *n1 = strstr(m, "\"n1.other.svc\"");
+	const char *n2 = strstr(m, "\"n2.other.svc\"");
+	cr_expect(strncmp(m,
+	                  PREFIX
+	                  "subject CN \"api.shop.svc\" is not one of the requested DNS SANs; "
+	                  "DNS SAN \"n0.other.svc\" is not a name",
+	                  strlen(PREFIX) + 100) == 0,
+	          "%s", m);
+	cr_expect(n0 != NULL && n1 != NULL && n2 != NULL && n0 < n1 && n1 < n2, "%s", m);
 	pt_fini(&t);
 }
 

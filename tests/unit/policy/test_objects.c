@@ -23,7 +23,7 @@ Test(policy_objects, rule_defaults)
 	cr_expect_eq(r.exclude_namespaces.n, 0);
 	cr_expect_str_eq(r.trust_domain, "corp.local");
 	cr_expect(r.require_pod_binding);
-	cr_expect_eq(r.allowed_names, POLICY_NAME_ALL);
+	cr_expect_eq(r.allowed_names, POLICY_NAME_DEFAULT);
 	cr_expect_eq(r.keys, POLICY_KEY_DEFAULT);
 	cr_expect_eq(r.keys & POLICY_KEY_ECDSA_P521, 0);
 	cr_expect_eq(r.usages.n, 4);

@@ -120,6 +120,47 @@ static void m_bad_node_claim(struct pt *t)
 	pt_set_extra(t, X_NODE_NAME, "node 1");
 }
 
+/* ---- groups: what the API server gives a service account ---- */
+
+static void m_groups_no_sa_group(struct pt *t)
+{
+	pt_set_groups(t, "system:serviceaccounts:shop", "system:authenticated", NULL);
+}
+
+static void m_groups_no_ns_group(struct pt *t)
+{
+	pt_set_groups(t, "system:serviceaccounts", "system:authenticated", NULL);
+}
+
+static void m_groups_other_ns_group(struct pt *t)
+{
+	pt_set_groups(t, "system:serviceaccounts", "system:serviceaccounts:other",
+	              "system:authenticated", NULL);
+}
+
+static void m_groups_none(struct pt *t)
+{
+	pt_set_groups(t, NULL);
+}
+
+static void m_groups_only_sa_groups(struct pt *t)
+{
+	pt_set_groups(t, "system:serviceaccounts:shop", "system:serviceaccounts", NULL);
+}
+
+static void m_groups_prefix_only(struct pt *t)
+{
+	/* A group that merely starts like the one due is not it. */
+	pt_set_groups(t, "system:serviceaccounts", "system:serviceaccounts:shop-eu",
+	              "system:authenticated", NULL);
+}
+
+static void m_groups_not_sa_user(struct pt *t)
+{
+	m_user(t, "alice");
+	pt_set_groups(t, "system:authenticated", NULL);
+}
+
 /* ---- namespaces ---- */
 
 static void m_ns_not_included(struct pt *t)
@@ -146,6 +187,8 @@ static void m_ns_excluded(struct pt *t)
 static void m_ns_kube_system(struct pt *t)
 {
 	m_user(t, "system:serviceaccount:kube-system:web");
+	pt_set_groups(t, "system:serviceaccounts", "system:serviceaccounts:kube-system",
+	              "system:authenticated", NULL);
 	pt_add_pod(t, "kube-system", "web-7d9", "uid-web-1", "web");
 	only_san(t, CSR_SAN_URI, NULL);
 	pt_clear_sans(t);
@@ -304,6 +347,15 @@ static void m_max_sans_exact(struct pt *t)
 	pt_rule(t)->max_sans = 5;
 }
 
+static void m_1000_sans(struct pt *t)
+{
+	/* Every name the pod's own: only the count is wrong. */
+	static const char *const names[] = {"web.shop.svc", "web.shop.svc.cluster.local",
+	                                    "10-0-0-5.shop.pod.cluster.local"};
+	for (int i = 5; i < 1000; i++)
+		pt_add_san(t, CSR_SAN_DNS, names[i % 3]);
+}
+
 static void m_two_uris(struct pt *t)
 {
 	pt_add_san(t, CSR_SAN_URI, "spiffe://cluster.local/ns/shop/sa/web");
@@ -392,9 +444,93 @@ static void m_svc_all_forms(struct pt *t)
 	pt_add_san(t, CSR_SAN_DNS, "web.shop.svc.cluster.local");
 }
 
+static void m_svc_short_default(struct pt *t)
+{
+	m_svc_all_forms(t);
+}
+
+static void m_svc_short_name(struct pt *t)
+{
+	only_san(t, CSR_SAN_DNS, "web");
+}
+
+static void m_svc_short_ns(struct pt *t)
+{
+	only_san(t, CSR_SAN_DNS, "web.shop");
+}
+
+static void m_svc_all_forms_short(struct pt *t)
+{
+	pt_rule(t)->allowed_names |= POLICY_NAME_SERVICE_SHORT_DNS;
+	m_svc_all_forms(t);
+}
+
+static void m_svc_short_only(struct pt *t)
+{
+	struct policy_rule *r = pt_rule(t);
+	r->allowed_names =
+	    (r->allowed_names & ~POLICY_NAME_SERVICE_DNS) | POLICY_NAME_SERVICE_SHORT_DNS;
+	only_san(t, CSR_SAN_DNS, "web");
+	pt_add_san(t, CSR_SAN_DNS, "WEB.shop");
+}
+
+static void m_svc_short_only_long_name(struct pt *t)
+{
+	m_svc_short_only(t);
+	pt_add_san(t, CSR_SAN_DNS, "web.shop.svc");
+}
+
+static void m_svc_short_not_selecting(struct pt *t)
+{
+	pt_rule(t)->allowed_names |= POLICY_NAME_SERVICE_SHORT_DNS;
+	only_san(t, CSR_SAN_DNS, "db");
+	pt_add_san(t, CSR_SAN_DNS, "web-hl.shop");
+}
+
 static void m_svc_dns_off(struct pt *t)
 {
 	pt_rule(t)->allowed_names &= ~POLICY_NAME_SERVICE_DNS;
+}
+
+/* An ExternalName Service selecting the pod (the API keeps a selector set
+ * there, though nothing uses it). */
+static void add_external(struct pt *t, const char *name, const char *selector)
+{
+	pt_add_service(t, "shop", name, selector)->external_name = true;
+}
+
+static void m_svc_external_name(struct pt *t)
+{
+	add_external(t, "ext", "app=web");
+	only_san(t, CSR_SAN_DNS, "ext.shop.svc");
+}
+
+static void m_svc_external_name_full(struct pt *t)
+{
+	add_external(t, "ext", "app=web");
+	only_san(t, CSR_SAN_DNS, "ext.shop.svc.cluster.local");
+}
+
+static void m_svc_external_name_short(struct pt *t)
+{
+	pt_rule(t)->allowed_names |= POLICY_NAME_SERVICE_SHORT_DNS;
+	add_external(t, "ext", "app=web");
+	only_san(t, CSR_SAN_DNS, "ext");
+	pt_add_san(t, CSR_SAN_DNS, "ext.shop");
+}
+
+static void m_svc_external_name_other_ok(struct pt *t)
+{
+	/* The alias does not spoil the pod's other Services. */
+	add_external(t, "ext", "app=web");
+	only_san(t, CSR_SAN_DNS, "web.shop.svc");
+}
+
+static void m_hostname_external_name(struct pt *t)
+{
+	add_external(t, "ext-hl", "");
+	pt_str(&pt_pod(t, "shop", "web-7d9")->subdomain, "ext-hl");
+	only_san(t, CSR_SAN_DNS, "web-7d9.ext-hl.shop.svc.cluster.local");
 }
 
 static void m_cluster_domain(struct pt *t)
@@ -504,6 +640,37 @@ static void m_pod_ip_off(struct pt *t)
 
 static void m_pod_no_ips(struct pt *t)
 {
+	util_strv_free(&pt_pod(t, "shop", "web-7d9")->ips);
+}
+
+static void m_host_network(struct pt *t)
+{
+	pt_pod(t, "shop", "web-7d9")->host_network = true;
+}
+
+static void m_host_network_ip(struct pt *t)
+{
+	m_host_network(t);
+	only_san(t, CSR_SAN_IP, "10.0.0.5");
+}
+
+static void m_host_network_pod_dns(struct pt *t)
+{
+	m_host_network(t);
+	only_san(t, CSR_SAN_DNS, "10-0-0-5.shop.pod.cluster.local");
+}
+
+static void m_host_network_service(struct pt *t)
+{
+	m_host_network(t);
+	only_san(t, CSR_SAN_DNS, "web.shop.svc");
+	pt_add_san(t, CSR_SAN_DNS, "web.shop.svc.cluster.local");
+}
+
+static void m_host_network_no_ips(struct pt *t)
+{
+	/* Waiting for the status gives such a pod nothing: not a missing object. */
+	m_host_network_ip(t);
 	util_strv_free(&pt_pod(t, "shop", "web-7d9")->ips);
 }
 
@@ -674,6 +841,26 @@ static const struct pt_case workload_cases[] = {
     {"malformed node-name", PT_WORKLOAD, m_bad_node_claim, DENY(REQUESTER_NOT_ALLOWED),
      "node-name\"] value \"node 1\" is malformed"},
 
+    {"groups without system:serviceaccounts", PT_WORKLOAD, m_groups_no_sa_group,
+     DENY(REQUESTER_NOT_ALLOWED),
+     "spec.groups lacks \"system:serviceaccounts\", which every service account's request "
+     "carries",
+     NULL, NULL, "system:serviceaccounts:shop\""},
+    {"groups without the namespace's group", PT_WORKLOAD, m_groups_no_ns_group,
+     DENY(REQUESTER_NOT_ALLOWED),
+     "spec.groups lacks \"system:serviceaccounts:shop\", which every request of a service "
+     "account of namespace shop carries",
+     NULL, NULL, "lacks \"system:serviceaccounts\""},
+    {"groups of another namespace", PT_WORKLOAD, m_groups_other_ns_group,
+     DENY(REQUESTER_NOT_ALLOWED), "lacks \"system:serviceaccounts:shop\""},
+    {"no groups", PT_WORKLOAD, m_groups_none, DENY(REQUESTER_NOT_ALLOWED),
+     "lacks \"system:serviceaccounts\"", "lacks \"system:serviceaccounts:shop\""},
+    {"group of a namespace with the same prefix", PT_WORKLOAD, m_groups_prefix_only,
+     DENY(REQUESTER_NOT_ALLOWED), "lacks \"system:serviceaccounts:shop\""},
+    {"both groups, nothing else", PT_WORKLOAD, m_groups_only_sa_groups, APPROVE},
+    {"no group check for a non-service-account", PT_WORKLOAD, m_groups_not_sa_user,
+     DENY(REQUESTER_NOT_ALLOWED), "\"alice\" is not a service account", NULL, NULL, "spec.groups"},
+
     {"namespace not included", PT_WORKLOAD, m_ns_not_included, DENY(NAMESPACE_NOT_ALLOWED),
      "namespace \"shop\" is not in namespaces of this policy (team-*, payments)"},
     {"namespace matched by a glob", PT_WORKLOAD, m_ns_glob_included, APPROVE},
@@ -730,6 +917,9 @@ static const struct pt_case workload_cases[] = {
     {"more SANs than maxSANs", PT_WORKLOAD, m_max_sans, DENY(SAN_NOT_ALLOWED),
      "5 SANs, more than maxSANs 3"},
     {"exactly maxSANs", PT_WORKLOAD, m_max_sans_exact, APPROVE},
+    {"1000 of the pod's own names", PT_WORKLOAD, m_1000_sans, DENY(SAN_NOT_ALLOWED),
+     "csr-approver: policy workload-mtls: 1000 SANs, more than maxSANs 32", NULL, NULL,
+     "is not a name"},
     {"two URI SANs", PT_WORKLOAD, m_two_uris, DENY(SAN_NOT_ALLOWED), "2 URI SANs (at most one)"},
     {"URI other than spiffe", PT_WORKLOAD, m_other_uri, DENY(SAN_NOT_ALLOWED),
      "URI SAN \"https://web.shop.svc/\" is not the SPIFFE ID of the requester (allowed: "
@@ -745,7 +935,8 @@ static const struct pt_case workload_cases[] = {
     {"spiffe not in allowedNames", PT_WORKLOAD, m_spiffe_off, DENY(SAN_NOT_ALLOWED),
      "(spiffe is not in allowedNames)"},
     {"DNS of another service", PT_WORKLOAD, m_dns_other, DENY(SAN_NOT_ALLOWED),
-     "DNS SAN \"db.other.svc\" is not a name of pod shop/web-7d9 (allowed: web, web.shop, "},
+     "DNS SAN \"db.other.svc\" is not a name of pod shop/web-7d9 (allowed: web.shop.svc, "
+     "web.shop.svc.cluster.local, "},
     {"DNS in another case", PT_WORKLOAD, m_dns_upper, APPROVE},
     {"service without selector", PT_WORKLOAD, m_svc_no_selector, DENY(SAN_NOT_ALLOWED),
      "\"web-hl.shop.svc\" is not a name of pod"},
@@ -755,7 +946,31 @@ static const struct pt_case workload_cases[] = {
      "\"db.shop.svc\" is not a name"},
     {"service selector matching in part", PT_WORKLOAD, m_svc_partial_selector,
      DENY(SAN_NOT_ALLOWED), "\"multi.shop.svc\" is not a name"},
-    {"serviceDNS, all four forms", PT_WORKLOAD, m_svc_all_forms, APPROVE, "5 SANs"},
+    {"serviceDNS: the short forms are not its names", PT_WORKLOAD, m_svc_short_default,
+     DENY(SAN_NOT_ALLOWED),
+     "DNS SAN \"web\" is not a name of pod shop/web-7d9 (allowed: web.shop.svc, ",
+     "DNS SAN \"web.shop\" is not a name of pod shop/web-7d9", NULL, "\"web.shop.svc\" is not"},
+    {"serviceDNS: the name S alone", PT_WORKLOAD, m_svc_short_name, DENY(SAN_NOT_ALLOWED),
+     "DNS SAN \"web\" is not a name"},
+    {"serviceDNS: the name S.NS alone", PT_WORKLOAD, m_svc_short_ns, DENY(SAN_NOT_ALLOWED),
+     "DNS SAN \"web.shop\" is not a name"},
+    {"serviceShortDNS with serviceDNS: all four forms", PT_WORKLOAD, m_svc_all_forms_short, APPROVE,
+     "5 SANs"},
+    {"serviceShortDNS alone: S and S.NS", PT_WORKLOAD, m_svc_short_only, APPROVE, "3 SANs"},
+    {"serviceShortDNS alone: not S.NS.svc", PT_WORKLOAD, m_svc_short_only_long_name,
+     DENY(SAN_NOT_ALLOWED), "DNS SAN \"web.shop.svc\" is not a name", "(allowed: web, web.shop, "},
+    {"serviceShortDNS: Services that do not select the pod", PT_WORKLOAD, m_svc_short_not_selecting,
+     DENY(SAN_NOT_ALLOWED), "DNS SAN \"db\" is not a name",
+     "DNS SAN \"web-hl.shop\" is not a name"},
+    {"ExternalName Service: S.NS.svc", PT_WORKLOAD, m_svc_external_name, DENY(SAN_NOT_ALLOWED),
+     "DNS SAN \"ext.shop.svc\" is not a name of pod shop/web-7d9", NULL, NULL, "allowed: ext"},
+    {"ExternalName Service: S.NS.svc.CD", PT_WORKLOAD, m_svc_external_name_full,
+     DENY(SAN_NOT_ALLOWED), "\"ext.shop.svc.cluster.local\" is not a name"},
+    {"ExternalName Service: short names", PT_WORKLOAD, m_svc_external_name_short,
+     DENY(SAN_NOT_ALLOWED), "DNS SAN \"ext\" is not a name", "DNS SAN \"ext.shop\" is not a name"},
+    {"ExternalName Service beside a real one", PT_WORKLOAD, m_svc_external_name_other_ok, APPROVE},
+    {"hostnameDNS under an ExternalName Service", PT_WORKLOAD, m_hostname_external_name,
+     DENY(SAN_NOT_ALLOWED), "\"web-7d9.ext-hl.shop.svc.cluster.local\" is not a name"},
     {"serviceDNS not in allowedNames", PT_WORKLOAD, m_svc_dns_off, DENY(SAN_NOT_ALLOWED),
      "\"web.shop.svc\" is not a name of pod shop/web-7d9 (allowed: "
      "10-0-0-5.shop.pod.cluster.local, fd00--5.shop.pod.cluster.local)"},
@@ -794,6 +1009,19 @@ static const struct pt_case workload_cases[] = {
      "IP SAN 10.0.0.5 is not an IP of pod shop/web-7d9 (the pod has no IP yet) (allowed: none)",
      "\"10-0-0-5.shop.pod.cluster.local\" is not a name of pod shop/web-7d9 (the pod has no IP yet)",
      NULL, NULL, PT_MISSING},
+    {"hostNetwork pod: its IP", PT_WORKLOAD, m_host_network_ip, DENY(SAN_NOT_ALLOWED),
+     "IP SAN 10.0.0.5 is not an IP of pod shop/web-7d9 (the pod uses the host network: its IPs "
+     "are its node's) (allowed: none)"},
+    {"hostNetwork pod: its pod DNS name", PT_WORKLOAD, m_host_network_pod_dns,
+     DENY(SAN_NOT_ALLOWED),
+     "\"10-0-0-5.shop.pod.cluster.local\" is not a name of pod shop/web-7d9 (the pod uses the "
+     "host network: its IPs are its node's)",
+     NULL, NULL, "10-0-0-5.shop.pod.cluster.local,"},
+    {"hostNetwork pod: the good request", PT_WORKLOAD, m_host_network, DENY(SAN_NOT_ALLOWED),
+     "IP SAN 10.0.0.5 is not an IP of pod", "\"10-0-0-5.shop.pod.cluster.local\" is not a name"},
+    {"hostNetwork pod: spiffe and Service names", PT_WORKLOAD, m_host_network_service, APPROVE},
+    {"hostNetwork pod without IPs yet", PT_WORKLOAD, m_host_network_no_ips, DENY(SAN_NOT_ALLOWED),
+     "(the pod uses the host network: its IPs are its node's)", NULL, NULL, "no IP yet"},
     {"email SAN", PT_WORKLOAD, m_email, DENY(SAN_NOT_ALLOWED), "email SAN \"web@shop.svc\""},
 
     {"CN not among the DNS SANs", PT_WORKLOAD, m_cn_not_san, DENY(SUBJECT_NOT_ALLOWED),
