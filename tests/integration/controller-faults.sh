@@ -94,8 +94,7 @@ if ! ctl_start main "${common[@]}" --metrics-bind-address "127.0.0.1:$mport"; th
 fi
 burst kill 30 &
 burst_pid=$!
-k8s_wait 30 test -s "$tmp/kill.want"
-sleep 1.5
+k8s_wait 30 bash -c "(( \$(wc -l <'$tmp/kill.want') >= 8 ))"
 if "$T_ROOT/hack/cluster.sh" stop-apiserver --kill >/dev/null 2>&1; then
 	t_ok "kube-apiserver killed (SIGKILL) mid-burst"
 else

@@ -19,6 +19,8 @@
 #                                  to not wait); CTL_WRAP, when set, is a command
 #                                  line put in front (e.g. valgrind and its flags)
 #   ctl_signal NAME SIG            send a signal
+#   ctl_wait_exit NAME [TIMEOUT_S] wait for it to end by itself (default 20 s);
+#                                  returns its exit status, 124 when it still runs
 #   ctl_stop NAME [TIMEOUT_S]      SIGTERM and wait; returns the exit status
 #                                  (124 when it did not stop: then SIGKILL)
 #   ctl_running NAME               is it alive?
@@ -156,23 +158,31 @@ ctl_signal() { # NAME SIG
 	[[ -n $pid ]] && kill "-$2" "$pid" 2>/dev/null
 }
 
-ctl_stop() { # NAME [TIMEOUT_S]
+ctl_wait_exit() { # NAME [TIMEOUT_S]
 	local name=$1 pid=${CTL_PID[$1]:-} rc i
 	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < ${2:-20} * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		kill -0 "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null
-		unset "CTL_PID[$name]"
-		return 124
-	fi
-	wait "$pid" 2>/dev/null
+	kill -0 "$pid" && return 124
+	wait "$pid"
 	rc=$?
 	unset "CTL_PID[$name]"
+	return $rc
+} 2>/dev/null
+
+ctl_stop() { # NAME [TIMEOUT_S]
+	local pid=${CTL_PID[$1]:-} rc
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	ctl_wait_exit "$1" "${2:-20}"
+	rc=$?
+	if ((rc == 124)); then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null
+		unset "CTL_PID[$1]"
+	fi
 	return $rc
 }
 

@@ -49,7 +49,18 @@ t_eq "good: approved" Approved:AutoApproved "$(ctl_wait_decided "$IT_RUN-good" 6
 t_eq "bad: denied" Denied:SANNotAllowed "$(ctl_wait_decided "$IT_RUN-bad" 60)"
 t_eq "client: approved after a SubjectAccessReview" Approved:AutoApproved "$(ctl_wait_decided "$IT_RUN-client" 60)"
 t_eq "conflict: approved after a 409" Approved:AutoApproved "$(ctl_wait_decided "$IT_RUN-conflict" 60)"
-sleep 2 # let the Events go out
+# Each decision's Event written before the stop, so their requests are freed
+# on the way rather than cancelled.
+# shellcheck disable=SC2317 # called through k8s_wait
+events_out() {
+	local c
+	for c in good bad client conflict; do
+		[[ -n $(kubectl get events -n default --field-selector "involvedObject.name=$IT_RUN-$c" -o name) ]] ||
+			return 1
+	done
+}
+k8s_wait 60 events_out
+t_eq "an Event for each decision" 0 "$?"
 ctl_stop vg 120
 rc=$?
 t_eq "SIGTERM: exits 0 (99 would be a valgrind error)" 0 "$rc"

@@ -7,7 +7,8 @@
 #     DNS, hostname and service names are approved; spoofed SANs, another
 #     namespace's names, an excluded namespace, an unbound token, a deleted
 #     pod, a pod recreated with another uid are denied with the SPEC reason;
-#     a pod whose status (IP) arrives 3 s after the CSR is approved;
+#     a pod whose status (IP) arrives after the controller judged the CSR
+#     (and said it waits for it) is approved;
 #   - kubelet-serving (node identity): approved and signed by
 #     kube-controller-manager; a foreign IP and an unknown node denied;
 #   - kubelet-client: the node itself and the bootstrap identity approved
@@ -150,10 +151,13 @@ if ctl_start dry "${common[@]}" --dry-run --metrics-bind-address 0 --health-prob
 else
 	t_fail "dry run: starts and syncs its caches" "$(tail -n 20 "$(ctl_log dry)")"
 fi
-ctl_wait_log dry "would approve.*$IT_RUN-early-good" 15 &&
-	ctl_wait_log dry "would deny.*$IT_RUN-uid-mismatch" 15
-t_check "dry run: logs what it would approve and deny" \
-	grep -q "would approve.*$IT_RUN-early-good" "$(ctl_log dry)"
+# Both judged (the log says so) before "writes nothing" is asked.
+if ctl_wait_log dry "would approve.*$IT_RUN-early-good" 15 &&
+	ctl_wait_log dry "would deny.*$IT_RUN-uid-mismatch" 15; then
+	t_ok "dry run: logs what it would approve and deny"
+else
+	t_fail "dry run: logs what it would approve and deny" "$(grep -E 'would|error' "$(ctl_log dry)" | tail -n 5)"
+fi
 t_eq "dry run: writes nothing" "" \
 	"$(ctl_conditions "$IT_RUN-early-good")$(ctl_conditions "$IT_RUN-uid-mismatch")"
 ctl_stop dry
@@ -187,12 +191,17 @@ kc_b=$(pod_kubeconfig "$B" web-0)
 wcsr excluded-ns "$kc_b" "/CN=web.$B.svc" "URI:spiffe://cluster.local/ns/$B/sa/web,DNS:web.$B.svc" ||
 	t_fail "create CSR excluded-ns"
 
-# The pod exists, but its status (IP) lags the CSR.
+# The pod exists, but its status (IP) lags the CSR: written once the
+# controller has judged the CSR and said it waits for it.
 k8s_pod_create "$A" late-0 -s web -n "$NODE" -l app=web >/dev/null
 kc=$(pod_kubeconfig "$A" late-0)
 wcsr late-status "$kc" "/CN=web.$A.svc" "URI:$spiffe,IP:10.244.1.40,DNS:web.$A.svc" ||
 	t_fail "create CSR late-status"
-sleep 3
+if ctl_wait_log main "waiting for an object the decision needs.*$IT_RUN-late-status" 15; then
+	t_ok "late-status: the controller waits for the pod's IP"
+else
+	t_fail "late-status: the controller waits for the pod's IP" "$(grep late-status "$(ctl_log main)" | tail -n 3)"
+fi
 k8s_pod_set_status "$A" late-0 Running 10.244.1.40
 
 # --- kubelet-serving ---
@@ -226,18 +235,19 @@ it_as "$tmp/user.kubeconfig" k8s_csr_create "$IT_RUN-client-user" \
 	kubernetes.io/kube-apiserver-client-kubelet "$tmp/ku.csr" "$CUSAGES" "" "$IT_LABEL" ||
 	t_fail "create CSR client-user"
 
-# --- onFailure: leave-pending ---
-it_as "$kc_web0" k8s_csr_create "$IT_RUN-lenient-bad" "lenient.$W" "$tmp/spoofed.csr" "$WUSAGES" 3600 \
-	"$IT_LABEL" || t_fail "create CSR lenient-bad"
-it_as "$kc_web0" k8s_csr_create "$IT_RUN-lenient-good" "lenient.$W" "$tmp/good.csr" "$WUSAGES" 3600 \
-	"$IT_LABEL" || t_fail "create CSR lenient-good"
-
-# --- other signers ---
+# --- other signers (before the lenient pair: once lenient-good is decided,
+# the watch has brought the controller these two as well) ---
 k8s_gen_csr "$tmp/o1.key" "$tmp/o1.csr" "/CN=someone"
 k8s_csr_create "$IT_RUN-other-apiserver-client" kubernetes.io/kube-apiserver-client "$tmp/o1.csr" \
 	"digital signature,client auth" "" "$IT_LABEL" || t_fail "create CSR other-apiserver-client"
 it_as "$kc_web0" k8s_csr_create "$IT_RUN-other-signer" "other.$W" "$tmp/good.csr" "$WUSAGES" 3600 \
 	"$IT_LABEL" || t_fail "create CSR other-signer"
+
+# --- onFailure: leave-pending ---
+it_as "$kc_web0" k8s_csr_create "$IT_RUN-lenient-bad" "lenient.$W" "$tmp/spoofed.csr" "$WUSAGES" 3600 \
+	"$IT_LABEL" || t_fail "create CSR lenient-bad"
+it_as "$kc_web0" k8s_csr_create "$IT_RUN-lenient-good" "lenient.$W" "$tmp/good.csr" "$WUSAGES" 3600 \
+	"$IT_LABEL" || t_fail "create CSR lenient-good"
 
 # ---------------------------------------------------------------- expectations
 expect() { # CSR WANT [TIMEOUT]
@@ -313,6 +323,8 @@ ev=$(kubectl get events -n default --field-selector "involvedObject.name=$IT_RUN
 t_eq "leave-pending: one Warning Event with the reason" "Warning/SANNotAllowed" "$ev"
 t_eq "leave-pending: reported once" 1 "$(grep -c "left pending.*$IT_RUN-lenient-bad" "$(ctl_log main)")"
 
+# The hand-decided CSRs were in the controller's first LIST ("caches
+# synced"); the other signers' came before lenient-good, decided above.
 t_eq "decided by hand (approve): untouched" "Approved:KubectlApprove" \
 	"$(ctl_conditions "$IT_RUN-by-hand-approved")"
 t_eq "decided by hand (deny): untouched" "Denied:KubectlDeny" \
@@ -392,7 +404,7 @@ else
 	t_fail "without approve on signers/NAME: 403 logged as missing RBAC" \
 		"$(tail -n 5 "$(ctl_log noapprove)")"
 fi
-sleep 1
+# The refused write (logged above) is the controller's decision attempt.
 t_eq "without approve on signers/NAME: the CSR stays pending" "" "$(ctl_conditions "$IT_RUN-no-rbac")"
 ctl_stop noapprove
 t_eq "without approve: SIGTERM exits 0" 0 "$?"
