@@ -145,6 +145,58 @@ char *leader_lease_body(const char *ns, const char *name, const char *resource_v
 	return out;
 }
 
+/* ---------------------------------------------------------------- state */
+
+bool leader_state_observe(struct leader_state *s, const struct leader_record *r, int64_t now_ms)
+{
+	bool holder_changed = !s->have_observed || !str_eq(s->observed.holder, r->holder);
+	if (!s->have_observed || !leader_record_equal(&s->observed, r)) {
+		record_copy(&s->observed, r);
+		s->observed_ms = now_ms;
+		s->have_observed = true;
+	}
+	return holder_changed;
+}
+
+bool leader_state_won(struct leader_state *s, int64_t now_ms)
+{
+	bool started = !s->leading;
+	s->leading = true;
+	s->last_renew_ms = now_ms;
+	return started;
+}
+
+void leader_state_forget(struct leader_state *s)
+{
+	leader_record_clear(&s->observed);
+	s->have_observed = false;
+}
+
+bool leader_state_check_deadline(struct leader_state *s, int64_t renew_deadline_ms, int64_t now_ms)
+{
+	if (!s->leading || s->lost || now_ms - s->last_renew_ms <= renew_deadline_ms)
+		return false;
+	s->lost = true;
+	s->leading = false;
+	return true;
+}
+
+bool leader_state_is_leader(const struct leader_state *s, const char *self)
+{
+	/* A term alone is not enough: another holder may have taken the
+	 * lease while our renewals failed (or its clock ran faster), and
+	 * two deciders must never overlap. */
+	return s->leading && !s->lost && s->have_observed && str_eq(s->observed.holder, self);
+}
+
+void leader_state_clear(struct leader_state *s)
+{
+	if (s == NULL)
+		return;
+	leader_record_clear(&s->observed);
+	memset(s, 0, sizeof(*s));
+}
+
 /* ---------------------------------------------------------------- elector */
 
 enum leader_step {
@@ -161,13 +213,10 @@ struct leader {
 	struct leader_config cfg;
 	char *ns, *name, *identity; /* owned copies behind cfg */
 	char *path, *collection; /* owned */
-	struct leader_record observed;
-	bool have_observed;
-	int64_t observed_ms;
+	struct leader_state st;
 	char *observed_rv; /* owned */
 	struct leader_record sent; /* what the request in flight writes */
-	bool leading, lost, stopped;
-	int64_t last_renew_ms;
+	bool stopped;
 	int64_t next_try_ms;
 	enum leader_step step;
 	struct kube_request *req;
@@ -206,7 +255,7 @@ void leader_free(struct leader *l)
 		l->cancelling = true;
 		kube_request_cancel(l->req);
 	}
-	leader_record_clear(&l->observed);
+	leader_state_clear(&l->st);
 	leader_record_clear(&l->sent);
 	free(l->observed_rv);
 	free(l->ns);
@@ -219,17 +268,17 @@ void leader_free(struct leader *l)
 
 bool leader_is_leader(const struct leader *l)
 {
-	return l->leading && !l->lost;
+	return leader_state_is_leader(&l->st, l->identity);
 }
 
 bool leader_lost(const struct leader *l)
 {
-	return l->lost;
+	return l->st.lost;
 }
 
 const char *leader_holder(const struct leader *l)
 {
-	return l->have_observed && l->observed.holder ? l->observed.holder : "";
+	return l->st.have_observed && l->st.observed.holder ? l->st.observed.holder : "";
 }
 
 bool leader_busy(const struct leader *l)
@@ -283,25 +332,26 @@ static void fill_sent(struct leader *l, bool release)
 	char now[40];
 	now_microtime(now, sizeof(now));
 	struct leader_record r = {0};
-	bool mine = l->have_observed && str_eq(l->observed.holder, l->identity);
+	const struct leader_record *o = &l->st.observed;
+	bool mine = l->st.have_observed && str_eq(o->holder, l->identity);
 	if (release) {
 		r.holder = (char *)"";
 		r.lease_duration_s = 1;
 		r.acquire_time = now;
 		r.renew_time = now;
-		r.transitions = l->observed.transitions;
+		r.transitions = o->transitions;
 	} else {
 		r.holder = l->identity;
 		r.lease_duration_s = l->cfg.lease_duration_ms / 1000;
 		if (r.lease_duration_s < 1)
 			r.lease_duration_s = 1;
 		r.renew_time = now;
-		if (mine && l->observed.acquire_time && l->observed.acquire_time[0]) {
-			r.acquire_time = l->observed.acquire_time;
-			r.transitions = l->observed.transitions;
+		if (mine && o->acquire_time && o->acquire_time[0]) {
+			r.acquire_time = o->acquire_time;
+			r.transitions = o->transitions;
 		} else {
 			r.acquire_time = now;
-			r.transitions = l->have_observed ? l->observed.transitions + 1 : 0;
+			r.transitions = l->st.have_observed ? o->transitions + 1 : 0;
 		}
 	}
 	struct leader_record copy = {0};
@@ -310,35 +360,43 @@ static void fill_sent(struct leader *l, bool release)
 	l->sent = copy;
 }
 
-static void observe(struct leader *l, const struct leader_record *r, const char *rv, int64_t now_ms)
+static void note_rv(struct leader *l, const char *rv)
 {
-	if (!l->have_observed || !leader_record_equal(&l->observed, r)) {
-		if (!l->have_observed || !str_eq(l->observed.holder, r->holder))
-			log_info("lease holder", "lease", l->name, "namespace", l->ns, "holder",
-			         r->holder && r->holder[0] ? r->holder : NULL);
-		record_copy(&l->observed, r);
-		l->observed_ms = now_ms;
-		l->have_observed = true;
-	}
 	free(l->observed_rv);
 	l->observed_rv = util_xstrdup(rv ? rv : "");
 }
 
+/* A record read from the API server. */
+static void observe(struct leader *l, const struct leader_record *r, const char *rv, int64_t now_ms)
+{
+	bool was_leader = leader_is_leader(l);
+	if (leader_state_observe(&l->st, r, now_ms))
+		log_info("lease holder", "lease", l->name, "namespace", l->ns, "holder",
+		         r->holder && r->holder[0] ? r->holder : NULL);
+	if (was_leader && !leader_is_leader(l))
+		log_warn("the lease names another holder: no longer leading", "lease", l->name,
+		         "namespace", l->ns, "holder",
+		         r->holder && r->holder[0] ? r->holder : NULL);
+	note_rv(l, rv);
+}
+
+/* Our write of l->sent succeeded. */
 static void succeeded(struct leader *l, const char *rv, int64_t now_ms)
 {
-	observe(l, &l->sent, rv, now_ms);
-	if (!l->leading)
+	if (leader_state_observe(&l->st, &l->sent, now_ms))
+		log_info("lease holder", "lease", l->name, "namespace", l->ns, "holder",
+		         l->identity);
+	if (leader_state_won(&l->st, now_ms))
 		log_info("became leader", "lease", l->name, "namespace", l->ns, "identity",
 		         l->identity);
-	l->leading = true;
-	l->last_renew_ms = now_ms;
+	note_rv(l, rv);
 	l->next_try_ms = now_ms + l->cfg.retry_period_ms;
 }
 
 static void failed(struct leader *l, int64_t now_ms)
 {
 	l->next_try_ms =
-	    now_ms + (l->leading ? l->cfg.retry_period_ms : jittered(l, l->cfg.retry_period_ms));
+	    now_ms + (l->st.leading ? l->cfg.retry_period_ms : jittered(l, l->cfg.retry_period_ms));
 }
 
 static const char *rv_of(const json_t *obj)
@@ -371,7 +429,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 		else
 			log_warn("could not release the lease", "lease", l->name, "code", code,
 			         "error", resp->error);
-		l->leading = false;
+		l->st.leading = false;
 		break;
 	case STEP_RENEW:
 		if (resp->status == 200 && obj != NULL) {
@@ -387,8 +445,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 		if (resp->status == 404) {
 			if (l->stopped)
 				break;
-			leader_record_clear(&l->observed);
-			l->have_observed = false;
+			leader_state_forget(&l->st);
 			fill_sent(l, false);
 			write_record(l, STEP_CREATE, NULL, now);
 			break;
@@ -406,7 +463,7 @@ static void step_done(void *ud, const struct kube_response *resp)
 			leader_record_clear(&r);
 		}
 		if (l->stopped ||
-		    !leader_can_acquire(&l->observed, l->observed_ms, l->identity, now)) {
+		    !leader_can_acquire(&l->st.observed, l->st.observed_ms, l->identity, now)) {
 			failed(l, now);
 			break;
 		}
@@ -432,23 +489,20 @@ static void step_done(void *ud, const struct kube_response *resp)
 
 void leader_tick(struct leader *l, int64_t now_ms)
 {
-	if (l->leading && !l->lost && now_ms - l->last_renew_ms > l->cfg.renew_deadline_ms) {
+	if (leader_state_check_deadline(&l->st, l->cfg.renew_deadline_ms, now_ms)) {
 		char ms[24];
-		snprintf(ms, sizeof(ms), "%lld", (long long)(now_ms - l->last_renew_ms));
+		snprintf(ms, sizeof(ms), "%lld", (long long)(now_ms - l->st.last_renew_ms));
 		log_error("lost the lease: no renewal within the renew deadline", "lease", l->name,
 		          "namespace", l->ns, "since_last_renewal_ms", ms);
-		l->lost = true;
-		l->leading = false;
 	}
 	if (l->req != NULL) {
 		if (now_ms - l->req_started_ms > request_timeout(l))
 			kube_request_cancel(l->req); /* its callback counts it as failed */
 		return;
 	}
-	if (l->stopped || l->lost || now_ms < l->next_try_ms)
+	if (l->stopped || l->st.lost || now_ms < l->next_try_ms)
 		return;
-	if (l->leading && l->have_observed && l->observed_rv != NULL &&
-	    str_eq(l->observed.holder, l->identity)) {
+	if (leader_is_leader(l) && l->observed_rv != NULL) {
 		fill_sent(l, false);
 		write_record(l, STEP_RENEW, l->observed_rv, now_ms);
 	} else {
@@ -460,11 +514,11 @@ int64_t leader_next_deadline(const struct leader *l)
 {
 	if (l->req != NULL)
 		return l->req_started_ms + request_timeout(l) + 1;
-	if (l->stopped || l->lost)
+	if (l->stopped || l->st.lost)
 		return -1;
 	int64_t next = l->next_try_ms;
-	if (l->leading) {
-		int64_t dl = l->last_renew_ms + l->cfg.renew_deadline_ms + 1;
+	if (l->st.leading) {
+		int64_t dl = l->st.last_renew_ms + l->cfg.renew_deadline_ms + 1;
 		if (dl < next)
 			next = dl;
 	}
@@ -473,7 +527,9 @@ int64_t leader_next_deadline(const struct leader *l)
 
 bool leader_release(struct leader *l)
 {
-	bool was_leading = l->leading && !l->lost;
+	/* Only a record of ours is released: a PUT over another holder's
+	 * record (with its resourceVersion) would end its term. */
+	bool was_leading = leader_is_leader(l);
 	l->stopped = true;
 	if (l->req != NULL) {
 		/* An attempt in flight: drop it; the release goes after. */

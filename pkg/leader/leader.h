@@ -13,8 +13,10 @@
  *    leaseTransitions + 1;
  *  - the leader renews every retry period (PUT of renewTime, acquireTime
  *    and leaseTransitions kept), optimistically from the record it holds
- *    and through a GET when that fails; it has lost the lease when no
- *    renewal succeeded within the renew deadline, and must stop at once;
+ *    and through a GET when that fails; it stops leading the moment a
+ *    record naming another holder is observed (client-go's IsLeader), and
+ *    has lost the lease for good when no renewal succeeded within the
+ *    renew deadline;
  *  - a clean shutdown releases the lease (holderIdentity "",
  *    leaseDurationSeconds 1), so a standby takes over within its retry
  *    period instead of waiting out the lease.
@@ -77,6 +79,43 @@ void leader_format_microtime(const struct timespec *t, char *buf, size_t len);
 bool leader_can_acquire(const struct leader_record *observed, int64_t observed_ms, const char *self,
                         int64_t now_ms);
 
+/* ---- the state machine (pure, for tests) ---- */
+
+/*
+ * What an elector knows, without I/O: the record last observed (read or
+ * written) and the monotonic ms when it last changed, and whether this
+ * candidate's own write made it the holder. Zero-initialise; free with
+ * leader_state_clear().
+ */
+struct leader_state {
+	struct leader_record observed; /* owned */
+	bool have_observed;
+	int64_t observed_ms;
+	bool leading; /* a write of ours succeeded and the renew deadline held */
+	bool lost; /* was leading and no renewal succeeded within the deadline */
+	int64_t last_renew_ms;
+};
+
+/* Note record r (copied) seen at now_ms: observed_ms moves only when r
+ * differs from the record held. Returns true when the holder changed. */
+bool leader_state_observe(struct leader_state *s, const struct leader_record *r, int64_t now_ms);
+/* Our write of the record just observed succeeded at now_ms: lead (or go
+ * on leading) from now. Returns true when this starts a term. */
+bool leader_state_won(struct leader_state *s, int64_t now_ms);
+/* Forget the record (the Lease is gone). */
+void leader_state_forget(struct leader_state *s);
+/* A term in which no renewal succeeded for more than renew_deadline_ms by
+ * now_ms is lost for good. Returns true at the moment it is found lost. */
+bool leader_state_check_deadline(struct leader_state *s, int64_t renew_deadline_ms, int64_t now_ms);
+/*
+ * Is self the leader? Only in a term not lost whose last observed record
+ * names self: like client-go's IsLeader, a record naming another holder
+ * ends it at once, without waiting for the renew deadline.
+ */
+bool leader_state_is_leader(const struct leader_state *s, const char *self);
+/* Free what s holds and zero it; NULL does nothing. */
+void leader_state_clear(struct leader_state *s);
+
 /*
  * The body of a PUT (resource_version not NULL) or POST of the Lease
  * ns/name with record r. Caller frees.
@@ -100,15 +139,17 @@ void leader_tick(struct leader *l, int64_t now_ms);
 /* When leader_tick() wants to run next (monotonic ms). */
 int64_t leader_next_deadline(const struct leader *l);
 
-/* Holding the lease (and not lost)? */
+/* Holding the lease: not lost, and the record last observed names this
+ * candidate (leader_state_is_leader()). The caller decides only while true. */
 bool leader_is_leader(const struct leader *l);
 /* Held the lease and could not renew it within the renew deadline: the
- * caller must stop deciding now. */
+ * caller must stop deciding now (and should exit). */
 bool leader_lost(const struct leader *l);
 /* The holder last observed ("" when none or unknown); borrowed. */
 const char *leader_holder(const struct leader *l);
 
-/* Stop campaigning; if leading, start the release PUT. Returns true when a
+/* Stop campaigning; if leader_is_leader(), start the release PUT (never
+ * over a record that names another holder). Returns true when a
  * request is in flight that the caller should let finish (leader_busy()). */
 bool leader_release(struct leader *l);
 /* A request in flight? */

@@ -17,47 +17,47 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$here/lib.sh"
-cd "$E2E_ROOT" || exit 1
+cd "$T_ROOT" || exit 1
 
 CHART=charts/csr-approver
 ALL=tests/e2e/values-all.yaml
 
-e2e_cluster
-e2e_tmp
-T=$E2E_TMP
+t_cluster
+t_tmp
+T=$T_TMP
 run_id=$(date +%s)-$RANDOM
 
 # ------------------------------------------------------------------ lint, render
 
-e2e_check "helm lint --strict (default values)" helm lint --strict "$CHART"
-e2e_check "helm lint --strict (every value set)" helm lint --strict "$CHART" -f "$ALL"
+t_check "helm lint --strict (default values)" helm lint --strict "$CHART"
+t_check "helm lint --strict (every value set)" helm lint --strict "$CHART" -f "$ALL"
 
 if helm template csr-approver "$CHART" -n csr-approver >"$T/default.yaml" 2>"$T/err"; then
-	e2e_ok "helm template (default values)"
+	t_ok "helm template (default values)"
 else
-	e2e_fail "helm template (default values)" "$(cat "$T/err")"
+	t_fail "helm template (default values)" "$(cat "$T/err")"
 fi
 
 kinds() { grep -E '^kind: ' "$1" | sed 's/^kind: //' | sort | tr '\n' ' ' | sed 's/ $//'; }
 
-e2e_eq "default values render the expected objects" \
+t_eq "default values render the expected objects" \
 	"ClusterRole ClusterRoleBinding ConfigMap Deployment Pod PodDisruptionBudget Role Role RoleBinding RoleBinding Service ServiceAccount" \
 	"$(kinds "$T/default.yaml")"
 
 if helm template e2e "$CHART" -n e2e -f "$ALL" --api-versions monitoring.coreos.com/v1 \
 	>"$T/all-sm.yaml" 2>"$T/err"; then
-	e2e_ok "helm template (every value set, ServiceMonitor API present)"
+	t_ok "helm template (every value set, ServiceMonitor API present)"
 else
-	e2e_fail "helm template (every value set, ServiceMonitor API present)" "$(cat "$T/err")"
+	t_fail "helm template (every value set, ServiceMonitor API present)" "$(cat "$T/err")"
 fi
-e2e_eq "the ServiceMonitor is rendered when monitoring.coreos.com/v1 is served" \
+t_eq "the ServiceMonitor is rendered when monitoring.coreos.com/v1 is served" \
 	"1" "$(grep -c '^kind: ServiceMonitor$' "$T/all-sm.yaml")"
 helm template e2e "$CHART" -n e2e -f "$ALL" --skip-tests >"$T/all.yaml" 2>"$T/err"
-e2e_eq "and left out when it is not" "0" "$(grep -c '^kind: ServiceMonitor$' "$T/all.yaml")"
+t_eq "and left out when it is not" "0" "$(grep -c '^kind: ServiceMonitor$' "$T/all.yaml")"
 
 # The same values with a second spelling of every rule should render the
 # same policy file the binary reads: spot-check the pre-CNI settings.
-e2e_check "pre-CNI mode: host network, ClusterFirstWithHostNet, the three tolerations" \
+t_check "pre-CNI mode: host network, ClusterFirstWithHostNet, the three tolerations" \
 	bash -c "grep -q '^      hostNetwork: true\$' '$T/all.yaml' &&
 		grep -q '^      dnsPolicy: ClusterFirstWithHostNet\$' '$T/all.yaml' &&
 		grep -q 'key: node-role.kubernetes.io/control-plane' '$T/all.yaml' &&
@@ -65,25 +65,25 @@ e2e_check "pre-CNI mode: host network, ClusterFirstWithHostNet, the three tolera
 		grep -q 'key: node.kubernetes.io/not-ready' '$T/all.yaml' &&
 		grep -q 'key: example.com/dedicated' '$T/all.yaml'"
 helm template x "$CHART" --set apiServer.hostFromNodeIP=true --set apiServer.port=6443 >"$T/hostip.yaml" 2>&1
-e2e_check "apiServer.hostFromNodeIP: KUBERNETES_SERVICE_HOST from status.hostIP" \
+t_check "apiServer.hostFromNodeIP: KUBERNETES_SERVICE_HOST from status.hostIP" \
 	bash -c "grep -A3 'name: KUBERNETES_SERVICE_HOST' '$T/hostip.yaml' | grep -q 'fieldPath: status.hostIP' &&
 		grep -A1 'name: KUBERNETES_SERVICE_PORT' '$T/hostip.yaml' | grep -q 'value: \"6443\"'"
-e2e_check "values-all: KUBERNETES_SERVICE_HOST is apiServer.host" \
+t_check "values-all: KUBERNETES_SERVICE_HOST is apiServer.host" \
 	bash -c "grep -A1 'name: KUBERNETES_SERVICE_HOST' '$T/all.yaml' | grep -q 'value: \"127.0.0.1\"'"
-e2e_check "default values: no host network, no tolerations" \
+t_check "default values: no host network, no tolerations" \
 	bash -c "! grep -qE 'hostNetwork|tolerations' '$T/default.yaml'"
 
 # ------------------------------------------------------------------ refusals
 
 out=$(helm template x "$CHART" --set replicaCount=2 --set leaderElection.enabled=false 2>&1)
 if [[ $? -ne 0 && $out == *"replicaCount > 1 needs leaderElection.enabled"* ]]; then
-	e2e_ok "more than one replica without leader election fails to render, with the reason"
+	t_ok "more than one replica without leader election fails to render, with the reason"
 else
-	e2e_fail "more than one replica without leader election fails to render, with the reason" "$out"
+	t_fail "more than one replica without leader election fails to render, with the reason" "$out"
 fi
 
 helm template x "$CHART" --set replicaCount=1 --set leaderElection.enabled=false >"$T/single.yaml" 2>"$T/err"
-e2e_check "one replica without leader election renders: no PDB, no lease Role, --leader-elect=false" \
+t_check "one replica without leader election renders: no PDB, no lease Role, --leader-elect=false" \
 	bash -c "grep -q -- '- --leader-elect=false' '$T/single.yaml' &&
 		! grep -qE '^kind: PodDisruptionBudget\$' '$T/single.yaml' &&
 		! grep -qE '^  name: .*-leader-election\$' '$T/single.yaml'"
@@ -92,11 +92,11 @@ refuse() { # DESC WANT_IN_ERROR HELM_ARGS...
 	local desc=$1 want=$2 out
 	shift 2
 	if out=$(helm template x "$CHART" "$@" 2>&1); then
-		e2e_fail "$desc" "rendered without error"
+		t_fail "$desc" "rendered without error"
 	elif [[ $out != *"$want"* ]]; then
-		e2e_fail "$desc" "error does not mention \"$want\":"$'\n'"$out"
+		t_fail "$desc" "error does not mention \"$want\":"$'\n'"$out"
 	else
-		e2e_ok "$desc"
+		t_ok "$desc"
 	fi
 }
 
@@ -167,29 +167,29 @@ EOF
 			"$bin" check --config "$T/policy-$v.yaml" "$T/csr.yaml" >"$T/check.out" 2>"$T/check.err"
 			rc=$?
 			if [[ $rc -eq 3 ]]; then
-				e2e_ok "csr-approver check accepts the rendered policy file ($v values)"
+				t_ok "csr-approver check accepts the rendered policy file ($v values)"
 			else
-				e2e_fail "csr-approver check accepts the rendered policy file ($v values)" \
+				t_fail "csr-approver check accepts the rendered policy file ($v values)" \
 					"exit $rc: $(cat "$T/check.err" "$T/check.out")"$'\n'"$(cat "$T/policy-$v.yaml")"
 			fi
 		else
-			e2e_fail "the rendered ConfigMap holds policy.yaml ($v values)"
+			t_fail "the rendered ConfigMap holds policy.yaml ($v values)"
 		fi
 	done
 else
-	e2e_fail "csr-approver is built (to read the rendered policy files)" "$(tail -n 20 "$T/make.log")"
+	t_fail "csr-approver is built (to read the rendered policy files)" "$(tail -n 20 "$T/make.log")"
 fi
 
 # ------------------------------------------------------------------ deploy/ is current
 
 if hack/manifests.sh "$T/deploy.yaml" 2>"$T/err"; then
 	if diff -u deploy/csr-approver.yaml "$T/deploy.yaml" >"$T/deploy.diff"; then
-		e2e_ok "deploy/csr-approver.yaml is current (hack/manifests.sh renders the same)"
+		t_ok "deploy/csr-approver.yaml is current (hack/manifests.sh renders the same)"
 	else
-		e2e_fail "deploy/csr-approver.yaml is current (run: make manifests)" "$(head -n 40 "$T/deploy.diff")"
+		t_fail "deploy/csr-approver.yaml is current (run: make manifests)" "$(head -n 40 "$T/deploy.diff")"
 	fi
 else
-	e2e_fail "hack/manifests.sh renders" "$(cat "$T/err")"
+	t_fail "hack/manifests.sh renders" "$(cat "$T/err")"
 fi
 
 # ------------------------------------------------------------------ the API server accepts them
@@ -200,30 +200,23 @@ dry_run() { # DESC NS FILE (NS "": each object carries its own namespace)
 	[[ -n $2 ]] && ns=(-n "$2")
 	if out=$(kubectl apply --dry-run=server "${ns[@]}" -f "$3" 2>&1); then
 		if grep -q 'would violate PodSecurity' <<<"$out"; then
-			e2e_fail "$1" "$out"
+			t_fail "$1" "$out"
 		else
-			e2e_ok "$1"
+			t_ok "$1"
 		fi
 	else
-		e2e_fail "$1" "$out"
+		t_fail "$1" "$out"
 	fi
 }
 
 # Pods are admitted only once their ServiceAccount exists:
-# kube-controller-manager makes "default" soon after the namespace.
-wait_default_sa() { # NS
-	local i
-	for ((i = 0; i < 150; i++)); do
-		kubectl get serviceaccount default -n "$1" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
+# kube-controller-manager makes "default" soon after the namespace
+# (k8s_sa_wait).
 
 ns_restricted="" ns_all="" ns_rbac=""
 e2e_ns ns_restricted e2e-chart pod-security.kubernetes.io/enforce=restricted \
-	pod-security.kubernetes.io/warn=restricted || e2e_abort "create a namespace"
-wait_default_sa "$ns_restricted" || e2e_fail "the namespace's default ServiceAccount appears"
+	pod-security.kubernetes.io/warn=restricted || t_abort "create a namespace"
+k8s_sa_wait "$ns_restricted" default 30 || t_fail "the namespace's default ServiceAccount appears"
 helm template "e2e-$run_id" "$CHART" -n "$ns_restricted" >"$T/default-ns.yaml"
 # The events Role lives in "default", the rest in the release namespace:
 # every namespaced object names its own.
@@ -239,11 +232,11 @@ if kubectl apply --dry-run=server -n "$ns_restricted" -o json \
 		"$T/deploy.json" >"$T/pod.json"; then
 	dry_run "default values: the pod is admitted under Pod Security restricted" "$ns_restricted" "$T/pod.json"
 else
-	e2e_fail "default values: the pod is admitted under Pod Security restricted" "$(cat "$T/err")"
+	t_fail "default values: the pod is admitted under Pod Security restricted" "$(cat "$T/err")"
 fi
 
-e2e_ns ns_all e2e-chart-all || e2e_abort "create a namespace"
-wait_default_sa "$ns_all" || e2e_fail "the namespace's default ServiceAccount appears"
+e2e_ns ns_all e2e-chart-all || t_abort "create a namespace"
+k8s_sa_wait "$ns_all" default 30 || t_fail "the namespace's default ServiceAccount appears"
 helm template "e2e-all-$run_id" "$CHART" -n "$ns_all" -f "$ALL" \
 	--set fullnameOverride="e2e-all-$run_id" >"$T/all-ns.yaml"
 dry_run "every value set: accepted by kube-apiserver (dry run; no ServiceMonitor without its CRD)" \
@@ -268,29 +261,29 @@ ssar() {
 may() { # DESC KUBECONFIG VERB GROUP RESOURCE SUBRESOURCE NAME NS
 	local desc=$1
 	shift
-	e2e_eq "$desc" true "$(ssar "$@")"
+	t_eq "$desc" true "$(ssar "$@")"
 }
 
 may_not() {
 	local desc=$1
 	shift
-	e2e_eq "$desc" false "$(ssar "$@")"
+	t_eq "$desc" false "$(ssar "$@")"
 }
 
 can_i() { # WANT(yes|no) NS SA ARGS...: kubectl auth can-i --as the ServiceAccount
 	local want=$1 ns=$2 sa=$3 got
 	shift 3
 	got=$(kubectl auth can-i "$@" --as="system:serviceaccount:$ns:$sa" 2>/dev/null)
-	e2e_eq "kubectl auth can-i $* as $ns/$sa: $want" "$want" "$got"
+	t_eq "kubectl auth can-i $* as $ns/$sa: $want" "$want" "$got"
 }
 
 # Default values: one kubelet-serving policy.
 rel=e2e-rbac-$run_id
-e2e_ns ns_rbac e2e-rbac || e2e_abort "create a namespace"
+e2e_ns ns_rbac e2e-rbac || t_abort "create a namespace"
 if chart_rbac "$ns_rbac" "$rel" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-default"; then
-	e2e_ok "default values: RBAC applied, token minted for $ns_rbac/$rel"
+	t_ok "default values: RBAC applied, token minted for $ns_rbac/$rel"
 	kc=$T/kc-default
-	e2e_eq "the token authenticates as the chart's ServiceAccount" \
+	t_eq "the token authenticates as the chart's ServiceAccount" \
 		"system:serviceaccount:$ns_rbac:$rel" \
 		"$(KUBECONFIG=$kc kubectl auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1)"
 	may "may list and watch CertificateSigningRequests" "$kc" watch certificates.k8s.io certificatesigningrequests "" "" ""
@@ -324,13 +317,13 @@ if chart_rbac "$ns_rbac" "$rel" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-defaul
 	can_i no "$ns_rbac" "$rel" create pods -n "$ns_rbac"
 	can_i no "$ns_rbac" "$rel" patch pods -n kube-system
 else
-	e2e_fail "default values: RBAC applied, token minted for $ns_rbac/$rel"
+	t_fail "default values: RBAC applied, token minted for $ns_rbac/$rel"
 fi
 
 # Every value set: workload, kubelet-serving and kubelet-client policies.
 rel=e2e-rbac-all-$run_id
 if chart_rbac "$ns_rbac" "$rel" -f "$ALL" && sa_kubeconfig "$ns_rbac" e2e-approver "$T/kc-all"; then
-	e2e_ok "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
+	t_ok "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
 	kc=$T/kc-all
 	may "may approve signers/example.com/workload-mtls" "$kc" approve certificates.k8s.io signers "" example.com/workload-mtls ""
 	may "may approve signers/kubernetes.io/kubelet-serving" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kubelet-serving ""
@@ -346,14 +339,14 @@ if chart_rbac "$ns_rbac" "$rel" -f "$ALL" && sa_kubeconfig "$ns_rbac" e2e-approv
 	may_not "may not create pods" "$kc" create "" pods "" "" "$ns_rbac"
 	may_not "may not update pods" "$kc" update "" pods "" "" "$ns_rbac"
 else
-	e2e_fail "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
+	t_fail "every value set: RBAC applied, token minted for $ns_rbac/e2e-approver"
 fi
 
 # No policies at all: no approve rule (an empty resourceNames would mean
 # every signer).
 helm template x "$CHART" --set-json 'policies=[]' -s templates/clusterrole.yaml >"$T/nopol.yaml" 2>"$T/err"
-e2e_check "no policies: the ClusterRole has no approve rule at all" \
+t_check "no policies: the ClusterRole has no approve rule at all" \
 	bash -c "grep -q 'kind: ClusterRole' '$T/nopol.yaml' &&
 		! grep -qE 'resources: \\[\"signers\"\\]|verbs: \\[\"approve\"\\]|resourceNames' '$T/nopol.yaml'"
 
-e2e_done
+t_done

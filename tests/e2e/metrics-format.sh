@@ -15,9 +15,9 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$here/lib.sh"
-cd "$E2E_ROOT" || exit 1
-e2e_tmp
-T=$E2E_TMP
+cd "$T_ROOT" || exit 1
+t_tmp
+T=$T_TMP
 
 # ------------------------------------------------------------------ the checker
 
@@ -25,9 +25,9 @@ T=$E2E_TMP
 build_args=()
 [[ ${CSR_APPROVER_PROMCHECK:-} == fallback ]] && build_args=(--fallback)
 if checker=$(hack/build-promtool.sh "${build_args[@]}" 2>"$T/build.err") && [[ -x $checker ]]; then
-	e2e_ok "format checker built: $(basename "$checker") ($checker)"
+	t_ok "format checker built: $(basename "$checker") ($checker)"
 else
-	e2e_abort "format checker built" "$(tail -n 20 "$T/build.err")"
+	t_abort "format checker built" "$(tail -n 20 "$T/build.err")"
 fi
 
 check() { "$checker" check metrics <"$1"; }
@@ -36,28 +36,28 @@ check() { "$checker" check metrics <"$1"; }
 printf '# TYPE x counter\nx_total{a="b\\q"} 1\n' >"$T/bad-escape.txt"
 printf '# TYPE x_total counter\nx_total{a="b"} 1\nx_total{a="b"} one\n' >"$T/bad-value.txt"
 printf '# HELP requests Requests.\n# TYPE requests counter\nrequests 1\n' >"$T/bad-name.txt"
-e2e_check_fails "the checker rejects an invalid escape in a label value" check "$T/bad-escape.txt"
-e2e_check_fails "the checker rejects a non-numeric sample value" check "$T/bad-value.txt"
-e2e_check_fails "the checker rejects a counter without the _total suffix" check "$T/bad-name.txt"
+t_check_fails "the checker rejects an invalid escape in a label value" check "$T/bad-escape.txt"
+t_check_fails "the checker rejects a non-numeric sample value" check "$T/bad-value.txt"
+t_check_fails "the checker rejects a counter without the _total suffix" check "$T/bad-name.txt"
 
 # ------------------------------------------------------------------ a served sample
 
 unit=${CSR_APPROVER_UNIT_BIN:-build/unit-tests}
 if [[ ! -x $unit || -n ${CSR_APPROVER_REBUILD:-} ]]; then
-	make -s "$unit" >"$T/make.log" 2>&1 || e2e_abort "unit test binary built" "$(tail -n 20 "$T/make.log")"
+	make -s "$unit" >"$T/make.log" 2>&1 || t_abort "unit test binary built" "$(tail -n 20 "$T/make.log")"
 fi
 sample=$T/sample.txt
 if CSR_APPROVER_METRICS_SAMPLE=$sample "$unit" --filter 'httpd/served_metrics_sample' >"$T/unit.log" 2>&1 &&
 	[[ -s $sample ]]; then
-	e2e_ok "a full /metrics scrape captured ($(wc -l <"$sample") lines)"
+	t_ok "a full /metrics scrape captured ($(wc -l <"$sample") lines)"
 else
-	e2e_abort "a full /metrics scrape captured" "$(tail -n 20 "$T/unit.log")"
+	t_abort "a full /metrics scrape captured" "$(tail -n 20 "$T/unit.log")"
 fi
 
 if out=$(check "$sample" 2>&1); then
-	e2e_ok "the scrape passes $(basename "$checker") check metrics"
+	t_ok "the scrape passes $(basename "$checker") check metrics"
 else
-	e2e_fail "the scrape passes $(basename "$checker") check metrics" "$out"
+	t_fail "the scrape passes $(basename "$checker") check metrics" "$out"
 fi
 
 families="csr_approver_decisions_total:counter csr_approver_decision_duration_seconds:histogram
@@ -70,37 +70,28 @@ missing=""
 for f in $families; do
 	grep -qx "# TYPE ${f%%:*} ${f#*:}" "$sample" || missing+=" $f"
 done
-e2e_eq "every metric of SPEC.md is there, with its type" "" "${missing# }"
+t_eq "every metric of SPEC.md is there, with its type" "" "${missing# }"
 
-e2e_check "label values with a quote, a backslash and a newline are escaped" \
+t_check "label values with a quote, a backslash and a newline are escaped" \
 	grep -qF 'policy="odd \"name\" \\ with\nnewline"' "$sample"
 
 # ------------------------------------------------------------------ a live scrape
 
 bin=${CSR_APPROVER_BIN:-build/csr-approver}
 if [[ ! -x $bin ]] || ! "$bin" run --help >/dev/null 2>&1; then
-	e2e_skip "live scrape of csr-approver run" "the run command is not available in $bin"
-	e2e_done
+	t_skip "live scrape of csr-approver run" "the run command is not available in $bin"
+	t_done
 fi
 
-e2e_cluster
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p i
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 30000))
-		port_free "$p" && [[ $p != "${1:-}" ]] && echo "$p" && return 0
-	done
-	return 1
-}
-if ! mport=$(free_port) || ! pport=$(free_port "$mport"); then
-	e2e_abort "free loopback ports"
+t_cluster
+if ! mport=$(t_port) || ! pport=$(t_port "$mport"); then
+	t_abort "free loopback ports"
 fi
 
 "$bin" run --kubeconfig "$KUBECONFIG" --metrics-bind-address "127.0.0.1:$mport" \
 	--health-probe-bind-address "127.0.0.1:$pport" --log-format text >"$T/run.log" 2>&1 &
 pid=$!
-e2e_on_exit kill "$pid"
+t_on_exit kill "$pid"
 
 ready=""
 for ((i = 0; i < 150; i++)); do
@@ -112,31 +103,31 @@ for ((i = 0; i < 150; i++)); do
 	sleep 0.2
 done
 if [[ -n $ready ]]; then
-	e2e_ok "csr-approver run is ready (/readyz on the probe address)"
+	t_ok "csr-approver run is ready (/readyz on the probe address)"
 else
-	e2e_abort "csr-approver run is ready (/readyz on the probe address)" "$(tail -n 20 "$T/run.log")"
+	t_abort "csr-approver run is ready (/readyz on the probe address)" "$(tail -n 20 "$T/run.log")"
 fi
 
-e2e_check "/healthz answers on the probe address" curl -fsS --max-time 5 "http://127.0.0.1:$pport/healthz"
+t_check "/healthz answers on the probe address" curl -fsS --max-time 5 "http://127.0.0.1:$pport/healthz"
 if curl -fsS --max-time 5 -D "$T/live.head" -o "$T/live.txt" "http://127.0.0.1:$mport/metrics"; then
-	e2e_ok "/metrics answers on the metrics address"
-	e2e_eq "Content-Type of /metrics" "text/plain; version=0.0.4; charset=utf-8" \
+	t_ok "/metrics answers on the metrics address"
+	t_eq "Content-Type of /metrics" "text/plain; version=0.0.4; charset=utf-8" \
 		"$(grep -i '^content-type:' "$T/live.head" | sed 's/^[^:]*: *//' | tr -d '\r')"
 	if out=$(check "$T/live.txt" 2>&1); then
-		e2e_ok "the live scrape passes $(basename "$checker") check metrics"
+		t_ok "the live scrape passes $(basename "$checker") check metrics"
 	else
-		e2e_fail "the live scrape passes $(basename "$checker") check metrics" "$out"
+		t_fail "the live scrape passes $(basename "$checker") check metrics" "$out"
 	fi
-	e2e_check "the live scrape counts its API requests" \
+	t_check "the live scrape counts its API requests" \
 		grep -qE '^csr_approver_api_requests_total\{.*\} [1-9]' "$T/live.txt"
 else
-	e2e_fail "/metrics answers on the metrics address" "$(tail -n 20 "$T/run.log")"
+	t_fail "/metrics answers on the metrics address" "$(tail -n 20 "$T/run.log")"
 fi
-e2e_eq "POST /metrics is refused with 405" 405 \
+t_eq "POST /metrics is refused with 405" 405 \
 	"$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$mport/metrics")"
 
 kill -TERM "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-e2e_eq "csr-approver run exits 0 on SIGTERM" 0 "$?"
+t_eq "csr-approver run exits 0 on SIGTERM" 0 "$?"
 
-e2e_done
+t_done

@@ -1,25 +1,30 @@
 # shellcheck shell=bash
 # Helpers for the suites that run `csr-approver run` against the loopback
-# cluster (tests/integration/controller*.sh, leader.sh). Source after lib.sh
-# and it_setup.
+# cluster (tests/integration/controller*.sh, leader.sh), on top of lib.sh
+# (sourced here).
 #
+#   ctl_setup SUITE                it_setup SUITE, and: every controller started
+#                                  is stopped at exit, before the namespace
+#                                  goes; the suite ends at once when the binary
+#                                  is not built
 #   ctl_bin                        the binary: $CSR_APPROVER_BIN, else build/csr-approver
 #   ctl_test_bin                   the test binary, with the fault-making flags
 #                                  (--write-delay, --identity-event-delay):
 #                                  $CSR_APPROVER_TEST_BIN, else build/csr-approver-test;
 #                                  ctl_start picks it when ARGS hold one of them
-#   ctl_port                       a free loopback port
 #   ctl_identity USER SIGNER...    a client-certificate kubeconfig for USER with
 #                                  the least privilege csr-approver needs for
 #                                  those signers (ClusterRole + binding labelled
 #                                  $IT_LABEL; a Role for Leases in $IT_NS);
 #                                  prints the kubeconfig's path
 #   ctl_start NAME ARGS...         start `csr-approver run ARGS` in the background,
-#                                  log in $IT_TMP/NAME.log, pid in CTL_PID[NAME];
+#                                  log in $T_TMP/NAME.log, pid in CTL_PID[NAME];
 #                                  waits for "caches synced" (CTL_START_WAIT_SYNC=0
 #                                  to not wait); CTL_WRAP, when set, is a command
 #                                  line put in front (e.g. valgrind and its flags)
 #   ctl_signal NAME SIG            send a signal
+#   ctl_wait_exit NAME [TIMEOUT_S] wait for it to end by itself (default 20 s);
+#                                  returns its exit status, 124 when it still runs
 #   ctl_stop NAME [TIMEOUT_S]      SIGTERM and wait; returns the exit status
 #                                  (124 when it did not stop: then SIGKILL)
 #   ctl_running NAME               is it alive?
@@ -35,35 +40,34 @@
 #                                  "web-0" Running with IP and selected by it,
 #                                  DIR/web.kubeconfig (a token bound to the pod),
 #                                  DIR/good.csr (its SPIFFE ID, IP and service
-#                                  name) and DIR/bad.csr (a name of another
-#                                  service); sets $spiffe and $WUSAGES
+#                                  name), DIR/bad.csr (a name of another
+#                                  service), and DIR/policy.yaml: one workload
+#                                  policy for signer $W in NS; sets $W,
+#                                  $spiffe and $WUSAGES
+
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 declare -gA CTL_PID=()
 
+ctl_setup() { # SUITE
+	it_setup "$1"
+	t_on_exit ctl_stop_all
+	local bin
+	bin=$(ctl_bin)
+	[[ -x $bin ]] || t_abort "csr-approver binary at $bin" "build it first (make)"
+}
+
 ctl_bin() {
-	echo "${CSR_APPROVER_BIN:-$IT_ROOT/build/csr-approver}"
+	echo "${CSR_APPROVER_BIN:-$T_ROOT/build/csr-approver}"
 }
 
 ctl_test_bin() {
-	echo "${CSR_APPROVER_TEST_BIN:-$IT_ROOT/build/csr-approver-test}"
-}
-
-ctl_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		# Below the ephemeral range (32768-60999): a port a client
-		# connection holds would answer no connect, yet fail the bind.
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
+	echo "${CSR_APPROVER_TEST_BIN:-$T_ROOT/build/csr-approver-test}"
 }
 
 ctl_identity() { # USER SIGNER...
-	local user=$1 out="$IT_TMP/$1.kubeconfig" names="" s
+	local user=$1 out="$T_TMP/$1.kubeconfig" names="" s
 	shift
 	for s in "$@"; do
 		names+="${names:+, }\"$s\""
@@ -119,7 +123,7 @@ EOF
 	echo "$out"
 }
 
-ctl_log() { echo "$IT_TMP/$1.log"; }
+ctl_log() { echo "$T_TMP/$1.log"; }
 
 ctl_running() {
 	local pid=${CTL_PID[$1]:-}
@@ -166,27 +170,35 @@ ctl_signal() { # NAME SIG
 	[[ -n $pid ]] && kill "-$2" "$pid" 2>/dev/null
 }
 
-ctl_stop() { # NAME [TIMEOUT_S]
+ctl_wait_exit() { # NAME [TIMEOUT_S]
 	local name=$1 pid=${CTL_PID[$1]:-} rc i
 	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < ${2:-20} * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		kill -0 "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null
-		unset "CTL_PID[$name]"
-		return 124
-	fi
-	wait "$pid" 2>/dev/null
+	kill -0 "$pid" && return 124
+	wait "$pid"
 	rc=$?
 	unset "CTL_PID[$name]"
 	return $rc
+} 2>/dev/null
+
+ctl_stop() { # NAME [TIMEOUT_S]
+	local pid=${CTL_PID[$1]:-} rc
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	ctl_wait_exit "$1" "${2:-20}"
+	rc=$?
+	if ((rc == 124)); then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null
+		unset "CTL_PID[$1]"
+	fi
+	return $rc
 }
 
-# Stop every controller this suite started (for the EXIT trap).
+# Stop every controller this suite started (at exit).
 ctl_stop_all() {
 	local n
 	for n in "${!CTL_PID[@]}"; do
@@ -244,8 +256,18 @@ ctl_workload_world() { # NS IP DIR
 	kubectl create service clusterip web -n "$ns" --tcp=443 >/dev/null || return 1
 	k8s_pod_run "$ns" web-0 "$ip" -s web -l app=web >/dev/null || return 1
 	k8s_token_kubeconfig "$(k8s_token "$ns" web web-0 2h)" "$dir/web.kubeconfig" || return 1
+	# shellcheck disable=SC2034 # for the suites
 	spiffe="spiffe://cluster.local/ns/$ns/sa/web"
+	# shellcheck disable=SC2034
 	WUSAGES="digital signature,key encipherment,client auth,server auth"
+	W=$IT_RUN.example.com/workload
+	cat >"$dir/policy.yaml" <<EOF || return 1
+policies:
+  - name: workload
+    signerName: $W
+    type: workload
+    namespaces: ["$ns"]
+EOF
 	k8s_gen_csr "$dir/good.key" "$dir/good.csr" "/CN=web.$ns.svc" \
 		"URI:$spiffe,IP:$ip,DNS:web.$ns.svc" &&
 		k8s_gen_csr "$dir/bad.key" "$dir/bad.csr" "/CN=web.$ns.svc" \

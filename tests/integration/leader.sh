@@ -10,56 +10,69 @@
 #     at once;
 #   - a leader paused past its renew deadline exits 1 on waking, having
 #     decided nothing more;
+#   - a leader that reads another holder in the Lease stops deciding at
+#     once, and exits 1 at its renew deadline;
 #   - no CSR gets two decisions (conditions and log lines).
 # CSR_APPROVER_BIN chooses the binary.
 set -uo pipefail
 
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-it_setup leader
 # shellcheck source=tests/integration/controller-lib.bash
-source "$IT_ROOT/tests/integration/controller-lib.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/controller-lib.bash"
+ctl_setup leader
 
 A=$IT_NS
-tmp=$IT_TMP
-W=$IT_RUN.example.com/workload
+tmp=$T_TMP
 LEASE="csr-approver"
 LEASE_S=6
+RENEW_S=4
 RETRY_S=1
 
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	ctl_stop_all
-	# No kubelet confirms graceful pod deletions: force them, or the
-	# namespaces stay Terminating.
-	kubectl delete pods --all -n "$A" --grace-period=0 --force >/dev/null 2>&1 || true
-	kubectl delete rolebinding,role -n "$A" --all >/dev/null 2>&1 || true
-	it_cleanup
-}
-trap cleanup EXIT
-
 ctl_workload_world "$A" 10.244.4.10 "$tmp"
-cat >"$tmp/policy.yaml" <<EOF
-policies:
-  - name: workload
-    signerName: $W
-    type: workload
-    namespaces: ["$A"]
-EOF
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W")
 
 declare -A port=()
-# inst NAME: start an instance with leader election
+# inst NAME: start an instance with leader election (LEASE_S, RENEW_S)
 inst() {
-	port[$1]=$(ctl_port)
+	port[$1]=$(t_port)
 	ctl_start "$1" --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --leader-elect \
 		--leader-elect-namespace "$A" --leader-elect-resource-name "$LEASE" \
-		--leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline 4s \
+		--leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline "${RENEW_S}s" \
 		--leader-elect-retry-period "${RETRY_S}s" --identity "it-$1" \
 		--metrics-bind-address "127.0.0.1:${port[$1]}" --health-probe-bind-address 0
 }
 holder() {
 	kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null
+}
+# stands_by NAME LEADER: NAME has read the Lease and found LEADER holding it
+# (its log says so), so it may not take it for a lease duration; then it
+# must not have led.
+stands_by() {
+	local desc="$1 stands by while $2 leads"
+	if ctl_wait_log "$1" "\"msg\":\"lease holder\".*\"holder\":\"it-$2\"" 15; then
+		t_eq "$desc" 0 "$(grep -c 'became leader' "$(ctl_log "$1")")"
+	else
+		t_fail "$desc" "it never read the Lease naming it-$2: $(tail -n 5 "$(ctl_log "$1")")"
+	fi
+}
+# took_over DESC NAME T0_MS TIMEOUT_S LIMIT_MS: NAME becomes the leader within
+# TIMEOUT_S, and LIMIT_MS after T0_MS at most
+took_over() {
+	local took
+	if ctl_wait_log "$2" 'became leader' "$4"; then
+		took=$(($(date +%s%3N) - $3))
+		if ((took <= $5)); then
+			t_ok "$1 in ${took} ms"
+		else
+			t_fail "$1 in time" "${took} ms > $5 ms"
+		fi
+	else
+		t_fail "$1" "$(tail -n 5 "$(ctl_log "$2")")"
+	fi
+}
+# CSRs of its signers an instance holds undecided (cache_objects), from its /metrics
+csrs_held() { # NAME
+	curl -fsS "http://127.0.0.1:${port[$1]}/metrics" 2>/dev/null |
+		sed -n 's/^csr_approver_cache_objects{resource="certificatesigningrequests"} \([0-9]*\).*/\1/p'
 }
 is_leader_metric() { # NAME
 	curl -fsS "http://127.0.0.1:${port[$1]}/metrics" 2>/dev/null |
@@ -88,109 +101,84 @@ check_round() { # PREFIX NAME TIMEOUT
 		[[ $got == "$want" ]] || bad+="$name: want $want, got $got; "
 		[[ $(ctl_decided_lines "$name" "$(ctl_log "$2")") == 1 ]] || who+="$name; "
 	done <"$tmp/all.want"
-	it_eq "$1: every CSR decided as the policy says" "" "$bad"
-	it_eq "$1: decided by $2" "" "$who"
+	t_eq "$1: every CSR decided as the policy says" "" "$bad"
+	t_eq "$1: decided by $2" "" "$who"
 }
 : >"$tmp/all.want"
 
 # ---------------------------------------------------------------- two instances
-inst a || it_fail "instance a starts"
-inst b || it_fail "instance b starts"
+inst a || t_fail "instance a starts"
+inst b || t_fail "instance b starts"
 k8s_wait 20 bash -c "grep -q 'became leader' '$(ctl_log a)' || grep -q 'became leader' '$(ctl_log b)'"
-sleep 2
+if grep -q 'became leader' "$(ctl_log a)"; then L=a S=b; else L=b S=a; fi
+stands_by "$S" "$L"
 la=$(grep -c 'became leader' "$(ctl_log a)")
 lb=$(grep -c 'became leader' "$(ctl_log b)")
 if ((la + lb == 1)); then
-	it_ok "exactly one instance leads"
+	t_ok "exactly one instance leads"
 else
-	it_fail "exactly one instance leads" "a: $la, b: $lb"
+	t_fail "exactly one instance leads" "a: $la, b: $lb"
 fi
-if ((la == 1)); then L=a S=b; else L=b S=a; fi
-it_eq "the Lease names the leader" "it-$L" "$(holder)"
-it_eq "is_leader is 1 on the leader" 1 "$(is_leader_metric "$L")"
-it_eq "is_leader is 0 on the standby" 0 "$(is_leader_metric "$S")"
+t_eq "the Lease names the leader" "it-$L" "$(holder)"
+t_eq "is_leader is 1 on the leader" 1 "$(is_leader_metric "$L")"
+t_eq "is_leader is 0 on the standby" 0 "$(is_leader_metric "$S")"
 renew1=$(kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.renewTime}')
 if [[ $renew1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$ ]]; then
-	it_ok "renewTime is a MicroTime with 6 fractional digits ($renew1)"
+	t_ok "renewTime is a MicroTime with 6 fractional digits ($renew1)"
 else
-	it_fail "renewTime is a MicroTime with 6 fractional digits" "$renew1"
+	t_fail "renewTime is a MicroTime with 6 fractional digits" "$renew1"
 fi
-sleep 2
-renew2=$(kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.renewTime}')
-[[ $renew2 != "$renew1" ]]
-it_eq "the leader renews the Lease" 0 "$?"
+# Renewals come every retry period (1 s).
+# shellcheck disable=SC2317 # called through k8s_wait
+renewed() {
+	[[ $(kubectl get lease "$LEASE" -n "$A" -o jsonpath='{.spec.renewTime}') != "$renew1" ]]
+}
+k8s_wait 5 renewed
+t_eq "the leader renews the Lease" 0 "$?"
 
 csrs r1 9
 check_round r1 "$L" 30
-it_eq "r1: the standby decided nothing" 0 "$(grep -c '"msg":"decided"' "$(ctl_log "$S")")"
+t_eq "r1: the standby decided nothing" 0 "$(grep -c '"msg":"decided"' "$(ctl_log "$S")")"
 
 # ---------------------------------------------------------------- kill -9 the leader
 ctl_signal "$L" KILL
 t0=$(date +%s%3N)
-{ wait "${CTL_PID[$L]}"; } 2>/dev/null
-unset "CTL_PID[$L]"
+ctl_wait_exit "$L" 5
 csrs r2 6
-if ctl_wait_log "$S" 'became leader' $((LEASE_S + 10)); then
-	t1=$(date +%s%3N)
-	took=$((t1 - t0))
-	limit=$((LEASE_S * 1000 + RETRY_S * 2200 + 1000))
-	if ((took <= limit)); then
-		it_ok "kill -9 the leader: the standby took over in ${took} ms (lease ${LEASE_S}s)"
-	else
-		it_fail "kill -9 the leader: the standby took over in time" "${took} ms > ${limit} ms"
-	fi
-else
-	it_fail "kill -9 the leader: the standby took over" "$(tail -n 5 "$(ctl_log "$S")")"
-fi
-it_eq "the Lease names the new leader" "it-$S" "$(holder)"
+took_over "kill -9 the leader (lease ${LEASE_S}s): the standby took over" "$S" "$t0" $((LEASE_S + 10)) \
+	$((LEASE_S * 1000 + RETRY_S * 2200 + 1000))
+t_eq "the Lease names the new leader" "it-$S" "$(holder)"
 check_round r2 "$S" 30
 
 # ---------------------------------------------------------------- SIGTERM the leader
-inst "${L}2" || it_fail "instance ${L}2 starts (standby)"
-sleep 1
-it_eq "a restarted instance stands by" 0 "$(grep -c 'became leader' "$(ctl_log "${L}2")")"
+inst "${L}2" || t_fail "instance ${L}2 starts (standby)"
+stands_by "${L}2" "$S"
 t0=$(date +%s%3N)
 ctl_stop "$S"
 rc=$?
-it_eq "SIGTERM the leader: exits 0" 0 "$rc"
+t_eq "SIGTERM the leader: exits 0" 0 "$rc"
 grep -q 'released the lease' "$(ctl_log "$S")"
-it_eq "SIGTERM the leader: it released the Lease" 0 "$?"
-if ctl_wait_log "${L}2" 'became leader' 10; then
-	took=$(($(date +%s%3N) - t0))
-	limit=$((RETRY_S * 2200 + 1500))
-	if ((took <= limit)); then
-		it_ok "SIGTERM the leader: the standby took over in ${took} ms, without waiting out the lease"
-	else
-		it_fail "SIGTERM the leader: near-immediate takeover" "${took} ms > ${limit} ms"
-	fi
-else
-	it_fail "SIGTERM the leader: the standby took over" "$(tail -n 5 "$(ctl_log "${L}2")")"
-fi
+t_eq "SIGTERM the leader: it released the Lease" 0 "$?"
+took_over "SIGTERM the leader: the standby took over without waiting out the lease" "${L}2" "$t0" 10 \
+	$((RETRY_S * 2200 + 1500))
 csrs r3 6
 check_round r3 "${L}2" 30
 
 # ---------------------------------------------------------------- a leader that cannot renew
-inst "${S}2" || it_fail "instance ${S}2 starts (standby)"
-sleep 1
+inst "${S}2" || t_fail "instance ${S}2 starts (standby)"
+stands_by "${S}2" "${L}2"
 ctl_signal "${L}2" STOP
 if ctl_wait_log "${S}2" 'became leader' $((LEASE_S + 10)); then
-	it_ok "a paused leader's lease is taken over"
+	t_ok "a paused leader's lease is taken over"
 else
-	it_fail "a paused leader's lease is taken over" "$(tail -n 5 "$(ctl_log "${S}2")")"
+	t_fail "a paused leader's lease is taken over" "$(tail -n 5 "$(ctl_log "${S}2")")"
 fi
 csrs r4 3
 ctl_signal "${L}2" CONT
-pid=${CTL_PID[${L}2]}
-for ((i = 0; i < 50; i++)); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-wait "$pid" 2>/dev/null
-rc=$?
-unset "CTL_PID[${L}2]"
-it_eq "the paused leader exits 1 on waking (renew deadline passed)" 1 "$rc"
+ctl_wait_exit "${L}2" 5
+t_eq "the paused leader exits 1 on waking (renew deadline passed)" 1 "$?"
 grep -q 'leadership lost' "$(ctl_log "${L}2")"
-it_eq "the paused leader logs that it lost the lease" 0 "$?"
+t_eq "the paused leader logs that it lost the lease" 0 "$?"
 check_round r4 "${S}2" 30
 
 # ---------------------------------------------------------------- once
@@ -205,9 +193,45 @@ while read -r name want; do
 	l=$(ctl_decided_lines "$name" "${logs[@]}")
 	((c == 1 && l == 1)) || twice+="$name: $c conditions, $l log lines; "
 done <"$tmp/all.want"
-it_eq "no CSR decided twice ($(wc -l <"$tmp/all.want") CSRs, 4 instances)" "" "$twice"
+t_eq "no CSR decided twice ($(wc -l <"$tmp/all.want") CSRs, 4 instances)" "" "$twice"
 ctl_stop "${S}2"
-it_eq "last leader: SIGTERM exits 0" 0 "$?"
-it_eq "no sanitizer report" "" "$(ctl_sanitizer_report a b a2 b2)"
+t_eq "last leader: SIGTERM exits 0" 0 "$?"
 
-it_done
+# ---------------------------------------------------------------- another holder in the Lease
+# The Lease rewritten under a live leader (as by an instance whose clock or
+# lease duration differ): its next renewal conflicts, its GET shows the other
+# holder, and it stops deciding at once rather than at its renew deadline
+# (8 s here, for room to show it).
+LEASE_S=12 RENEW_S=8 inst c || t_fail "instance c starts"
+ctl_wait_log c 'became leader' 10 || t_fail "instance c leads" "$(tail -n 5 "$(ctl_log c)")"
+t0=$(date +%s%3N)
+kubectl patch lease "$LEASE" -n "$A" --type merge -p "{\"spec\":{\"holderIdentity\":\"it-intruder\",
+	\"renewTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)\",\"leaseDurationSeconds\":12}}" >/dev/null ||
+	t_fail "the Lease rewritten to name it-intruder"
+if ctl_wait_log c '"msg":"the lease names another holder: no longer leading"' 10; then
+	took=$(($(date +%s%3N) - t0))
+	limit=$((RETRY_S * 1000 + 1500))
+	if ((took <= limit)); then
+		t_ok "another holder in the Lease: the leader stops leading after ${took} ms (renew deadline 8000 ms)"
+	else
+		t_fail "another holder in the Lease: the leader stops leading at once" "${took} ms > ${limit} ms"
+	fi
+else
+	t_fail "another holder in the Lease: the leader stops leading" "$(tail -n 5 "$(ctl_log c)")"
+fi
+it_as "$tmp/web.kubeconfig" k8s_csr_create "$IT_RUN-after-intruder" "$W" "$tmp/good.csr" "$WUSAGES" 3600 \
+	"$IT_LABEL" || t_fail "create CSR after-intruder"
+# shellcheck disable=SC2317 # called through k8s_wait
+held() { [[ $(csrs_held c) == 1 ]]; }
+k8s_wait 5 held
+t_eq "another holder in the Lease: a new CSR reaches the old leader, which holds it" 1 "$(csrs_held c)"
+ctl_wait_exit c 10
+t_eq "another holder in the Lease: exits 1 at the renew deadline" 1 "$?"
+# c saw the CSR (above) and has exited; no other instance runs.
+t_eq "another holder in the Lease: the CSR it held is not decided" "" \
+	"$(ctl_conditions "$IT_RUN-after-intruder")"
+t_eq "another holder in the Lease: no decision logged for it" 0 \
+	"$(ctl_decided_lines "$IT_RUN-after-intruder" "$(ctl_log c)")"
+t_eq "no sanitizer report" "" "$(ctl_sanitizer_report a b a2 b2 c)"
+
+t_done

@@ -20,32 +20,19 @@
 # read; and each CSR is decided exactly once.
 set -uo pipefail
 
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-it_setup stale-cache
 # shellcheck source=tests/integration/controller-lib.bash
-source "$IT_ROOT/tests/integration/controller-lib.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/controller-lib.bash"
+ctl_setup stale-cache
 
 A=$IT_NS
-tmp=$IT_TMP
+tmp=$T_TMP
 W=$IT_RUN.example.com/workload
 NODE=$IT_RUN-node
 NODE2=$IT_RUN-node2
 DELAY=15s
 
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	ctl_stop_all
-	kubectl delete pods --all -n "$A" --grace-period=0 --force >/dev/null 2>&1 || true
-	kubectl delete node "$NODE" "$NODE2" --wait=false >/dev/null 2>&1 || true
-	it_cleanup
-}
-trap cleanup EXIT
-
-if [[ ! -x $(ctl_test_bin) ]]; then
-	it_fail "test binary at $(ctl_test_bin)" "build it first (make)"
-	it_done
-fi
+t_on_exit kubectl delete node "$NODE" "$NODE2" --wait=false
+[[ -x $(ctl_test_bin) ]] || t_abort "test binary at $(ctl_test_bin)" "build it first (make)"
 
 cat >"$tmp/policy.yaml" <<EOF
 policies:
@@ -58,24 +45,21 @@ policies:
     type: kubelet-serving
 EOF
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W" kubernetes.io/kubelet-serving)
-[[ -n $ctl_kc ]] || {
-	it_fail "controller identity with its RBAC"
-	it_done
-}
+[[ -n $ctl_kc ]] || t_abort "controller identity with its RBAC"
 
 # ---------------------------------------------------------------- the world before
 k8s_allow_csr_create "$IT_RUN-csr-create" "$IT_LABEL" "group:system:serviceaccounts:$A" ||
-	it_fail "CSR create rights for $A"
-k8s_sa_create "$A" web || it_fail "service account web"
-kubectl create service clusterip web -n "$A" --tcp=443 >/dev/null || it_fail "service web"
-k8s_node_create "$NODE" InternalIP=192.0.2.80 Hostname="$NODE" >/dev/null || it_fail "node"
-k8s_node_create "$NODE2" InternalIP=192.0.2.81 Hostname="$NODE2" >/dev/null || it_fail "node 2"
-old_uid=$(k8s_pod_run "$A" web-0 10.244.9.10 -s web -n "$NODE" -l app=web) || it_fail "pod web-0"
-k8s_pod_create "$A" api-0 -s web -l app=web >/dev/null || it_fail "pod api-0 (unscheduled)"
+	t_fail "CSR create rights for $A"
+k8s_sa_create "$A" web || t_fail "service account web"
+kubectl create service clusterip web -n "$A" --tcp=443 >/dev/null || t_fail "service web"
+k8s_node_create "$NODE" InternalIP=192.0.2.80 Hostname="$NODE" >/dev/null || t_fail "node"
+k8s_node_create "$NODE2" InternalIP=192.0.2.81 Hostname="$NODE2" >/dev/null || t_fail "node 2"
+old_uid=$(k8s_pod_run "$A" web-0 10.244.9.10 -s web -n "$NODE" -l app=web) || t_fail "pod web-0"
+k8s_pod_create "$A" api-0 -s web -l app=web >/dev/null || t_fail "pod api-0 (unscheduled)"
 
 ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --metrics-bind-address 0 \
 	--health-probe-bind-address 0 --identity-event-delay="$DELAY" -v debug ||
-	it_fail "controller with lagging identity watches starts"
+	t_fail "controller with lagging identity watches starts"
 
 USAGES="digital signature,key encipherment,client auth,server auth"
 SUSAGES="digital signature,key encipherment,server auth"
@@ -91,60 +75,60 @@ ask() {
 kubectl delete pod web-0 -n "$A" --grace-period=0 --force >/dev/null 2>&1
 new_uid=$(k8s_pod_run "$A" web-0 10.244.9.10 -s web -n "$NODE" -l app=web)
 if [[ -n $new_uid && $new_uid != "$old_uid" ]]; then
-	it_ok "web-0 made again with a new uid"
+	t_ok "web-0 made again with a new uid"
 else
-	it_fail "web-0 made again with a new uid" "old $old_uid new $new_uid"
+	t_fail "web-0 made again with a new uid" "old $old_uid new $new_uid"
 fi
 k8s_token_kubeconfig "$(k8s_token "$A" web web-0 1h)" "$tmp/web0.kubeconfig"
 ask recreated "$tmp/web0.kubeconfig" "$W" "$USAGES" "/CN=web.$A.svc" \
-	"URI:$spiffe,IP:10.244.9.10,DNS:web.$A.svc" || it_fail "create CSR recreated"
+	"URI:$spiffe,IP:10.244.9.10,DNS:web.$A.svc" || t_fail "create CSR recreated"
 
 # ---------------------------------------------------------------- 2. pod bound to its node
 kubectl create --raw "/api/v1/namespaces/$A/pods/api-0/binding" -f - >/dev/null <<EOF ||
 {"apiVersion":"v1","kind":"Binding","metadata":{"name":"api-0"},"target":{"apiVersion":"v1","kind":"Node","name":"$NODE"}}
 EOF
-	it_fail "bind api-0 to $NODE"
-k8s_pod_set_status "$A" api-0 Running 10.244.9.11 || it_fail "api-0 Running"
+	t_fail "bind api-0 to $NODE"
+k8s_pod_set_status "$A" api-0 Running 10.244.9.11 || t_fail "api-0 Running"
 k8s_token_kubeconfig "$(k8s_token "$A" web api-0 1h)" "$tmp/api0.kubeconfig"
 ask bound "$tmp/api0.kubeconfig" "$W" "$USAGES" "/CN=web.$A.svc" \
-	"URI:$spiffe,IP:10.244.9.11,DNS:web.$A.svc" || it_fail "create CSR bound"
+	"URI:$spiffe,IP:10.244.9.11,DNS:web.$A.svc" || t_fail "create CSR bound"
 
 # ---------------------------------------------------------------- 3. a new Service
-kubectl apply -f - >/dev/null <<EOF || it_fail "service fresh"
+kubectl apply -f - >/dev/null <<EOF || t_fail "service fresh"
 apiVersion: v1
 kind: Service
 metadata: {name: fresh, namespace: "$A"}
 spec: {selector: {app: web}, ports: [{port: 443}]}
 EOF
 ask new-service "$tmp/web0.kubeconfig" "$W" "$USAGES" "/CN=fresh.$A.svc" \
-	"URI:$spiffe,DNS:fresh.$A.svc" || it_fail "create CSR new-service"
+	"URI:$spiffe,DNS:fresh.$A.svc" || t_fail "create CSR new-service"
 
 # ---------------------------------------------------------------- 4. a node's new address
 k8s_node_create "$NODE2" InternalIP=192.0.2.81 InternalIP=192.0.2.91 Hostname="$NODE2" \
-	>/dev/null || it_fail "node 2 gets a new address"
+	>/dev/null || t_fail "node 2 gets a new address"
 node2_kc=$tmp/node2.kubeconfig
 k8s_client_kubeconfig "$node2_kc" "system:node:$NODE2" system:nodes >/dev/null
 ask new-address "$node2_kc" kubernetes.io/kubelet-serving "$SUSAGES" \
 	"/O=system:nodes/CN=system:node:$NODE2" "DNS:$NODE2,IP:192.0.2.91" ||
-	it_fail "create CSR new-address"
+	t_fail "create CSR new-address"
 
 # ---------------------------------------------------------------- 5. truly wrong
 ask no-such-service "$tmp/web0.kubeconfig" "$W" "$USAGES" "/CN=web.$A.svc" \
-	"URI:$spiffe,DNS:web.$A.svc,DNS:db.$A.svc" || it_fail "create CSR no-such-service"
+	"URI:$spiffe,DNS:web.$A.svc,DNS:db.$A.svc" || t_fail "create CSR no-such-service"
 ask foreign-address "$node2_kc" kubernetes.io/kubelet-serving "$SUSAGES" \
 	"/O=system:nodes/CN=system:node:$NODE2" "DNS:$NODE2,IP:192.0.2.99" ||
-	it_fail "create CSR foreign-address"
+	t_fail "create CSR foreign-address"
 
 # ---------------------------------------------------------------- expectations
 log=$(ctl_log main)
 expect() { # CSR WANT
 	local got
 	got=$(ctl_wait_decided "$IT_RUN-$1" 30)
-	it_eq "$1: $2" "$2" "$got"
+	t_eq "$1: $2" "$2" "$got"
 	if grep -E 'reading it live' "$log" | grep -qE "\"csr\":\"$IT_RUN-$1\""; then
-		it_ok "$1: decided on the objects read live"
+		t_ok "$1: decided on the objects read live"
 	else
-		it_fail "$1: decided on the objects read live" "$(grep -E "$IT_RUN-$1" "$log" | tail -n 5)"
+		t_fail "$1: decided on the objects read live" "$(grep -E "$IT_RUN-$1" "$log" | tail -n 5)"
 	fi
 }
 expect recreated Approved:AutoApproved
@@ -156,21 +140,21 @@ expect foreign-address Denied:SANNotAllowed
 
 msg=$(kubectl get csr "$IT_RUN-no-such-service" -o jsonpath='{.status.conditions[0].message}')
 if [[ $msg == *"\"db.$A.svc\" is not a name of pod $A/web-0"* ]]; then
-	it_ok "the denial after the live read names the SAN"
+	t_ok "the denial after the live read names the SAN"
 else
-	it_fail "the denial after the live read names the SAN" "$msg"
+	t_fail "the denial after the live read names the SAN" "$msg"
 fi
 
 for c in recreated bound new-service new-address no-such-service foreign-address; do
 	n=$(ctl_decided_lines "$IT_RUN-$c" "$log")
-	it_eq "$c: decided once" 1 "$n"
+	t_eq "$c: decided once" 1 "$n"
 done
 ctl_stop main
-it_eq "SIGTERM exits 0" 0 "$?"
+t_eq "SIGTERM exits 0" 0 "$?"
 report=$(ctl_sanitizer_report main)
 if [[ -z $report ]]; then
-	it_ok "no sanitizer report"
+	t_ok "no sanitizer report"
 else
-	it_fail "no sanitizer report" "$report"
+	t_fail "no sanitizer report" "$report"
 fi
-it_done
+t_done

@@ -21,11 +21,9 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_setup watch
-# shellcheck source=hack/lib/versions.sh
-source "$IT_ROOT/hack/lib/versions.sh"
 
 ns=$IT_NS
-tmp=$IT_TMP
+tmp=$T_TMP
 drv=$tmp/kube_driver
 admin=$CSR_APPROVER_ADMIN_KUBECONFIG
 cms=/api/v1/namespaces/$ns/configmaps
@@ -34,18 +32,17 @@ evs=/api/v1/namespaces/$ns/events
 # --- build the driver ---------------------------------------------------------
 build_driver() {
 	local cflags libs
-	make -s -C "$IT_ROOT" build/libcsrapprover.a || return 1
+	make -s -C "$T_ROOT" build/libcsrapprover.a || return 1
 	read -r -a cflags <<<"$(pkg-config --cflags libcurl jansson)"
 	read -r -a libs <<<"$(pkg-config --libs libcurl jansson yaml-0.1 libcrypto libmicrohttpd)"
 	cc -std=c11 -Wall -Wextra -Werror -O1 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-		"${cflags[@]}" -o "$drv" "$IT_ROOT/tests/integration/kube_driver.c" \
-		"$IT_ROOT/build/libcsrapprover.a" "${libs[@]}"
+		"${cflags[@]}" -o "$drv" "$T_ROOT/tests/integration/kube_driver.c" \
+		"$T_ROOT/build/libcsrapprover.a" "${libs[@]}"
 }
 if out=$(build_driver 2>&1); then
-	it_ok "kube_driver built against build/libcsrapprover.a"
+	t_ok "kube_driver built against build/libcsrapprover.a"
 else
-	it_fail "kube_driver built against build/libcsrapprover.a" "$out"
-	it_done
+	t_abort "kube_driver built against build/libcsrapprover.a" "$out"
 fi
 
 # The server's view of the test namespace: "NS/NAME RV" lines.
@@ -96,12 +93,12 @@ has_line() { grep -qE "$2" "$tmp/$1.out" 2>/dev/null; }
 out=$("$drv" --kubeconfig "$admin" get /version 2>"$tmp/version.err" || true)
 ver=$(sed -n '2,$p' <<<"$out" | jq -r .gitVersion 2>/dev/null || true)
 if [[ $(head -n1 <<<"$out") == "status 200" && $ver == "$CSR_APPROVER_K8S_VERSION"* ]]; then
-	it_ok "GET /version with the client certificate from kubeconfig data ($ver)"
+	t_ok "GET /version with the client certificate from kubeconfig data ($ver)"
 else
-	it_fail "GET /version with the client certificate from kubeconfig data" "$out$(cat "$tmp/version.err")"
+	t_fail "GET /version with the client certificate from kubeconfig data" "$out$(cat "$tmp/version.err")"
 fi
 
-it_eq "SelfSubjectReview as admin (certificate and key passed as blobs)" \
+t_eq "SelfSubjectReview as admin (certificate and key passed as blobs)" \
 	"user csr-approver-admin" "$("$drv" --kubeconfig "$admin" whoami 2>/dev/null || true)"
 
 # The same identity from files named relative to the kubeconfig's folder.
@@ -130,7 +127,7 @@ contexts:
   context: {cluster: local, user: admin}
 current-context: admin
 EOF
-it_eq "client certificate and CA from files relative to the kubeconfig" \
+t_eq "client certificate and CA from files relative to the kubeconfig" \
 	"user csr-approver-admin" "$(cd / && { "$drv" --kubeconfig "$tmp/kc/config" whoami 2>/dev/null || true; })"
 
 # An unrelated CA: verification fails (the system store is not consulted either).
@@ -139,9 +136,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=u
 sed 's#pki/ca.crt#pki/other-ca.crt#' "$tmp/kc/config" >"$tmp/kc/other-ca"
 out=$("$drv" --kubeconfig "$tmp/kc/other-ca" get /version 2>&1 || true)
 if [[ $(head -n1 <<<"$out") == "status 0" ]] && grep -qiE 'certificate|SSL' <<<"$out"; then
-	it_ok "a server certificate from another CA is refused"
+	t_ok "a server certificate from another CA is refused"
 else
-	it_fail "a server certificate from another CA is refused" "$out"
+	t_fail "a server certificate from another CA is refused" "$out"
 fi
 
 sed 's#certificate-authority: pki/ca.crt#insecure-skip-tls-verify: true#' "$tmp/kc/config" >"$tmp/kc/insecure"
@@ -150,16 +147,16 @@ out=$("$drv" --kubeconfig "$tmp/kc/insecure" get /version 2>&1)
 rc=$?
 set -e
 if [[ $rc == 2 && $out == *"clusters[local].cluster.insecure-skip-tls-verify: refused"* ]]; then
-	it_ok "insecure-skip-tls-verify is refused, naming the file and key"
+	t_ok "insecure-skip-tls-verify is refused, naming the file and key"
 else
-	it_fail "insecure-skip-tls-verify is refused, naming the file and key" "rc=$rc $out"
+	t_fail "insecure-skip-tls-verify is refused, naming the file and key" "rc=$rc $out"
 fi
 
 # --- bearer tokens ----------------------------------------------------------------
 k8s_sa_create "$ns" driver >/dev/null
 token=$(kubectl create token driver -n "$ns" --duration=10m)
 k8s_token_kubeconfig "$token" "$tmp/token.kubeconfig"
-it_eq "bearer token from kubeconfig token:" \
+t_eq "bearer token from kubeconfig token:" \
 	"user system:serviceaccount:$ns:driver" \
 	"$("$drv" --kubeconfig "$tmp/token.kubeconfig" whoami 2>/dev/null || true)"
 
@@ -178,15 +175,15 @@ printf '%s\n' "$token" >"$tmp/kc/token.new"
 mv "$tmp/kc/token.new" "$tmp/kc/token"
 touch "$tmp/kc/go"
 wait $pid || true
-it_eq "tokenFile: a 401 re-reads the file and retries once" \
+t_eq "tokenFile: a 401 re-reads the file and retries once" \
 	"status 401,user system:serviceaccount:$ns:driver" "$(paste -sd, "$tmp/tokenfile.out")"
-it_eq "the observer saw each attempt: 401 and its retry, then 401 and the retry that worked" \
+t_eq "the observer saw each attempt: 401 and its retry, then 401 and the retry that worked" \
 	"observe POST selfsubjectreviews 401,observe POST selfsubjectreviews 401,observe POST selfsubjectreviews 401,observe POST selfsubjectreviews 201" \
 	"$(grep '^observe' "$tmp/tokenfile.err" | paste -sd, -)"
 if grep -qF -e "not-a-valid-token" -e "$token" "$tmp/tokenfile.err"; then
-	it_fail "no token in the logs" "$(cat "$tmp/tokenfile.err")"
+	t_fail "no token in the logs" "$(cat "$tmp/tokenfile.err")"
 else
-	it_ok "no token in the logs"
+	t_ok "no token in the logs"
 fi
 
 # --- informer: create, update, delete -------------------------------------------------
@@ -197,24 +194,24 @@ kubectl create configmap a -n "$ns" --from-literal=k=1 >/dev/null
 kubectl create configmap b -n "$ns" --from-literal=k=1 >/dev/null
 start_watch crud "$cms"
 if k8s_wait 20 has_line crud '^list-end'; then
-	it_ok "informer LIST completes"
+	t_ok "informer LIST completes"
 else
-	it_fail "informer LIST completes" "$(cat "$tmp/crud.out" "$tmp/crud.err")"
+	t_fail "informer LIST completes" "$(cat "$tmp/crud.out" "$tmp/crud.err")"
 fi
 kubectl create configmap c -n "$ns" --from-literal=k=1 >/dev/null
 kubectl patch configmap a -n "$ns" -p '{"data":{"k":"2"}}' >/dev/null
 kubectl delete configmap b -n "$ns" >/dev/null
 for want in "ADDED $ns/c" "MODIFIED $ns/a" "DELETED $ns/b"; do
 	if k8s_wait 20 has_line crud "^event $want "; then
-		it_ok "informer saw $want"
+		t_ok "informer saw $want"
 	else
-		it_fail "informer saw $want" "$(cat "$tmp/crud.out")"
+		t_fail "informer saw $want" "$(cat "$tmp/crud.out")"
 	fi
 done
 stop_watch crud
-it_eq "informer cache equals the server after the events" \
+t_eq "informer cache equals the server after the events" \
 	"$(server_list configmaps)" "$(driver_cache "$tmp/crud.out")"
-it_eq "no restarts on a quiet watch" "0" "$(stat_of "$tmp/crud.out" restarts)"
+t_eq "no restarts on a quiet watch" "0" "$(stat_of "$tmp/crud.out" restarts)"
 
 # --- paged LIST -----------------------------------------------------------------------
 for i in 1 2 3 4 5; do
@@ -223,17 +220,17 @@ done
 start_watch paged "$cms" --page-size 2
 k8s_wait 20 has_line paged '^list-end' || true
 stop_watch paged
-it_eq "a LIST in pages of 2 holds every object" \
+t_eq "a LIST in pages of 2 holds every object" \
 	"$(server_list configmaps | cut -d' ' -f1)" \
 	"$(sed -n 's/^list-item \([^ ]*\) .*/\1/p' "$tmp/paged.out" | sort)"
-it_eq "paged informer cache equals the server" \
+t_eq "paged informer cache equals the server" \
 	"$(server_list configmaps)" "$(driver_cache "$tmp/paged.out")"
 
 # --- field selector ---------------------------------------------------------------------
 start_watch fsel "$cms" --field-selector "metadata.name=page-3"
 k8s_wait 20 has_line fsel '^list-end' || true
 stop_watch fsel
-it_eq "field selector (escaped) narrows the LIST" "$ns/page-3" \
+t_eq "field selector (escaped) narrows the LIST" "$ns/page-3" \
 	"$(driver_cache "$tmp/fsel.out" | cut -d' ' -f1)"
 
 # --- 410 Gone: a watch from a compacted resourceVersion --------------------------------
@@ -243,9 +240,9 @@ old_rv=$(event_create gone-1)
 event_create gone-2 >/dev/null
 event_create gone-3 >/dev/null
 if out=$(etcd_compact 2>&1); then
-	it_ok "etcd compacted past resourceVersion $old_rv"
+	t_ok "etcd compacted past resourceVersion $old_rv"
 else
-	it_fail "etcd compacted past resourceVersion $old_rv" "$out"
+	t_fail "etcd compacted past resourceVersion $old_rv" "$out"
 fi
 start_watch gone "$evs" --from-rv "$old_rv"
 k8s_wait 30 has_line gone '^list-end' || true
@@ -254,16 +251,16 @@ k8s_wait 20 has_line gone "^event ADDED $ns/after-relist " || true
 stop_watch gone
 relists=$(stat_of "$tmp/gone.out" relists)
 if [[ ${relists:-0} -ge 1 ]] && has_line gone '^list-end'; then
-	it_ok "a watch from a compacted resourceVersion relists (relists=$relists)"
+	t_ok "a watch from a compacted resourceVersion relists (relists=$relists)"
 else
-	it_fail "a watch from a compacted resourceVersion relists" "$(cat "$tmp/gone.out" "$tmp/gone.err")"
+	t_fail "a watch from a compacted resourceVersion relists" "$(cat "$tmp/gone.out" "$tmp/gone.err")"
 fi
-it_eq "cache after the relist equals the server" \
+t_eq "cache after the relist equals the server" \
 	"$(server_list events)" "$(driver_cache "$tmp/gone.out")"
 if grep -q 'msg="watch restarting".*410' "$tmp/gone.err"; then
-	it_ok "the restart is logged with its reason"
+	t_ok "the restart is logged with its reason"
 else
-	it_fail "the restart is logged with its reason" "$(cat "$tmp/gone.err")"
+	t_fail "the restart is logged with its reason" "$(cat "$tmp/gone.err")"
 fi
 
 # --- 410 Gone: a continue token expired by compaction ----------------------------------
@@ -278,12 +275,12 @@ k8s_wait 20 has_line cont "^(list-item|event ADDED) $ns/during-list " || true
 stop_watch cont
 begins=$(grep -c '^list-begin' "$tmp/cont.out" || true)
 if [[ $begins -ge 2 && $(stat_of "$tmp/cont.out" relists) -ge 1 ]] && has_line cont '^list-end'; then
-	it_ok "an expired continue token restarts the LIST from the start"
+	t_ok "an expired continue token restarts the LIST from the start"
 else
-	it_fail "an expired continue token restarts the LIST from the start" \
+	t_fail "an expired continue token restarts the LIST from the start" \
 		"$(cat "$tmp/cont.out" "$tmp/cont.err")"
 fi
-it_eq "cache after the restarted LIST equals the server" \
+t_eq "cache after the restarted LIST equals the server" \
 	"$(server_list events)" "$(driver_cache "$tmp/cont.out")"
 
-it_done
+t_done

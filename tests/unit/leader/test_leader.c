@@ -1,6 +1,6 @@
 /*
  * Unit tests of pkg/leader's pure parts: configuration checks, MicroTime,
- * the record, the takeover rule, the Lease bodies.
+ * the record, the takeover rule, the Lease bodies, the state machine.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -160,4 +160,97 @@ Test(leader_body, put_and_release)
 	cr_assert_null(json_object_get(spec, "acquireTime"));
 	json_decref(o);
 	free(body);
+}
+
+/* ---- the state machine ---- */
+
+static struct leader_record rec(const char *holder, const char *renew)
+{
+	struct leader_record r = {.holder = (char *)holder,
+	                          .lease_duration_s = 15,
+	                          .acquire_time = (char *)"2026-07-25T10:00:00.000000Z",
+	                          .renew_time = (char *)renew,
+	                          .transitions = 1};
+	return r;
+}
+
+Test(leader_state, leads_after_its_write)
+{
+	struct leader_state s = {0};
+	struct leader_record mine = rec("me", "2026-07-25T10:00:00.000000Z");
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	cr_assert(leader_state_observe(&s, &mine, 1000), "the first record is a new holder");
+	cr_assert_not(leader_state_is_leader(&s, "me"), "a record alone is not a term");
+	cr_assert(leader_state_won(&s, 1000));
+	cr_assert(leader_state_is_leader(&s, "me"));
+	cr_assert_not(leader_state_is_leader(&s, "other"));
+	/* A renewal: same holder, a later renewTime. */
+	mine.renew_time = (char *)"2026-07-25T10:00:02.000000Z";
+	cr_assert_not(leader_state_observe(&s, &mine, 3000));
+	cr_assert_not(leader_state_won(&s, 3000), "a renewal starts no new term");
+	cr_assert_eq(s.observed_ms, 3000);
+	cr_assert(leader_state_is_leader(&s, "me"));
+	leader_state_clear(&s);
+	cr_assert_not(s.have_observed);
+	leader_state_clear(NULL);
+}
+
+Test(leader_state, another_holder_ends_the_term_at_once)
+{
+	struct leader_state s = {0};
+	struct leader_record mine = rec("me", "2026-07-25T10:00:00.000000Z");
+	leader_state_observe(&s, &mine, 1000);
+	leader_state_won(&s, 1000);
+	cr_assert(leader_state_is_leader(&s, "me"));
+
+	/* 1 ms later, well inside the renew deadline, a GET shows that
+	 * another candidate holds the lease: no longer the leader. */
+	struct leader_record theirs = rec("other", "2026-07-25T10:00:01.000000Z");
+	cr_assert(leader_state_observe(&s, &theirs, 1001));
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	cr_assert_not(s.lost, "not lost yet: the renew deadline has not passed");
+	cr_assert_not(leader_state_check_deadline(&s, 10000, 1002));
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	/* Its lease has not run out by our observation: not ours to take. */
+	cr_assert_not(leader_can_acquire(&s.observed, s.observed_ms, "me", 1002));
+
+	/* The term then ends for good at the renew deadline. */
+	cr_assert(leader_state_check_deadline(&s, 10000, 11001));
+	cr_assert(s.lost);
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	leader_state_clear(&s);
+}
+
+Test(leader_state, released_lease_is_not_ours)
+{
+	struct leader_state s = {0};
+	struct leader_record mine = rec("me", "2026-07-25T10:00:00.000000Z");
+	leader_state_observe(&s, &mine, 1000);
+	leader_state_won(&s, 1000);
+	struct leader_record released = rec("", "2026-07-25T10:00:01.000000Z");
+	released.lease_duration_s = 1;
+	leader_state_observe(&s, &released, 1500);
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	leader_state_clear(&s);
+}
+
+Test(leader_state, deadline)
+{
+	struct leader_state s = {0};
+	struct leader_record mine = rec("me", "2026-07-25T10:00:00.000000Z");
+	/* Not leading: nothing to lose. */
+	cr_assert_not(leader_state_check_deadline(&s, 10000, 50000));
+	leader_state_observe(&s, &mine, 1000);
+	leader_state_won(&s, 1000);
+	cr_assert_not(leader_state_check_deadline(&s, 10000, 11000), "exactly at the deadline");
+	cr_assert(leader_state_is_leader(&s, "me"));
+	cr_assert(leader_state_check_deadline(&s, 10000, 11001));
+	cr_assert_not(leader_state_check_deadline(&s, 10000, 12000), "found lost once");
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	/* A later write of ours does not revive a lost term. */
+	leader_state_won(&s, 12000);
+	cr_assert_not(leader_state_is_leader(&s, "me"));
+	leader_state_forget(&s);
+	cr_assert_not(s.have_observed);
+	leader_state_clear(&s);
 }
