@@ -156,8 +156,8 @@ static void on_created(void *ud, const struct kube_response *r)
 	struct agent *a = ud;
 	set_http(a, r, false);
 	if (r->status == 201 || r->status == 200) {
-		if (agent_created_read(r->body, r->body_len, a->csr_name, sizeof(a->csr_name), a->rv,
-		                       sizeof(a->rv)) == 0) {
+		if (agent_created_read(r->body, r->body_len, a->csr_name, sizeof(a->csr_name),
+		                       a->rv, sizeof(a->rv)) == 0) {
 			a->ev = EV_CREATED;
 			return;
 		}
@@ -354,8 +354,8 @@ static void created(struct agent *a)
 	log_info("certificate request created", "csr", a->csr_name, "signer", a->o->signer_name,
 	         "names", a->names_text);
 	snprintf(sel, sizeof(sel), "metadata.name=%s", a->csr_name);
-	a->inf = watch_informer_new(a->client, "certificatesigningrequests", csr_path, sel, &csr_ops,
-	                            a);
+	a->inf =
+	    watch_informer_new(a->client, "certificatesigningrequests", csr_path, sel, &csr_ops, a);
 	if (a->inf == NULL || watch_informer_start_at(a->inf, a->rv) != 0) {
 		say("could not watch CSR %s", a->csr_name);
 		attempt_failed(a);
@@ -375,8 +375,8 @@ static void create_failed(struct agent *a)
 	/* Transport errors, overload and server errors pass; the rest
 	 * (invalid request, unknown signer name form, 401) will not. */
 	if (s == 0 || s == 429 || s >= 500) {
-		say("could not create the CSR (%s%s%ld): %s", s ? "HTTP " : "", s ? "" : "status ", s,
-		    msg);
+		say("could not create the CSR (%s%s%ld): %s", s ? "HTTP " : "", s ? "" : "status ",
+		    s, msg);
 		attempt_failed(a);
 		return;
 	}
@@ -438,15 +438,16 @@ static void ca_retry(struct agent *a, const char *why)
 	a->state = ST_SLEEPING;
 	a->next = ST_CA;
 	a->wake_ms = util_now_ms() + a->ca_retry_ms;
-	a->ca_retry_ms = a->ca_retry_ms * 2 > CA_RETRY_MAX_MS ? CA_RETRY_MAX_MS : a->ca_retry_ms * 2;
+	a->ca_retry_ms =
+	    a->ca_retry_ms * 2 > CA_RETRY_MAX_MS ? CA_RETRY_MAX_MS : a->ca_retry_ms * 2;
 }
 
 static void publish(struct agent *a, const char *ca, size_t ca_len, const char *ca_from)
 {
 	char err[ERRLEN];
 	int64_t now_wall = wall_ms();
-	if (agent_cert_verify_chain(a->st.cert_pem, a->st.cert_len, ca, ca_len, now_wall / 1000, err,
-	                            sizeof(err)) != 0) {
+	if (agent_cert_verify_chain(a->st.cert_pem, a->st.cert_len, ca, ca_len, now_wall / 1000,
+	                            err, sizeof(err)) != 0) {
 		say("CSR %s: refusing to publish: %s (CA from %s)", a->csr_name, err, ca_from);
 		attempt_failed(a);
 		return;
@@ -650,7 +651,8 @@ static int read_claims(struct agent *a, struct agent_claims *claims, char *err, 
 	int rc = -1;
 
 	if (a->cfg->token_file != NULL) {
-		if (util_read_file(a->cfg->token_file, AGENT_MAX_TOKEN, &tok, &len, err, errlen) != 0)
+		if (util_read_file(a->cfg->token_file, AGENT_MAX_TOKEN, &tok, &len, err, errlen) !=
+		    0)
 			return -1;
 	} else if (a->cfg->token != NULL) {
 		len = strlen(a->cfg->token);
@@ -671,9 +673,9 @@ static char *names_text(const struct agent_names *n)
 	util_buf_append(&b, "", 0);
 	for (size_t i = 0; i < n->n; i++)
 		util_buf_printf(&b, "%s%s:%s", i ? "," : "",
-		                n->v[i].type == AGENT_SAN_URI  ? "URI"
-		                : n->v[i].type == AGENT_SAN_IP ? "IP"
-		                                               : "DNS",
+		                n->v[i].type == AGENT_SAN_URI      ? "URI"
+		                    : n->v[i].type == AGENT_SAN_IP ? "IP"
+		                                                   : "DNS",
 		                n->v[i].value);
 	return util_buf_take(&b);
 }

@@ -98,8 +98,7 @@ void agent_options_clear(struct agent_options *o);
  * borrow from argv, except dns. Returns 0, 1 when --help was asked (usage
  * printed to stdout), or -1 with a one-line message in err.
  */
-int agent_options_parse(struct agent_options *o, int argc, char **argv, char *err,
-                        size_t errlen);
+int agent_options_parse(struct agent_options *o, int argc, char **argv, char *err, size_t errlen);
 
 /* The usage text of `bootstrap`. */
 void agent_usage(FILE *f);
@@ -225,8 +224,8 @@ struct agent_cert_times {
  * valid at now (Unix seconds). Returns 0 with *times, or -1 with err.
  */
 int agent_cert_check(const char *pem, size_t len, const struct agent_key *k,
-                     const struct agent_names *names, int64_t now,
-                     struct agent_cert_times *times, char *err, size_t errlen);
+                     const struct agent_names *names, int64_t now, struct agent_cert_times *times,
+                     char *err, size_t errlen);
 
 /*
  * Does the leaf of pem chain to one of the certificates of ca_pem (a bundle

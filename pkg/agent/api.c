@@ -75,9 +75,9 @@ int agent_created_read(const char *body, size_t len, char *name, size_t namelen,
 	json_t *obj = json_loadb(body, len, 0, NULL);
 	const json_t *meta = json_object_get(obj, "metadata");
 	int rc = copy_str(json_object_get(meta, "name"), name, namelen) == 0 &&
-	                 copy_str(json_object_get(meta, "resourceVersion"), rv, rvlen) == 0
-	             ? 0
-	             : -1;
+	        copy_str(json_object_get(meta, "resourceVersion"), rv, rvlen) == 0
+	    ? 0
+	    : -1;
 	json_decref(obj);
 	return rc;
 }
@@ -124,8 +124,7 @@ void agent_csr_status_clear(struct agent_csr_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int agent_csr_status_read(const json_t *csr, struct agent_csr_status *out, char *err,
-                          size_t errlen)
+int agent_csr_status_read(const json_t *csr, struct agent_csr_status *out, char *err, size_t errlen)
 {
 	const json_t *status, *conds, *cert, *fin = NULL;
 	bool approved = false;
@@ -161,7 +160,8 @@ int agent_csr_status_read(const json_t *csr, struct agent_csr_status *out, char 
 		}
 	}
 	if (fin != NULL) {
-		bool denied = strcmp(json_string_value(json_object_get(fin, "type")), "Denied") == 0;
+		bool denied =
+		    strcmp(json_string_value(json_object_get(fin, "type")), "Denied") == 0;
 		out->state = denied ? AGENT_CSR_DENIED : AGENT_CSR_FAILED;
 		out->reason = clean_text(json_object_get(fin, "reason"), MAX_REASON);
 		out->message = clean_text(json_object_get(fin, "message"), MAX_MESSAGE);
@@ -215,7 +215,8 @@ int agent_trust_bundles_read(const char *body, size_t len, const char *signer_na
 	*pem = NULL;
 	*pemlen = 0;
 	*count = 0;
-	if (!json_is_object(list) || (items != NULL && !json_is_array(items) && !json_is_null(items))) {
+	if (!json_is_object(list) ||
+	    (items != NULL && !json_is_array(items) && !json_is_null(items))) {
 		snprintf(err, errlen, "the ClusterTrustBundle list is not a list");
 		goto out;
 	}
@@ -225,15 +226,16 @@ int agent_trust_bundles_read(const char *body, size_t len, const char *signer_na
 		const json_t *spec = json_object_get(it, "spec");
 		const char *signer = json_string_value(json_object_get(spec, "signerName"));
 		const json_t *tb = json_object_get(spec, "trustBundle");
-		const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"),
-		                                                     "name"));
+		const char *name =
+		    json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
 		/* The server selected by signer already; a bundle of another
 		 * signer is never trusted for this one. */
 		if (signer == NULL || strcmp(signer, signer_name) != 0)
 			continue;
 		if (!json_is_string(tb) || name == NULL) {
-			snprintf(err, errlen, "a ClusterTrustBundle of the signer has no "
-			                      "spec.trustBundle or name");
+			snprintf(err, errlen,
+			         "a ClusterTrustBundle of the signer has no "
+			         "spec.trustBundle or name");
 			goto out;
 		}
 		total += json_string_length(tb) + 1;

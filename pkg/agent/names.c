@@ -54,10 +54,11 @@ int agent_pod_resolve(const struct agent_claims *claims, const char *pod_name, c
 	}
 	if (claims != NULL && claims->pod_name != NULL) {
 		if (!empty(pod_name) && strcmp(pod_name, claims->pod_name) != 0) {
-			snprintf(err, errlen,
-			         "POD_NAME is \"%.64s\" but the service-account token is bound to pod "
-			         "\"%s\"",
-			         pod_name, claims->pod_name);
+			snprintf(
+			    err, errlen,
+			    "POD_NAME is \"%.64s\" but the service-account token is bound to pod "
+			    "\"%s\"",
+			    pod_name, claims->pod_name);
 			agent_pod_clear(out);
 			return -1;
 		}
@@ -68,8 +69,8 @@ int agent_pod_resolve(const struct agent_claims *claims, const char *pod_name, c
 	return 0;
 }
 
-static void push(struct agent_names *n, enum agent_san_type t, char *value,
-                 const unsigned char *ip, size_t ip_len)
+static void push(struct agent_names *n, enum agent_san_type t, char *value, const unsigned char *ip,
+                 size_t ip_len)
 {
 	n->v = util_xreallocarray(n->v, n->n + 1, sizeof(*n->v));
 	struct agent_san *s = &n->v[n->n++];
@@ -135,10 +136,11 @@ int agent_names_build(const struct agent_pod *pod, const char *pod_ips,
 			} else if (inet_pton(AF_INET6, p, ips[n_ips].a) == 1) {
 				ips[n_ips].len = 16;
 			} else {
-				snprintf(err, errlen,
-				         "POD_IPS: \"%.64s\" is not an IP address (want the downward "
-				         "API's status.podIPs, comma separated)",
-				         p);
+				snprintf(
+				    err, errlen,
+				    "POD_IPS: \"%.64s\" is not an IP address (want the downward "
+				    "API's status.podIPs, comma separated)",
+				    p);
 				goto out;
 			}
 			if (!usable_ip(ips[n_ips].a, ips[n_ips].len)) {
@@ -150,8 +152,9 @@ int agent_names_build(const struct agent_pod *pod, const char *pod_ips,
 			}
 			bool dup = false;
 			for (size_t i = 0; i < n_ips; i++)
-				dup = dup || (ips[i].len == ips[n_ips].len &&
-				              memcmp(ips[i].a, ips[n_ips].a, ips[i].len) == 0);
+				dup = dup ||
+				    (ips[i].len == ips[n_ips].len &&
+				     memcmp(ips[i].a, ips[n_ips].a, ips[i].len) == 0);
 			if (!dup)
 				n_ips++;
 			if (comma == NULL)
@@ -174,7 +177,8 @@ int agent_names_build(const struct agent_pod *pod, const char *pod_ips,
 	if (o->names & AGENT_NAME_POD_IP) {
 		for (size_t i = 0; i < n_ips; i++) {
 			char text[INET6_ADDRSTRLEN];
-			inet_ntop(ips[i].len == 4 ? AF_INET : AF_INET6, ips[i].a, text, sizeof(text));
+			inet_ntop(ips[i].len == 4 ? AF_INET : AF_INET6, ips[i].a, text,
+			          sizeof(text));
 			push(out, AGENT_SAN_IP, util_xstrdup(text), ips[i].a, ips[i].len);
 		}
 	}
@@ -188,15 +192,16 @@ int agent_names_build(const struct agent_pod *pod, const char *pod_ips,
 			const unsigned char *a = ips[i].a;
 			char *name;
 			if (ips[i].len == 4) {
-				name = util_xasprintf("%u-%u-%u-%u.%s.pod.%s", a[0], a[1], a[2], a[3],
-				                      pod->ns, o->cluster_domain);
+				name = util_xasprintf("%u-%u-%u-%u.%s.pod.%s", a[0], a[1], a[2],
+				                      a[3], pod->ns, o->cluster_domain);
 			} else {
 				char text[INET6_ADDRSTRLEN];
 				inet_ntop(AF_INET6, a, text, sizeof(text));
 				for (char *q = text; *q; q++)
 					if (*q == ':')
 						*q = '-';
-				name = util_xasprintf("%s.%s.pod.%s", text, pod->ns, o->cluster_domain);
+				name = util_xasprintf("%s.%s.pod.%s", text, pod->ns,
+				                      o->cluster_domain);
 			}
 			if (strlen(name) > 253 || has(out, AGENT_SAN_DNS, name))
 				free(name);

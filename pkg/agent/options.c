@@ -56,7 +56,8 @@ int agent_names_parse(const char *s, unsigned *mask, char *err, size_t errlen)
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		unsigned bit = 0;
 		for (size_t i = 0; i < sizeof(name_kinds) / sizeof(name_kinds[0]); i++)
-			if (strlen(name_kinds[i].name) == n && strncmp(p, name_kinds[i].name, n) == 0)
+			if (strlen(name_kinds[i].name) == n &&
+			    strncmp(p, name_kinds[i].name, n) == 0)
 				bit = name_kinds[i].bit;
 		if (bit == 0) {
 			snprintf(err, errlen,
@@ -99,69 +100,68 @@ void agent_options_clear(struct agent_options *o)
 
 void agent_usage(FILE *f)
 {
-	fputs(
-	    "Usage: csr-approver bootstrap --signer-name NAME --dir DIR [FLAGS]\n"
-	    "\n"
-	    "The pod-side agent for mTLS: makes a key in memory, asks for a certificate\n"
-	    "for the pod's own names with a CertificateSigningRequest (with the pod's\n"
-	    "service-account token), waits until it is approved and issued, checks it,\n"
-	    "and writes DIR/tls.key (0600), DIR/tls.crt and DIR/ca.crt. The files are\n"
-	    "symlinks into DIR/..data, swapped at once as the kubelet does for projected\n"
-	    "volumes: read both through one open of DIR/..data and they always match.\n"
-	    "With --once it exits after one certificate (an init container); without\n"
-	    "it, it renews for ever (a sidecar).\n"
-	    "\n"
-	    "  --signer-name NAME       spec.signerName of the CSRs (required)\n"
-	    "  --dir DIR                where the files go (required; created if missing)\n"
-	    "  --names KINDS            the names to ask for, comma separated (default\n"
-	    "                           spiffe,podIP,podDNS,serviceDNS):\n"
-	    "                             spiffe      spiffe://TRUST_DOMAIN/ns/NS/sa/SA, from\n"
-	    "                                         the token's claims\n"
-	    "                             podIP       each IP of POD_IPS\n"
-	    "                             podDNS      A-B-C-D.NS.pod.CLUSTER_DOMAIN per IP\n"
-	    "                             serviceDNS  the --dns names: the agent cannot know\n"
-	    "                                         which Services select the pod, so name\n"
-	    "                                         them (e.g. --dns web.NS.svc --dns\n"
-	    "                                         web.NS.svc.cluster.local)\n"
-	    "  --dns NAME               a DNS name to ask for (repeatable; needs serviceDNS in\n"
-	    "                           --names). The first DNS name asked is the subject CN.\n"
-	    "  --key-type TYPE          ecdsa-p256 (default), ecdsa-p384, ed25519, rsa-2048,\n"
-	    "                           rsa-3072, rsa-4096\n"
-	    "  --expiration D           spec.expirationSeconds, a duration (default 24h, at\n"
-	    "                           least 10m); the signer may issue for less\n"
-	    "  --renew-at F             renew at this fraction of the certificate's lifetime\n"
-	    "                           (notBefore to notAfter), 0 < F < 1 (default 0.67)\n"
-	    "  --once                   one certificate, then exit (init container)\n"
-	    "  --timeout D              how long to wait for a CSR to be issued (default 60s;\n"
-	    "                           0 waits for ever). With --once, the whole run.\n"
-	    "  --kubeconfig FILE        kubeconfig (default: in-cluster, then $KUBECONFIG,\n"
-	    "                           then ~/.kube/config); its token gives the identity\n"
-	    "  --ca-file FILE           the CA bundle for ca.crt (e.g. a projected\n"
-	    "                           clusterTrustBundle volume); default: the\n"
-	    "                           ClusterTrustBundles whose spec.signerName is the signer\n"
-	    "  --trust-domain TD        SPIFFE trust domain (default cluster.local)\n"
-	    "  --cluster-domain CD      cluster DNS domain (default cluster.local)\n"
-	    "  --pod-name NAME          default $POD_NAME (downward API metadata.name)\n"
-	    "  --pod-namespace NS       default $POD_NAMESPACE (metadata.namespace)\n"
-	    "  --pod-ips IPS            default $POD_IPS (status.podIPs, comma separated)\n"
-	    "  --log-format json|text   (default json)\n"
-	    "  -v, --log-level LEVEL    error|warn|info|debug|trace or 0..4 (default info)\n"
-	    "  -h, --help               this text\n"
-	    "\n"
-	    "Every certificate is checked before it is written: its key is the agent's,\n"
-	    "its SANs are exactly the names asked, and it chains to the signer's CA.\n"
-	    "A denied or failed CSR prints its reason and message; with --once the agent\n"
-	    "exits 1, else it retries with backoff (a new key, a new CSR). As a sidecar\n"
-	    "the old key and certificate stay in place until the new ones are written.\n"
-	    "\n"
-	    "The pod's ServiceAccount needs create, list and watch on\n"
-	    "certificatesigningrequests (certificates.k8s.io), and list on\n"
-	    "clustertrustbundles unless --ca-file is given.\n"
-	    "\n"
-	    "Exit status: 0 issued (--once) or stopped by SIGTERM (sidecar); 1 denied,\n"
-	    "failed, timed out, forbidden, or stopped before a certificate (--once);\n"
-	    "2 bad usage or environment.\n",
-	    f);
+	fputs("Usage: csr-approver bootstrap --signer-name NAME --dir DIR [FLAGS]\n"
+	      "\n"
+	      "The pod-side agent for mTLS: makes a key in memory, asks for a certificate\n"
+	      "for the pod's own names with a CertificateSigningRequest (with the pod's\n"
+	      "service-account token), waits until it is approved and issued, checks it,\n"
+	      "and writes DIR/tls.key (0600), DIR/tls.crt and DIR/ca.crt. The files are\n"
+	      "symlinks into DIR/..data, swapped at once as the kubelet does for projected\n"
+	      "volumes: read both through one open of DIR/..data and they always match.\n"
+	      "With --once it exits after one certificate (an init container); without\n"
+	      "it, it renews for ever (a sidecar).\n"
+	      "\n"
+	      "  --signer-name NAME       spec.signerName of the CSRs (required)\n"
+	      "  --dir DIR                where the files go (required; created if missing)\n"
+	      "  --names KINDS            the names to ask for, comma separated (default\n"
+	      "                           spiffe,podIP,podDNS,serviceDNS):\n"
+	      "                             spiffe      spiffe://TRUST_DOMAIN/ns/NS/sa/SA, from\n"
+	      "                                         the token's claims\n"
+	      "                             podIP       each IP of POD_IPS\n"
+	      "                             podDNS      A-B-C-D.NS.pod.CLUSTER_DOMAIN per IP\n"
+	      "                             serviceDNS  the --dns names: the agent cannot know\n"
+	      "                                         which Services select the pod, so name\n"
+	      "                                         them (e.g. --dns web.NS.svc --dns\n"
+	      "                                         web.NS.svc.cluster.local)\n"
+	      "  --dns NAME               a DNS name to ask for (repeatable; needs serviceDNS in\n"
+	      "                           --names). The first DNS name asked is the subject CN.\n"
+	      "  --key-type TYPE          ecdsa-p256 (default), ecdsa-p384, ed25519, rsa-2048,\n"
+	      "                           rsa-3072, rsa-4096\n"
+	      "  --expiration D           spec.expirationSeconds, a duration (default 24h, at\n"
+	      "                           least 10m); the signer may issue for less\n"
+	      "  --renew-at F             renew at this fraction of the certificate's lifetime\n"
+	      "                           (notBefore to notAfter), 0 < F < 1 (default 0.67)\n"
+	      "  --once                   one certificate, then exit (init container)\n"
+	      "  --timeout D              how long to wait for a CSR to be issued (default 60s;\n"
+	      "                           0 waits for ever). With --once, the whole run.\n"
+	      "  --kubeconfig FILE        kubeconfig (default: in-cluster, then $KUBECONFIG,\n"
+	      "                           then ~/.kube/config); its token gives the identity\n"
+	      "  --ca-file FILE           the CA bundle for ca.crt (e.g. a projected\n"
+	      "                           clusterTrustBundle volume); default: the\n"
+	      "                           ClusterTrustBundles whose spec.signerName is the signer\n"
+	      "  --trust-domain TD        SPIFFE trust domain (default cluster.local)\n"
+	      "  --cluster-domain CD      cluster DNS domain (default cluster.local)\n"
+	      "  --pod-name NAME          default $POD_NAME (downward API metadata.name)\n"
+	      "  --pod-namespace NS       default $POD_NAMESPACE (metadata.namespace)\n"
+	      "  --pod-ips IPS            default $POD_IPS (status.podIPs, comma separated)\n"
+	      "  --log-format json|text   (default json)\n"
+	      "  -v, --log-level LEVEL    error|warn|info|debug|trace or 0..4 (default info)\n"
+	      "  -h, --help               this text\n"
+	      "\n"
+	      "Every certificate is checked before it is written: its key is the agent's,\n"
+	      "its SANs are exactly the names asked, and it chains to the signer's CA.\n"
+	      "A denied or failed CSR prints its reason and message; with --once the agent\n"
+	      "exits 1, else it retries with backoff (a new key, a new CSR). As a sidecar\n"
+	      "the old key and certificate stay in place until the new ones are written.\n"
+	      "\n"
+	      "The pod's ServiceAccount needs create, list and watch on\n"
+	      "certificatesigningrequests (certificates.k8s.io), and list on\n"
+	      "clustertrustbundles unless --ca-file is given.\n"
+	      "\n"
+	      "Exit status: 0 issued (--once) or stopped by SIGTERM (sidecar); 1 denied,\n"
+	      "failed, timed out, forbidden, or stopped before a certificate (--once);\n"
+	      "2 bad usage or environment.\n",
+	      f);
 }
 
 enum {
@@ -185,8 +185,7 @@ enum {
 	OPT_LOG_LEVEL,
 };
 
-static int set_string(const char **dst, const char *flag, const char *arg, char *err,
-                      size_t errlen)
+static int set_string(const char **dst, const char *flag, const char *arg, char *err, size_t errlen)
 {
 	if (arg[0] == '\0') {
 		snprintf(err, errlen, "%s must not be empty", flag);
@@ -211,7 +210,8 @@ static int dns_name_ok(const char *s)
 			label = 0;
 			continue;
 		}
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 		if (!alnum && !(c == '-' && label > 0))
 			return -1;
 		if (++label > 63)
@@ -220,8 +220,7 @@ static int dns_name_ok(const char *s)
 	return label == 0 || s[n - 1] == '-' ? -1 : 0;
 }
 
-int agent_options_parse(struct agent_options *o, int argc, char **argv, char *err,
-                        size_t errlen)
+int agent_options_parse(struct agent_options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	static const struct option opts[] = {
 	    {"signer-name", required_argument, NULL, OPT_SIGNER},
@@ -290,24 +289,27 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv, char *er
 		}
 		case OPT_KEY_TYPE:
 			if (agent_key_type_parse(arg, &o->key_type) != 0) {
-				snprintf(err, errlen,
-				         "--key-type takes ecdsa-p256, ecdsa-p384, ed25519, rsa-2048, "
-				         "rsa-3072 or rsa-4096, not \"%.40s\"",
-				         arg);
+				snprintf(
+				    err, errlen,
+				    "--key-type takes ecdsa-p256, ecdsa-p384, ed25519, rsa-2048, "
+				    "rsa-3072 or rsa-4096, not \"%.40s\"",
+				    arg);
 				return -1;
 			}
 			break;
 		case OPT_EXPIRATION:
 			if (util_parse_duration(arg, &ms) != 0) {
-				snprintf(err, errlen,
-				         "--expiration takes a duration like 24h or 90m, not \"%.40s\"",
-				         arg);
+				snprintf(
+				    err, errlen,
+				    "--expiration takes a duration like 24h or 90m, not \"%.40s\"",
+				    arg);
 				return -1;
 			}
 			if (ms / 1000 < EXPIRATION_MIN_S || ms / 1000 > EXPIRATION_MAX_S) {
-				snprintf(err, errlen,
-				         "--expiration must be at least 10m (the API's minimum) and "
-				         "fit in 32 bits of seconds");
+				snprintf(
+				    err, errlen,
+				    "--expiration must be at least 10m (the API's minimum) and "
+				    "fit in 32 bits of seconds");
 				return -1;
 			}
 			o->expiration_s = ms / 1000;
@@ -419,8 +421,9 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv, char *er
 		return -1;
 	}
 	if (o->dns.n > 0 && !(o->names & AGENT_NAME_SERVICE_DNS)) {
-		snprintf(err, errlen, "--dns names are asked for as serviceDNS: add serviceDNS to "
-		                      "--names");
+		snprintf(err, errlen,
+		         "--dns names are asked for as serviceDNS: add serviceDNS to "
+		         "--names");
 		return -1;
 	}
 	return 0;

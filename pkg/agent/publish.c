@@ -171,7 +171,8 @@ int agent_publish(const char *dir, const struct agent_bundle *b, char *err, size
 			if (strcmp(have, want) == 0)
 				continue;
 		}
-		if (fstatat(dfd, file_names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		if (fstatat(dfd, file_names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "%s/%s is a directory", dir, file_names[i]);
 			goto out;
 		}

@@ -126,8 +126,7 @@ static int add_san(GENERAL_NAMES *gens, const struct agent_san *s)
 		GENERAL_NAME_set0_value(g, GEN_IPADD, oct);
 	} else {
 		ia5 = ASN1_IA5STRING_new();
-		if (ia5 == NULL ||
-		    ASN1_STRING_set(ia5, s->value, (int)strlen(s->value)) != 1)
+		if (ia5 == NULL || ASN1_STRING_set(ia5, s->value, (int)strlen(s->value)) != 1)
 			goto fail;
 		GENERAL_NAME_set0_value(g, s->type == AGENT_SAN_URI ? GEN_URI : GEN_DNS, ia5);
 	}

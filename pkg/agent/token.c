@@ -149,7 +149,8 @@ int agent_token_claims(const char *token, size_t len, struct agent_claims *out, 
 		const json_t *sao = json_object_get(k, "serviceaccount");
 		const json_t *po = json_object_get(k, "pod");
 		if ((sao != NULL && !json_is_object(sao)) || (po != NULL && !json_is_object(po))) {
-			fail(err, errlen, "claim kubernetes.io.serviceaccount or .pod is not an object");
+			fail(err, errlen,
+			     "claim kubernetes.io.serviceaccount or .pod is not an object");
 			goto out;
 		}
 		if (get_str(k, "namespace", &ns) < 0 || get_str(sao, "name", &sa) < 0 ||
@@ -164,7 +165,8 @@ int agent_token_claims(const char *token, size_t len, struct agent_claims *out, 
 	}
 	/* A legacy secret-based token. */
 	v = NULL;
-	if (get_str(claims, "kubernetes.io/serviceaccount/namespace", &v) < 0 || agree(&ns, v) < 0) {
+	if (get_str(claims, "kubernetes.io/serviceaccount/namespace", &v) < 0 ||
+	    agree(&ns, v) < 0) {
 		fail(err, errlen, "the namespace claims disagree or are not strings");
 		goto out;
 	}
@@ -183,8 +185,9 @@ int agent_token_claims(const char *token, size_t len, struct agent_claims *out, 
 	if (v != NULL) {
 		static const char prefix[] = "system:serviceaccount:";
 		if (!util_has_prefix(v, prefix)) {
-			fail(err, errlen, "not a service-account token (sub is not "
-			                  "system:serviceaccount:NS:SA)");
+			fail(err, errlen,
+			     "not a service-account token (sub is not "
+			     "system:serviceaccount:NS:SA)");
 			goto out;
 		}
 		const char *rest = v + sizeof(prefix) - 1;
@@ -196,14 +199,16 @@ int agent_token_claims(const char *token, size_t len, struct agent_claims *out, 
 		out->ns = util_xstrndup(rest, (size_t)(colon - rest));
 		out->sa = util_xstrdup(colon + 1);
 		if (agree(&ns, out->ns) < 0 || agree(&sa, out->sa) < 0) {
-			fail(err, errlen, "claim sub names another service account than the "
-			                  "kubernetes.io claims");
+			fail(err, errlen,
+			     "claim sub names another service account than the "
+			     "kubernetes.io claims");
 			goto out;
 		}
 	}
 	if (ns == NULL || sa == NULL) {
-		fail(err, errlen, "not a service-account token (no namespace and service "
-		                  "account in its claims)");
+		fail(err, errlen,
+		     "not a service-account token (no namespace and service "
+		     "account in its claims)");
 		goto out;
 	}
 	if (!dns_label(ns, strlen(ns))) {

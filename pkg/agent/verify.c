@@ -30,8 +30,8 @@
  * Read PEM CERTIFICATE blocks (nothing else, no PEM headers, strict DER)
  * into a new stack. what names the input in messages. Returns NULL with err.
  */
-static STACK_OF(X509) *read_certs(const char *pem, size_t len, size_t max, const char *what,
-                                  char *err, size_t errlen)
+static STACK_OF(X509) *
+    read_certs(const char *pem, size_t len, size_t max, const char *what, char *err, size_t errlen)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	BIO *bio = NULL;
@@ -133,8 +133,8 @@ static const char *san_kind(enum agent_san_type t)
 }
 
 int agent_cert_check(const char *pem, size_t len, const struct agent_key *k,
-                     const struct agent_names *names, int64_t now,
-                     struct agent_cert_times *times, char *err, size_t errlen)
+                     const struct agent_names *names, int64_t now, struct agent_cert_times *times,
+                     char *err, size_t errlen)
 {
 	STACK_OF(X509) *chain = NULL;
 	GENERAL_NAMES *gens = NULL;
@@ -185,12 +185,14 @@ int agent_cert_check(const char *pem, size_t len, const struct agent_key *k,
 		goto out;
 	}
 	if (times->not_before > now + SKEW_S) {
-		snprintf(err, errlen, "the issued certificate is not valid yet (notBefore is "
-		                      "more than 5 minutes ahead)");
+		snprintf(err, errlen,
+		         "the issued certificate is not valid yet (notBefore is "
+		         "more than 5 minutes ahead)");
 		goto out;
 	}
 	if (times->not_after <= times->not_before) {
-		snprintf(err, errlen, "the issued certificate's notAfter is not after its notBefore");
+		snprintf(err, errlen,
+		         "the issued certificate's notAfter is not after its notBefore");
 		goto out;
 	}
 	rc = 0;
@@ -238,7 +240,8 @@ int agent_cert_verify_chain(const char *pem, size_t len, const char *ca_pem, siz
 	if (X509_verify_cert(ctx) == 1) {
 		rc = 0;
 	} else {
-		snprintf(err, errlen, "the issued certificate does not chain to the signer's CA: %s",
+		snprintf(err, errlen,
+		         "the issued certificate does not chain to the signer's CA: %s",
 		         X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 	}
 	X509_STORE_CTX_cleanup(ctx);
