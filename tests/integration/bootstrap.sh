@@ -401,4 +401,8 @@ kill -TERM "${AGENT_PID[sidecar]}"
 wait_agent sidecar 5
 it_eq "sidecar: SIGTERM exits 0 promptly" 0 $?
 
+# Under ASan+UBSan (make asan-integration) any report fails the suite.
+reports=$(grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$IT_TMP"/*.log 2>/dev/null)
+it_eq "no sanitizer report in any agent's output" "" "$reports"
+
 it_done
