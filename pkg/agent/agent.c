@@ -73,6 +73,8 @@ struct agent {
 	int64_t deadline_ms; /* of the attempt (sidecar) or the run (--once); -1 none */
 	int64_t retry_ms; /* the next retry's base delay */
 	int64_t ca_retry_ms;
+	int64_t create_retry_ms; /* after a transient create failure */
+	char *last_error; /* owned: why the last create failed, for the timeout message */
 	uint64_t rng;
 	int exit_code;
 	bool forbidden_watch; /* a LIST or WATCH of CSRs got 403 */
@@ -351,6 +353,7 @@ static void start_attempt(struct agent *a)
 static void created(struct agent *a)
 {
 	char sel[300];
+	a->create_retry_ms = CA_RETRY_MIN_MS;
 	log_info("certificate request created", "csr", a->csr_name, "signer", a->o->signer_name,
 	         "names", a->names_text);
 	snprintf(sel, sizeof(sel), "metadata.name=%s", a->csr_name);
@@ -372,12 +375,23 @@ static void create_failed(struct agent *a)
 		forbidden(a, "create certificatesigningrequests.certificates.k8s.io", msg);
 		return;
 	}
-	/* Transport errors, overload and server errors pass; the rest
-	 * (invalid request, unknown signer name form, 401) will not. */
+	/* Transport errors, overload and server errors pass: retried soon,
+	 * within --timeout. The rest (an invalid request, 401) will not. */
 	if (s == 0 || s == 429 || s >= 500) {
-		say("could not create the CSR (%s%s%ld): %s", s ? "HTTP " : "", s ? "" : "status ",
-		    s, msg);
-		attempt_failed(a);
+		char d[32];
+		free(a->last_error);
+		a->last_error =
+		    s == 0 ? util_xasprintf("%s", msg) : util_xasprintf("HTTP %ld: %s", s, msg);
+		snprintf(d, sizeof(d), "%lld", (long long)a->create_retry_ms);
+		log_warn("could not create the CSR; retrying", "error", a->last_error, "delay_ms",
+		         d);
+		attempt_clear(a);
+		a->state = ST_SLEEPING;
+		a->next = ST_START;
+		a->wake_ms = util_now_ms() + a->create_retry_ms;
+		a->create_retry_ms = a->create_retry_ms * 2 > CA_RETRY_MAX_MS
+		    ? CA_RETRY_MAX_MS
+		    : a->create_retry_ms * 2;
 		return;
 	}
 	say("the API server refused the CSR (HTTP %ld): %s", s, msg);
@@ -547,9 +561,13 @@ static void denied(struct agent *a)
 static void timed_out(struct agent *a)
 {
 	char secs[32];
-	snprintf(secs, sizeof(secs), "%lld", (long long)(a->o->timeout_ms / 1000));
-	if (a->state == ST_CREATING)
-		say("timed out after %ss creating the CSR", secs);
+	if (a->o->timeout_ms % 1000 == 0)
+		snprintf(secs, sizeof(secs), "%lld", (long long)(a->o->timeout_ms / 1000));
+	else
+		snprintf(secs, sizeof(secs), "%.3f", (double)a->o->timeout_ms / 1000.0);
+	if (a->state == ST_CREATING || (a->state == ST_SLEEPING && a->next == ST_START))
+		say("timed out after %ss creating the CSR%s%s", secs, a->last_error ? ": " : "",
+		    a->last_error ? a->last_error : "");
 	else if (a->state == ST_CA || a->next == ST_CA)
 		say("timed out after %ss fetching the CA for CSR %s", secs, a->csr_name);
 	else
@@ -604,7 +622,7 @@ static void step(struct agent *a, int64_t now)
 		return;
 	}
 	if ((a->state == ST_CREATING || a->state == ST_WAITING || a->state == ST_CA ||
-	     (a->state == ST_SLEEPING && a->next == ST_CA)) &&
+	     (a->state == ST_SLEEPING && (a->next == ST_CA || a->o->once))) &&
 	    a->deadline_ms >= 0 && now >= a->deadline_ms) {
 		timed_out(a);
 		return;
@@ -755,6 +773,7 @@ static void agent_cleanup(struct agent *a)
 	agent_names_clear(&a->names);
 	free(a->generate_name);
 	free(a->names_text);
+	free(a->last_error);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
 }
@@ -772,6 +791,7 @@ static int run(struct agent *a)
 {
 	a->state = ST_START;
 	a->retry_ms = RETRY_MIN_MS;
+	a->create_retry_ms = CA_RETRY_MIN_MS;
 	a->deadline_ms = a->o->once && a->o->timeout_ms > 0 ? util_now_ms() + a->o->timeout_ms : -1;
 	log_info("starting", "signer", a->o->signer_name, "dir", a->o->dir, "names", a->names_text,
 	         "key_type", agent_key_type_name(a->o->key_type), "mode",
@@ -783,7 +803,7 @@ static int run(struct agent *a)
 			break;
 		now = util_now_ms();
 		int64_t next = a->state == ST_SLEEPING ? a->wake_ms : -1;
-		if (a->state != ST_SLEEPING || a->next == ST_CA)
+		if (a->state != ST_SLEEPING || a->next == ST_CA || a->o->once)
 			next = min_deadline(next, a->deadline_ms);
 		if (a->inf != NULL) {
 			watch_informer_tick(a->inf, now);

@@ -168,10 +168,17 @@ key_matches() { # DIR
 
 k8s_sa_create "$NS" web
 k8s_sa_create "$NS" lonely
+k8s_sa_create "$NS" creator
 k8s_pod_run "$NS" web-0 "$IP" -s web -l app=web >/dev/null
 k8s_pod_run "$NS" lonely-0 "$IP" -s lonely >/dev/null
+k8s_pod_run "$NS" creator-0 "$IP" -s creator >/dev/null
 k8s_token_kubeconfig "$(k8s_token "$NS" web web-0 2h)" "$IT_TMP/web.kubeconfig"
 k8s_token_kubeconfig "$(k8s_token "$NS" lonely lonely-0 2h)" "$IT_TMP/lonely.kubeconfig"
+k8s_token_kubeconfig "$(k8s_token "$NS" creator creator-0 2h)" "$IT_TMP/creator.kubeconfig"
+# creator may create and get CSRs, not list or watch them.
+k8s_allow_csr_create "$IT_RUN-creator" "$IT_LABEL" "sa:$NS:creator"
+# No API server there: port 1 is closed.
+sed "s#server: .*#server: https://127.0.0.1:1#" "$IT_TMP/web.kubeconfig" >"$IT_TMP/closed.kubeconfig"
 # What docs/mtls.md tells users to grant the pod's ServiceAccount.
 kubectl apply -f - >/dev/null <<EOF
 apiVersion: rbac.authorization.k8s.io/v1
@@ -322,6 +329,26 @@ it_eq "without RBAC: exit 1" 1 $?
 it_check "without RBAC: names the user and the permission" grep -qF \
 	"forbidden: system:serviceaccount:$NS:lonely may not create certificatesigningrequests.certificates.k8s.io" \
 	"$IT_TMP/lonely.log"
+
+# May create, may not watch: exit 1 naming that.
+start_agent creator "$IT_TMP/creator.kubeconfig" creator-0 --once --dir "$IT_TMP/creator" \
+	--names spiffe
+wait_agent creator 30
+it_eq "without list/watch: exit 1" 1 $?
+it_check "without list/watch: names the user and the permission" grep -qF \
+	"forbidden: system:serviceaccount:$NS:creator may not list and watch certificatesigningrequests.certificates.k8s.io" \
+	"$IT_TMP/creator.log"
+if csr=$(next_csr creator-0- 5); then
+	kubectl delete csr "$csr" >/dev/null
+fi
+
+# No API server: retried until --timeout, then exit 1 with the last error.
+start_agent closed "$IT_TMP/closed.kubeconfig" web-0 --once --dir "$IT_TMP/closed" \
+	--names spiffe --timeout 3s
+wait_agent closed 20
+it_eq "API server unreachable: exit 1 after --timeout" 1 $?
+it_check "... naming the last error" grep -q "timed out after 3s creating the CSR: ." "$IT_TMP/closed.log"
+it_check "... having retried" test "$(grep -c 'could not create the CSR; retrying' "$IT_TMP/closed.log")" -ge 2
 
 # Never issued: --timeout.
 start_agent slow "$IT_TMP/web.kubeconfig" web-0 --once --dir "$IT_TMP/slow" --names spiffe \
