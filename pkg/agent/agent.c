@@ -271,6 +271,7 @@ static void attempt_clear(struct agent *a)
 	a->csr_name[0] = a->rv[0] = '\0';
 	a->ev = EV_NONE;
 	a->approved = a->approved_logged = false;
+	a->forbidden_watch = false;
 }
 
 static void finish(struct agent *a, int code)
@@ -766,8 +767,13 @@ out:
 
 static void agent_cleanup(struct agent *a)
 {
-	attempt_clear(a);
+	/* The informer cancels its requests, then the client cancels the
+	 * rest, whose callbacks may still record answers: clear after both. */
+	watch_informer_free(a->inf);
+	a->inf = NULL;
 	kube_client_free(a->client);
+	a->client = NULL;
+	attempt_clear(a);
 	kube_config_free(a->cfg);
 	agent_pod_clear(&a->pod);
 	agent_names_clear(&a->names);

@@ -369,6 +369,23 @@ wait_agent mismatch 20
 it_eq "POD_NAME other than the token's pod: exit 2" 2 $?
 it_check "... saying which" grep -q 'POD_NAME is "web-9" but the service-account token is bound to pod "web-0"' "$IT_TMP/mismatch.log"
 
+# SIGTERM while the CSR is pending: a sidecar exits 0, --once exits 1.
+start_agent term-side "$IT_TMP/web.kubeconfig" web-0 --dir "$IT_TMP/term-side" --names spiffe \
+	--timeout 0
+start_agent term-once "$IT_TMP/web.kubeconfig" web-0 --once --dir "$IT_TMP/term-once" \
+	--names spiffe
+# Their CSRs stay pending: mark them seen for the suites below.
+next_csr web-0- >/dev/null
+next_csr web-0- >/dev/null
+k8s_wait 20 bash -c "grep -q 'certificate request created' '$IT_TMP/term-side.log' &&
+	grep -q 'certificate request created' '$IT_TMP/term-once.log'"
+kill -TERM "${AGENT_PID[term-side]}" "${AGENT_PID[term-once]}"
+wait_agent term-side 5
+it_eq "SIGTERM while waiting (sidecar): exit 0 promptly" 0 $?
+wait_agent term-once 5
+it_eq "SIGTERM while waiting (--once): exit 1 promptly" 1 $?
+it_check "... saying no certificate was issued" grep -q "stopped by SIGTERM before a certificate was issued" "$IT_TMP/term-once.log"
+
 # ---------------------------------------------------------------- sidecar
 
 # Certificates of ~30 s (the signer decides notAfter), renewed at 2/3 of
