@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "../../pkg/agent/agent.h"
 #include "../../pkg/cache/cache.h"
 #include "../../pkg/config/config.h"
 #include "../../pkg/controller/controller.h"
@@ -47,6 +48,7 @@ static void usage_main(FILE *f)
 	      "  run       the controller: watch CSRs, decide, approve or deny\n"
 	      "  check     decide one CSR offline and print the decision as JSON\n"
 	      "  inspect   decode a PEM CSR or a CertificateSigningRequest object as JSON\n"
+	      "  bootstrap the pod-side agent: get, check, publish and renew a certificate\n"
 	      "  version   print the version and the library versions\n"
 	      "\n"
 	      "Run 'csr-approver COMMAND --help' for a command's flags.\n",
@@ -467,6 +469,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "bootstrap") == 0)
+		return agent_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	fprintf(stderr, "csr-approver: unknown command \"%s\" (see --help)\n", cmd);

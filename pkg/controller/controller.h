@@ -116,12 +116,7 @@ void controller_format_time(time_t t, char *buf, size_t len);
 
 /* ---- run flags ---- */
 
-/*
- * Parse a Go duration ("15s", "500ms", "1m30s", "1.5h", "0"): a sequence of
- * decimal numbers, each with an optional fraction and a unit of ns, us (or
- * µs), ms, s, m, h. Negative values are refused. Sub-millisecond remainders
- * round down. Returns 0 with *ms, or -1.
- */
+/* util_parse_duration(), under the name the controller's callers know. */
 int controller_parse_duration(const char *s, int64_t *ms);
 
 struct controller_options {

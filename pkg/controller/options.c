@@ -14,73 +14,7 @@
 
 int controller_parse_duration(const char *s, int64_t *ms)
 {
-	static const struct {
-		const char *name;
-		int64_t ns;
-	} units[] = {
-	    {"ns", 1LL},
-	    {"us", 1000LL},
-	    {"\xc2\xb5s", 1000LL}, /* U+00B5 micro sign */
-	    {"\xce\xbcs", 1000LL}, /* U+03BC Greek mu */
-	    {"ms", 1000000LL},
-	    {"s", 1000000000LL},
-	    {"m", 60LL * 1000000000LL},
-	    {"h", 3600LL * 1000000000LL},
-	};
-	/* Go's limit: about 290 years in nanoseconds. */
-	const long double max_ns = 9.2e18L;
-	long double total = 0;
-	const char *p = s;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	if (*p == '+')
-		p++;
-	if (strcmp(p, "0") == 0) {
-		*ms = 0;
-		return 0;
-	}
-	if (*p == '\0')
-		return -1;
-	while (*p != '\0') {
-		long double v = 0, scale = 1;
-		bool digits = false;
-		while (*p >= '0' && *p <= '9') {
-			v = v * 10 + (*p - '0');
-			p++;
-			digits = true;
-			if (v > max_ns)
-				return -1;
-		}
-		if (*p == '.') {
-			p++;
-			while (*p >= '0' && *p <= '9') {
-				scale /= 10;
-				v += (*p - '0') * scale;
-				p++;
-				digits = true;
-			}
-		}
-		if (!digits)
-			return -1;
-		size_t best = 0;
-		int64_t unit = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t n = strlen(units[i].name);
-			if (n > best && strncmp(p, units[i].name, n) == 0) {
-				best = n;
-				unit = units[i].ns;
-			}
-		}
-		if (best == 0)
-			return -1;
-		p += best;
-		total += v * unit;
-		if (total > max_ns)
-			return -1;
-	}
-	*ms = (int64_t)(total / 1000000.0L);
-	return 0;
+	return util_parse_duration(s, ms);
 }
 
 void controller_options_init(struct controller_options *o)

@@ -105,6 +105,14 @@ bool util_glob_match(const char *pattern, const char *s);
  * Returns 0 or -1. */
 int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/*
+ * Parse a Go duration ("15s", "500ms", "1m30s", "1.5h", "0"): a sequence of
+ * decimal numbers, each with an optional fraction and a unit of ns, us (or
+ * µs), ms, s, m, h. Negative values are refused. Sub-millisecond remainders
+ * round down. Returns 0 with *ms, or -1.
+ */
+int util_parse_duration(const char *s, int64_t *ms);
+
 /* A list of owned strings. */
 struct util_strv {
 	char **v; /* owned, each owned */

@@ -185,3 +185,21 @@ Test(util, read_file_caps)
 	cr_assert_eq(util_read_file(path, 10, &buf, &len, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "No such file") != NULL, "%s", err);
 }
+
+Test(util_duration, go_forms)
+{
+	int64_t ms = -1;
+	cr_assert_eq(util_parse_duration("1m30s", &ms), 0);
+	cr_assert_eq(ms, 90000);
+	cr_assert_eq(util_parse_duration("1.5h", &ms), 0);
+	cr_assert_eq(ms, 5400000);
+	cr_assert_eq(util_parse_duration("0", &ms), 0);
+	cr_assert_eq(ms, 0);
+	cr_assert_eq(util_parse_duration("250ms", &ms), 0);
+	cr_assert_eq(ms, 250);
+	cr_assert_eq(util_parse_duration("10", &ms), -1);
+	cr_assert_eq(util_parse_duration("-1s", &ms), -1);
+	cr_assert_eq(util_parse_duration("1d", &ms), -1);
+	cr_assert_eq(util_parse_duration("", &ms), -1);
+	cr_assert_eq(util_parse_duration(NULL, &ms), -1);
+}
