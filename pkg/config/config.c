@@ -214,6 +214,48 @@ static const char *const cfg_type_names[] = {
     [POLICY_TYPE_KUBELET_CLIENT] = "kubelet-client",
 };
 
+/*
+ * The usages the kubelet types can ever approve, and the one each requires
+ * (rules_kubelet.c applies the same lists to every CSR): a usages key
+ * outside them could only deny. workload has no fixed list.
+ */
+static const char *const cfg_serving_usages[] = {"digital signature", "key encipherment",
+                                                 "server auth", NULL};
+static const char *const cfg_client_usages[] = {"digital signature", "key encipherment",
+                                                "client auth", NULL};
+
+static int cfg_type_usages(struct config_ctx *c, const struct policy_rule *r,
+                           const struct config_ynode *v, const char *path)
+{
+	const char *const *fixed = r->type == POLICY_TYPE_KUBELET_SERVING ? cfg_serving_usages
+	    : r->type == POLICY_TYPE_KUBELET_CLIENT                       ? cfg_client_usages
+	                                                                  : NULL;
+	const char *required = r->type == POLICY_TYPE_KUBELET_SERVING ? "server auth"
+	    : r->type == POLICY_TYPE_KUBELET_CLIENT                   ? "client auth"
+	                                                              : NULL;
+	char ipath[200];
+
+	if (fixed == NULL)
+		return 0;
+	for (size_t i = 0; i < r->usages.n; i++) {
+		if (cfg_in(r->usages.v[i], fixed))
+			continue;
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		config_error(c, v->u.c.items[i], ipath,
+		             "\"%s\" is never approved for type %s (its usages: %s, %s, %s)",
+		             r->usages.v[i], cfg_type_names[r->type], fixed[0], fixed[1], fixed[2]);
+		return -1;
+	}
+	if (!util_strv_contains(&r->usages, required)) {
+		config_error(c, v, path,
+		             "lacks \"%s\", which every %s CSR must ask for: this policy would "
+		             "approve nothing",
+		             required, cfg_type_names[r->type]);
+		return -1;
+	}
+	return 0;
+}
+
 /* The largest expirationSeconds the API accepts (an int32). */
 #define CFG_MAX_EXPIRATION INT32_MAX
 
@@ -291,7 +333,9 @@ static int cfg_policy_value(struct config_ctx *c, struct policy_rule *r, enum cf
 	case PK_KEYS:
 		return cfg_flags(c, v, path, cfg_keys, "key", &r->keys);
 	case PK_USAGES:
-		return cfg_strings(c, v, path, true, cfg_check_usage, &r->usages);
+		if (cfg_strings(c, v, path, true, cfg_check_usage, &r->usages) != 0)
+			return -1;
+		return cfg_type_usages(c, r, v, path);
 	case PK_MAX_EXP:
 		return config_int(c, v, path, 600, CFG_MAX_EXPIRATION, &r->max_expiration_seconds);
 	case PK_MIN_EXP:

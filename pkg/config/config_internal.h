@@ -38,7 +38,8 @@ struct config_ynode {
 			size_t len;
 		} s;
 		struct {
-			struct config_ynode **items; /* owned; a mapping holds key, value, key, ... */
+			struct config_ynode *
+			    *items; /* owned; a mapping holds key, value, key, ... */
 			size_t n, cap;
 		} c;
 	} u;
@@ -133,8 +134,7 @@ int config_bool(struct config_ctx *c, const struct config_ynode *n, const char *
 int config_int(struct config_ctx *c, const struct config_ynode *n, const char *path, int64_t min,
                int64_t max, int64_t *out);
 /* A sequence; with nonempty, one holding at least one item. */
-int config_seq(struct config_ctx *c, const struct config_ynode *n, const char *path,
-               bool nonempty);
+int config_seq(struct config_ctx *c, const struct config_ynode *n, const char *path, bool nonempty);
 
 /* ---- single values (config_values.c) ---- */
 

@@ -109,7 +109,7 @@ bool config_is_trust_domain(const char *s)
 /* ---- CIDRs ---- */
 
 int config_prefix(struct config_ctx *c, const struct config_ynode *n, const char *path,
-                      struct policy_prefix *p)
+                  struct policy_prefix *p)
 {
 	const char *s;
 	char addr[64];
@@ -173,14 +173,32 @@ int config_prefix(struct config_ctx *c, const struct config_ynode *n, const char
 /* ---- dnsNameRegex ---- */
 
 /*
- * A regex compiled as ^(re)$ is anchored only if re's parentheses balance:
- * glibc takes an unmatched ')' as a literal, so "a)|(b" would otherwise
- * turn into two unanchored branches. The same walk bounds the size of the
- * compiled pattern, which bounded repetitions multiply ((a{100}){100}...).
+ * What a dnsNameRegex may cost, checked before regcomp() sees it.
+ *
+ * The pattern is compiled as ^(re)$, which anchors it only if re's
+ * parentheses balance: glibc takes an unmatched ')' as a literal, so "a)|(b"
+ * would otherwise turn into two unanchored branches.
+ *
+ * glibc's regcomp() builds its whole automaton at once. It copies the
+ * repeated part once per count of a repetition ("x+" is "xx*", "x{3,5}"
+ * five copies), so stacked repetitions multiply: "a" followed by 25 '+'
+ * (found by fuzzing) takes gigabytes. Repeating something that can match
+ * the empty string makes its epsilon closures explode: "((a?)?){200}" takes
+ * 700 MB. Runs of optional parts cost quadratically: "a{0,1000}" takes
+ * 18 MB. Hence, before compiling:
+ *  - no stacked repetition operators ("a++", "a*?", "a{2}{3}": undefined in
+ *    POSIX, and never what a DNS name pattern means);
+ *  - no repetition of a part that can match the empty string ("(a?)+",
+ *    "(a*){2}", "(a|)*");
+ *  - no back-references (their matching time is exponential);
+ *  - at most CFG_RE_MAX_COST elements with every repetition expanded as
+ *    glibc expands it, at most CFG_RE_MAX_NEST levels of parentheses, at
+ *    most CFG_RE_MAX_LEN bytes.
+ * Within these bounds regcomp() takes milliseconds and a few megabytes.
  */
 #define CFG_RE_MAX_LEN 1024
-#define CFG_RE_MAX_COST 10000
-#define CFG_RE_MAX_NEST 32
+#define CFG_RE_MAX_COST 500
+#define CFG_RE_MAX_NEST 16
 
 static unsigned long long cfg_sat_add(unsigned long long a, unsigned long long b)
 {
@@ -220,120 +238,217 @@ static size_t cfg_re_bracket(const char *re)
 	return re[j] == ']' ? j + 1 : 0;
 }
 
-/* Parse an interval {m}, {m,} or {m,n} at re; returns its length (0 if it
- * is not one) and its largest count in *max. */
-static size_t cfg_re_interval(const char *re, unsigned long long *max)
+/* Up to 6 decimal digits at s; *n counts the digits read. */
+static unsigned long long cfg_re_number(const char *s, size_t *n)
 {
-	unsigned long long m = 0, n = 0;
-	size_t i = 1, digits = 0;
-	while (re[i] >= '0' && re[i] <= '9' && digits < 6) {
-		m = m * 10 + (unsigned long long)(re[i++] - '0');
-		digits++;
+	unsigned long long v = 0;
+	*n = 0;
+	while (s[*n] >= '0' && s[*n] <= '9' && *n < 6) {
+		v = v * 10 + (unsigned long long)(s[*n] - '0');
+		(*n)++;
 	}
-	if (digits == 0)
-		return 0;
-	n = m;
+	return v;
+}
+
+/* Parse an interval {m}, {m,}, {m,n} or {,n} (glibc reads "{,n}" as
+ * "{0,n}") at re. Returns its length, or 0 when it is not one (glibc then
+ * takes '{' as a literal or refuses the pattern). *min is m, *max n, or 0
+ * when there is no upper bound. */
+static size_t cfg_re_interval(const char *re, unsigned long long *min, unsigned long long *max)
+{
+	size_t i = 1, digits;
+	*min = cfg_re_number(re + i, &digits);
+	i += digits;
+	*max = *min;
 	if (re[i] == ',') {
 		i++;
-		digits = 0;
-		n = 0;
-		while (re[i] >= '0' && re[i] <= '9' && digits < 6) {
-			n = n * 10 + (unsigned long long)(re[i++] - '0');
-			digits++;
-		}
-		if (digits == 0)
-			n = m + 1;
+		*max = cfg_re_number(re + i, &digits);
+		i += digits;
+	} else if (digits == 0) {
+		return 0;
 	}
 	if (re[i] != '}')
 		return 0;
-	*max = n > m ? n : m;
 	return i + 1;
 }
 
-static const char *cfg_regex_problem(const char *re)
+/* One level of parentheses being read. */
+struct cfg_re_level {
+	unsigned long long total; /* elements at this level so far, every branch */
+	unsigned long long last; /* elements of the last atom */
+	bool have_last; /* there is an atom a repetition may follow */
+	bool last_nullable; /* the last atom can match the empty string */
+	bool last_repeated; /* the last atom carries a repetition already */
+	bool before_last; /* the branch could match empty before the last atom */
+	bool branch; /* the current branch can match empty */
+	bool any; /* an earlier branch can match empty */
+};
+
+static void cfg_re_open(struct cfg_re_level *l)
 {
-	struct {
-		unsigned long long total, last;
-	} st[CFG_RE_MAX_NEST + 1];
+	memset(l, 0, sizeof(*l));
+	l->branch = true;
+}
+
+/* An atom of cost elements: a character, a bracket expression, a group
+ * (nullable when it can match empty), an anchor (cost 0, nullable). */
+static void cfg_re_atom(struct cfg_re_level *l, unsigned long long cost, bool nullable)
+{
+	l->before_last = l->branch;
+	l->branch = l->branch && nullable;
+	l->have_last = true;
+	l->last = cost;
+	l->last_nullable = nullable;
+	l->last_repeated = false;
+	l->total = cfg_sat_add(l->total, cost);
+}
+
+/* A repetition of the last atom into copies copies (as glibc makes them);
+ * nullable: the repeated atom can then match empty. Returns 0, or -1 when
+ * it is refused. */
+static int cfg_re_repeat(struct cfg_re_level *l, unsigned long long copies, bool nullable,
+                         const char *re, size_t at, char *why, size_t whylen)
+{
+	if (l->last_repeated) {
+		snprintf(why, whylen,
+		         "stacks repetitions ('%c' at offset %zu follows another): write one, "
+		         "as in \"a+\" or \"(ab){2,4}\"",
+		         re[at], at);
+		return -1;
+	}
+	if (l->last_nullable) {
+		snprintf(why, whylen,
+		         "repeats something that can match the empty string ('%c' at offset "
+		         "%zu), as in \"(a?)+\" or \"(a|)*\": repeat only what cannot be empty",
+		         re[at], at);
+		return -1;
+	}
+	if (copies > 1) {
+		l->total = cfg_sat_add(l->total, cfg_sat_mul(l->last, copies - 1));
+		l->last = cfg_sat_mul(l->last, copies);
+	}
+	l->last_nullable = nullable;
+	l->last_repeated = true;
+	l->branch = l->before_last && nullable;
+	return 0;
+}
+
+/* Returns 0, or -1 with what is wrong with re in why. */
+static int cfg_regex_check(const char *re, char *why, size_t whylen)
+{
+	struct cfg_re_level st[CFG_RE_MAX_NEST + 1];
 	size_t d = 0;
 
-	if (strlen(re) > CFG_RE_MAX_LEN)
-		return "is longer than 1024 bytes";
-	st[0].total = st[0].last = 0;
+	if (strlen(re) > CFG_RE_MAX_LEN) {
+		snprintf(why, whylen, "is longer than %d bytes", CFG_RE_MAX_LEN);
+		return -1;
+	}
+	cfg_re_open(&st[0]);
 	for (size_t i = 0; re[i] != '\0'; i++) {
-		char ch = re[i];
-		unsigned long long max;
+		struct cfg_re_level *l = &st[d];
+		unsigned long long min, max, cost;
+		bool nullable;
 		size_t n;
-		switch (ch) {
+		switch (re[i]) {
 		case '\\':
-			if (re[i + 1] == '\0')
-				return "ends with a backslash";
+			if (re[i + 1] == '\0') {
+				snprintf(why, whylen, "ends with a backslash");
+				return -1;
+			}
+			if (re[i + 1] >= '1' && re[i + 1] <= '9') {
+				snprintf(why, whylen,
+				         "has a back-reference (\\%c at offset %zu), which is not "
+				         "supported",
+				         re[i + 1], i);
+				return -1;
+			}
 			i++;
-			st[d].last = 1;
-			st[d].total = cfg_sat_add(st[d].total, 1);
+			cfg_re_atom(l, 1, false);
 			break;
 		case '[':
 			n = cfg_re_bracket(re + i);
-			if (n == 0)
-				return "has an unterminated bracket expression";
-			i += n - 1;
-			st[d].last = 1;
-			st[d].total = cfg_sat_add(st[d].total, 1);
-			break;
-		case '(':
-			if (d == CFG_RE_MAX_NEST)
-				return "nests parentheses too deeply";
-			d++;
-			st[d].total = st[d].last = 0;
-			break;
-		case ')':
-			if (d == 0)
-				return "has an unmatched ')'";
-			max = st[d].total ? st[d].total : 1;
-			d--;
-			st[d].last = max;
-			st[d].total = cfg_sat_add(st[d].total, max);
-			break;
-		case '|':
-			st[d].last = 0;
-			break;
-		case '+':
-			st[d].total = cfg_sat_add(st[d].total, st[d].last);
-			break;
-		case '{':
-			n = cfg_re_interval(re + i, &max);
 			if (n == 0) {
-				st[d].last = 1;
-				st[d].total = cfg_sat_add(st[d].total, 1);
-				break;
+				snprintf(why, whylen, "has an unterminated bracket expression");
+				return -1;
 			}
 			i += n - 1;
-			if (max > 1)
-				st[d].total =
-				    cfg_sat_add(st[d].total, cfg_sat_mul(st[d].last, max - 1));
-			st[d].last = cfg_sat_mul(st[d].last, max ? max : 1);
+			cfg_re_atom(l, 1, false);
+			break;
+		case '(':
+			if (d == CFG_RE_MAX_NEST) {
+				snprintf(why, whylen, "nests parentheses more than %d deep",
+				         CFG_RE_MAX_NEST);
+				return -1;
+			}
+			cfg_re_open(&st[++d]);
+			break;
+		case ')':
+			if (d == 0) {
+				snprintf(why, whylen, "has an unmatched ')'");
+				return -1;
+			}
+			cost = l->total ? l->total : 1;
+			nullable = l->any || l->branch;
+			cfg_re_atom(&st[--d], cost, nullable);
+			break;
+		case '|':
+			l->any = l->any || l->branch;
+			l->branch = true;
+			l->have_last = false;
+			break;
+		case '^':
+		case '$':
+			cfg_re_atom(l, 0, true);
 			break;
 		case '*':
 		case '?':
-		case '^':
-		case '$':
+		case '+':
+			/* With nothing to repeat, regcomp() decides (it refuses a
+			 * leading '*'). */
+			if (!l->have_last) {
+				cfg_re_atom(l, 1, false);
+				break;
+			}
+			/* glibc makes "x+" into "xx*". */
+			if (cfg_re_repeat(l, re[i] == '+' ? 2 : 1, re[i] != '+', re, i, why,
+			                  whylen) != 0)
+				return -1;
+			break;
+		case '{':
+			n = cfg_re_interval(re + i, &min, &max);
+			if (n == 0 || !l->have_last) {
+				cfg_re_atom(l, 1, false);
+				break;
+			}
+			/* glibc copies x{m,n} n times and x{m,} m + 1 times. */
+			cost = max == 0 && re[i + n - 2] == ',' ? min + 1 : (max > min ? max : min);
+			if (cfg_re_repeat(l, cost ? cost : 1, min == 0, re, i, why, whylen) != 0)
+				return -1;
+			i += n - 1;
 			break;
 		default:
-			st[d].last = 1;
-			st[d].total = cfg_sat_add(st[d].total, 1);
+			cfg_re_atom(l, 1, false);
 			break;
 		}
-		if (st[d].total > CFG_RE_MAX_COST || st[d].last > CFG_RE_MAX_COST)
-			return "is too complex (repetitions expand beyond 10000 elements)";
+		if (st[d].total > CFG_RE_MAX_COST || st[d].last > CFG_RE_MAX_COST) {
+			snprintf(why, whylen,
+			         "is too complex: its repetitions expand to more than %d elements",
+			         CFG_RE_MAX_COST);
+			return -1;
+		}
 	}
-	if (d != 0)
-		return "has an unmatched '('";
-	return NULL;
+	if (d != 0) {
+		snprintf(why, whylen, "has an unmatched '('");
+		return -1;
+	}
+	return 0;
 }
 
-int config_regex(struct config_ctx *c, const struct config_ynode *n, const char *path, struct policy_rule *r)
+int config_regex(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                 struct policy_rule *r)
 {
-	const char *s, *problem;
+	const char *s;
+	char why[256];
 	regex_t *re = NULL;
 	char *wrapped = NULL;
 	int rc = -1, e;
@@ -342,8 +457,8 @@ int config_regex(struct config_ctx *c, const struct config_ynode *n, const char 
 		return -1;
 	if (*s == '\0')
 		return 0; /* none */
-	if ((problem = cfg_regex_problem(s)) != NULL) {
-		config_error(c, n, path, "invalid regex: %s", problem);
+	if (cfg_regex_check(s, why, sizeof(why)) != 0) {
+		config_error(c, n, path, "invalid regex: %s", why);
 		goto out;
 	}
 	/* DNS names compare case-insensitively: so does the regex. */

@@ -66,14 +66,15 @@ static void yreader_syntax_error(struct config_yreader *r)
 	case YAML_READER_ERROR:
 		if (p->problem_value != -1)
 			config_yreader_error(r, yreader_line_of(r, p->problem_offset), "%s (0x%x)",
-			              problem, (unsigned)p->problem_value);
+			                     problem, (unsigned)p->problem_value);
 		else
-			config_yreader_error(r, yreader_line_of(r, p->problem_offset), "%s", problem);
+			config_yreader_error(r, yreader_line_of(r, p->problem_offset), "%s",
+			                     problem);
 		break;
 	default:
 		if (p->context != NULL)
-			config_yreader_error(r, p->problem_mark.line + 1, "%s (%s at line %zu)", problem,
-			              p->context, p->context_mark.line + 1);
+			config_yreader_error(r, p->problem_mark.line + 1, "%s (%s at line %zu)",
+			                     problem, p->context, p->context_mark.line + 1);
 		else
 			config_yreader_error(r, p->problem_mark.line + 1, "%s", problem);
 		break;
@@ -107,7 +108,8 @@ static int yreader_attach(struct config_yreader *r, struct config_ynode **stack,
 		return 0;
 	}
 	struct config_ynode *parent = stack[depth - 1];
-	if (parent->kind == CONFIG_YNODE_MAP && parent->u.c.n % 2 == 0 && n->kind != CONFIG_YNODE_SCALAR) {
+	if (parent->kind == CONFIG_YNODE_MAP && parent->u.c.n % 2 == 0 &&
+	    n->kind != CONFIG_YNODE_SCALAR) {
 		config_yreader_error(r, n->line, "mapping keys must be scalars");
 		config_ynode_free(n);
 		return -1;
@@ -192,16 +194,18 @@ int config_yreader_next(struct config_yreader *r, struct config_ynode **rootp)
 			goto out;
 		}
 		if (!ytag_ok(tag, kind)) {
-			config_yreader_error(r, line, "tag %.64s is not supported", (const char *)tag);
+			config_yreader_error(r, line, "tag %.64s is not supported",
+			                     (const char *)tag);
 			goto out;
 		}
 		if (++r->nodes > CONFIG_MAX_NODES) {
 			config_yreader_error(r, line, "more than %d nodes in one document",
-			              CONFIG_MAX_NODES);
+			                     CONFIG_MAX_NODES);
 			goto out;
 		}
 		if (kind != CONFIG_YNODE_SCALAR && depth == CONFIG_MAX_DEPTH) {
-			config_yreader_error(r, line, "nested deeper than %d levels", CONFIG_MAX_DEPTH);
+			config_yreader_error(r, line, "nested deeper than %d levels",
+			                     CONFIG_MAX_DEPTH);
 			goto out;
 		}
 		n = util_xcalloc(1, sizeof(*n));
@@ -226,8 +230,8 @@ out:
 	return rc;
 }
 
-void config_yreader_open(struct config_yreader *r, const char *buf, size_t len, const char *filename,
-                         char *err, size_t errlen)
+void config_yreader_open(struct config_yreader *r, const char *buf, size_t len,
+                         const char *filename, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	if (!yaml_parser_initialize(&r->parser)) {
@@ -508,7 +512,8 @@ out:
 }
 /* ---- typed values, with "FILE:LINE: path: what" errors ---- */
 
-void config_error(struct config_ctx *c, const struct config_ynode *at, const char *path, const char *fmt, ...)
+void config_error(struct config_ctx *c, const struct config_ynode *at, const char *path,
+                  const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -524,7 +529,8 @@ bool config_ykey_is(const struct config_ynode *k, const char *name)
 	return k->u.s.len == strlen(name) && memcmp(k->u.s.v, name, k->u.s.len) == 0;
 }
 
-int config_expect(struct config_ctx *c, const struct config_ynode *n, const char *path, const char *what)
+int config_expect(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                  const char *what)
 {
 	char d[128];
 	config_ydescribe(n, d, sizeof(d));
@@ -544,7 +550,8 @@ int config_unknown_key(struct config_ctx *c, const struct config_ynode *k, const
 }
 
 /* A string scalar; *out is borrowed from n. */
-int config_string(struct config_ctx *c, const struct config_ynode *n, const char *path, const char **out)
+int config_string(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                  const char **out)
 {
 	if (n->kind != CONFIG_YNODE_SCALAR || config_ys_type(n) != CONFIG_YS_STRING)
 		return config_expect(c, n, path, "a string");
@@ -564,15 +571,16 @@ int config_bool(struct config_ctx *c, const struct config_ynode *n, const char *
 	return 0;
 }
 
-int config_int(struct config_ctx *c, const struct config_ynode *n, const char *path, int64_t min, int64_t max,
-                   int64_t *out)
+int config_int(struct config_ctx *c, const struct config_ynode *n, const char *path, int64_t min,
+               int64_t max, int64_t *out)
 {
 	int64_t v;
-	if (n->kind != CONFIG_YNODE_SCALAR || config_ys_type(n) != CONFIG_YS_INT || config_ys_int(n, &v) != 0)
+	if (n->kind != CONFIG_YNODE_SCALAR || config_ys_type(n) != CONFIG_YS_INT ||
+	    config_ys_int(n, &v) != 0)
 		return config_expect(c, n, path, "an integer");
 	if (v < min || v > max) {
 		config_error(c, n, path, "must be between %lld and %lld, got %lld", (long long)min,
-		          (long long)max, (long long)v);
+		             (long long)max, (long long)v);
 		return -1;
 	}
 	*out = v;
