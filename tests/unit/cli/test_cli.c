@@ -148,6 +148,12 @@ static struct check_case check_cases[] = {
      APPROVED_BY_ADMIN},
     {"workload-approved", "", OBJECTS, 3, "skip", "AlreadyDecided", "", true, APPROVED_BY_ADMIN},
     {"workload-good", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls", true, ""},
+    /* The CSR of the troubleshooting docs: denied by the controller, and
+     * denied again, with the same message, when replayed. */
+    {"api-5c8-tls", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", false,
+     "{\"type\":\"Denied\",\"reason\":\"SANNotAllowed\"}"},
+    {"api-5c8-tls", "", OBJECTS, 3, "skip", "AlreadyDecided", "", true,
+     "{\"type\":\"Denied\",\"reason\":\"SANNotAllowed\"}"},
     {"other-signer", "", OBJECTS, 3, "skip", "NoPolicy", "", false, ""},
     {"kubelet-serving", "", OBJECTS, 0, "approve", "AutoApproved", "kubelet-serving", false, ""},
     {"kubelet-serving", "", "", 1, "deny", "NodeNotFound", "kubelet-serving", false, ""},
