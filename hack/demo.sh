@@ -28,7 +28,7 @@ say "dependencies"
 hack/deps.sh
 say "build"
 make -s -j2 build/csr-approver
-say "local control plane (the first time builds Kubernetes from source: ~20-30 min)"
+say "local control plane (the first time builds Kubernetes from source: about 15 minutes on two cores)"
 eval "$(hack/cluster.sh up)"
 # shellcheck source=hack/lib/k8s-helpers.sh
 source hack/lib/k8s-helpers.sh

@@ -58,14 +58,21 @@ static void usage_main(FILE *f)
 static void usage_check(FILE *f)
 {
 	fputs(
-	    "Usage: csr-approver check [--config FILE] [--objects FILE]... [--authorize allow|deny] CSR_FILE\n"
+	    "Usage: csr-approver check [--config FILE] [--objects FILE]... [--authorize allow|deny]\n"
+	    "                          [--respect-status] CSR_FILE\n"
+	    "       csr-approver check --config FILE\n"
 	    "\n"
 	    "Decides a CertificateSigningRequest offline, with the rules the controller uses,\n"
 	    "and prints one JSON decision record on stdout:\n"
 	    "  {\"decision\":\"approve|deny|skip\",\"reason\":...,\"message\":...,\"policy\":...,\"csr\":...}\n"
+	    "A CSR that is already approved, denied or failed is decided again, as the policy\n"
+	    "decides it now; the record then also holds \"alreadyDecided\" with the condition\n"
+	    "it carries (type and reason). With only --config, checks the policy file and\n"
+	    "prints what it holds.\n"
 	    "\n"
 	    "  CSR_FILE             a CertificateSigningRequest in YAML or JSON, as\n"
-	    "                       'kubectl get csr NAME -o yaml' prints it ('-' for stdin)\n"
+	    "                       'kubectl get csr NAME -o yaml' prints it ('-' for stdin);\n"
+	    "                       for a bare PEM request use 'csr-approver inspect'\n"
 	    "  --config FILE        the policy file (without it no policy applies: skip)\n"
 	    "  --objects FILE       cluster state the decision may look at (Pods, Services,\n"
 	    "                       Nodes): a List, a multi-document YAML stream or one\n"
@@ -73,6 +80,8 @@ static void usage_check(FILE *f)
 	    "                       repeatable. An object missing here is missing.\n"
 	    "  --authorize allow|deny\n"
 	    "                       the answer to every SubjectAccessReview (default deny)\n"
+	    "  --respect-status     skip a CSR that is already decided, as the controller\n"
+	    "                       does (reason AlreadyDecided)\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "Exit status: 0 approve, 1 deny, 3 skip, 2 bad usage or unreadable input.\n",
@@ -92,6 +101,15 @@ static void usage_inspect(FILE *f)
 	      f);
 }
 
+static void usage_version(FILE *f)
+{
+	fputs("Usage: csr-approver version\n"
+	      "\n"
+	      "Prints the version and commit of csr-approver, then the versions of the\n"
+	      "libraries it runs with (OpenSSL, libcurl, jansson, libyaml, libmicrohttpd).\n",
+	      f);
+}
+
 static void put_json_string(struct util_buf *b, const char *s)
 {
 	if (s == NULL) {
@@ -103,8 +121,21 @@ static void put_json_string(struct util_buf *b, const char *s)
 	util_buf_putc(b, '"');
 }
 
-/* Read a CSR object file into a request. Returns NULL with err. */
-static struct policy_request *load_request(const char *path, char *err, size_t errlen)
+/* Does the text look like PEM rather than a Kubernetes object? */
+static bool looks_like_pem(const char *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	return len - i >= 5 && memcmp(buf + i, "-----", 5) == 0;
+}
+
+/*
+ * Read a CSR object file into a request; *objp gets the object it came
+ * from (caller json_decref()s). Returns NULL with err.
+ */
+static struct policy_request *load_request(const char *path, json_t **objp, char *err,
+                                           size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -112,8 +143,20 @@ static struct policy_request *load_request(const char *path, char *err, size_t e
 	struct policy_request *req = NULL;
 	char inner[ERRLEN];
 
+	*objp = NULL;
 	if (util_read_file(path, CONFIG_MAX_FILE, &buf, &len, err, errlen) != 0)
 		goto out;
+	if (looks_like_pem(buf, len)) {
+		/* The PEM alone says neither who asked nor for which signer. */
+		if (snprintf(err, errlen,
+		             "%s: this is PEM, not a CertificateSigningRequest object: check "
+		             "needs the object, which says who asked and for which signer "
+		             "(kubectl get csr NAME -o yaml); to decode the PEM itself, run "
+		             "'csr-approver inspect %s'",
+		             path, path) >= (int)errlen)
+			err[errlen - 1] = '\0';
+		goto out;
+	}
 	obj = kobj_read_single(buf, len, strcmp(path, "-") == 0 ? "<stdin>" : path, err, errlen);
 	if (obj == NULL)
 		goto out;
@@ -121,10 +164,69 @@ static struct policy_request *load_request(const char *path, char *err, size_t e
 	/* A message cut short is still a message. */
 	if (req == NULL && snprintf(err, errlen, "%s: %s", path, inner) >= (int)errlen)
 		err[errlen - 1] = '\0';
+	if (req != NULL) {
+		*objp = obj;
+		obj = NULL;
+	}
 out:
 	json_decref(obj);
 	free(buf);
 	return req;
+}
+
+/*
+ * The decision a CSR already carries, for the record:
+ * "alreadyDecided":{"type":"Denied","reason":"SANNotAllowed"}, from the
+ * first Approved, Denied or Failed condition whose status is True, with
+ * "certificate":true once one is issued. Nothing when it is undecided.
+ */
+static void put_already_decided(struct util_buf *b, const json_t *obj,
+                                const struct policy_request *req)
+{
+	const json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
+	const json_t *c, *found = NULL;
+	size_t i;
+
+	if (!req->approved && !req->denied && !req->failed && !req->has_certificate)
+		return;
+	json_array_foreach(conds, i, c)
+	{
+		const char *type = json_string_value(json_object_get(c, "type"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+		if (type == NULL || st == NULL || strcmp(st, "True") != 0)
+			continue;
+		if (strcmp(type, "Approved") == 0 || strcmp(type, "Denied") == 0 ||
+		    strcmp(type, "Failed") == 0) {
+			found = c;
+			break;
+		}
+	}
+	util_buf_puts(b, ",\"alreadyDecided\":{");
+	if (found != NULL) {
+		const char *reason = json_string_value(json_object_get(found, "reason"));
+		util_buf_puts(b, "\"type\":");
+		put_json_string(b, json_string_value(json_object_get(found, "type")));
+		util_buf_puts(b, ",\"reason\":");
+		put_json_string(b, reason ? reason : "");
+	}
+	if (req->has_certificate)
+		util_buf_printf(b, "%s\"certificate\":true", found ? "," : "");
+	util_buf_putc(b, '}');
+}
+
+/* `check --config FILE` alone: the file loads, and what it holds. */
+static int check_config_only(const struct policy_set *set, const char *path)
+{
+	static const char *const types[] = {"workload", "kubelet-serving", "kubelet-client"};
+	printf("%s: %zu %s, clusterDomain %s\n", path, set->n_rules,
+	       set->n_rules == 1 ? "policy" : "policies", set->cluster_domain);
+	for (size_t i = 0; i < set->n_rules; i++) {
+		const struct policy_rule *r = &set->rules[i];
+		printf("  %s: %s for %s\n", r->name,
+		       (size_t)r->type < sizeof(types) / sizeof(types[0]) ? types[r->type] : "?",
+		       r->signer_name);
+	}
+	return 0;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -133,12 +235,14 @@ static int cmd_check(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"objects", required_argument, NULL, 'o'},
 	    {"authorize", required_argument, NULL, 'a'},
+	    {"respect-status", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int rc = EXIT_USAGE;
 	const char *config_path = NULL;
-	bool authorize = false;
+	bool authorize = false, respect_status = false;
+	json_t *obj = NULL;
 	struct util_strv objects = {0};
 	struct policy_set *set = NULL;
 	struct cache *cache = NULL;
@@ -172,6 +276,9 @@ static int cmd_check(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'r':
+			respect_status = true;
+			break;
 		case 'h':
 			usage_check(stdout);
 			rc = 0;
@@ -181,7 +288,8 @@ static int cmd_check(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (argc - optind != 1) {
+	bool config_only = argc == optind && config_path != NULL && objects.n == 0;
+	if (argc - optind != 1 && !config_only) {
 		fprintf(stderr, "csr-approver check: expected exactly one CSR_FILE (see --help)\n");
 		goto out;
 	}
@@ -190,6 +298,10 @@ static int cmd_check(int argc, char **argv)
 		set = config_load_file(config_path, err, sizeof(err));
 		if (set == NULL) {
 			fprintf(stderr, "csr-approver check: %s\n", err);
+			goto out;
+		}
+		if (config_only) {
+			rc = check_config_only(set, config_path);
 			goto out;
 		}
 	} else {
@@ -203,11 +315,18 @@ static int cmd_check(int argc, char **argv)
 			goto out;
 		}
 	}
-	req = load_request(argv[optind], err, sizeof(err));
+	req = load_request(argv[optind], &obj, err, sizeof(err));
 	if (req == NULL) {
 		fprintf(stderr, "csr-approver check: %s\n", err);
 		goto out;
 	}
+	/* Replaying a decided CSR asks what the policy decides now: only the
+	 * controller's view (--respect-status) skips it. The record says what
+	 * it carries. */
+	bool approved = req->approved, denied = req->denied, failed = req->failed,
+	     issued = req->has_certificate;
+	if (!respect_status)
+		req->approved = req->denied = req->failed = req->has_certificate = false;
 	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) !=
 	    0)
 		info = NULL;
@@ -254,6 +373,11 @@ static int cmd_check(int argc, char **argv)
 	put_json_string(&out, req->name);
 	if (d.leave_pending)
 		util_buf_puts(&out, ",\"action\":\"leave-pending\"");
+	req->approved = approved;
+	req->denied = denied;
+	req->failed = failed;
+	req->has_certificate = issued;
+	put_already_decided(&out, obj, req);
 	util_buf_puts(&out, "}\n");
 	fwrite(out.data, 1, out.len, stdout);
 out:
@@ -264,16 +388,8 @@ out:
 	cache_free(cache);
 	policy_set_free(set);
 	util_strv_free(&objects);
+	json_decref(obj);
 	return rc;
-}
-
-/* Does the text look like PEM rather than a Kubernetes object? */
-static bool looks_like_pem(const char *buf, size_t len)
-{
-	size_t i = 0;
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
-		i++;
-	return len - i >= 5 && memcmp(buf + i, "-----", 5) == 0;
 }
 
 static void put_strv(struct util_buf *b, const struct util_strv *sv)
@@ -425,6 +541,14 @@ static int cmd_run(int argc, char **argv)
 		set = util_xcalloc(1, sizeof(*set));
 		set->cluster_domain = util_xstrdup("cluster.local");
 	}
+	/* A kubeconfig (or in-cluster config) that cannot be loaded is bad
+	 * configuration: exit 2, as for a bad policy file. */
+	struct kube_config *kc = NULL;
+	if (kube_config_load(o.kubeconfig, o.context, &kc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "csr-approver run: kube config: %s\n", err);
+		goto out;
+	}
+	kube_config_free(kc);
 	c = controller_new(&o, set, err, sizeof(err));
 	set = NULL; /* the controller owns it, or freed it */
 	if (c == NULL) {
@@ -441,8 +565,26 @@ out:
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage_version(stdout);
+			return 0;
+		}
+		usage_version(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "csr-approver version: unexpected argument \"%s\" (see --help)\n",
+		        argv[optind]);
+		return EXIT_USAGE;
+	}
 	printf("csr-approver %s (commit %s)\n", CSR_APPROVER_VERSION, CSR_APPROVER_COMMIT);
 	printf("%s\n", csr_library_version());
 	printf("libcurl: %s\n", kube_library_version());

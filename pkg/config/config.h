@@ -47,14 +47,19 @@
  *    for a type is an error ("key is not valid for type kubelet-client");
  *  - namespaces, allowedNames, keys and usages must not be empty, and the
  *    last three hold no duplicates; namespace patterns are not empty;
- *    usages come from the Kubernetes list of key usages;
+ *    usages come from the Kubernetes list of key usages, and for the
+ *    kubelet types from the usages that type can approve, the one it
+ *    requires included (a policy that could approve nothing is an error);
  *  - trustDomain: lowercase letters, digits, '.', '-', '_';
  *  - min/maxExpirationSeconds within [600, 2^31-1], min <= max; maxSANs
  *    within [1, CSR_MAX_SANS];
  *  - dnsNameRegex: a POSIX extended regex matched against the whole DNS name
  *    (compiled as ^(re)$) and without regard to case, as DNS compares names;
- *    parentheses must balance, at most 1024 bytes, and bounded repetitions
- *    may not expand it beyond 10000 elements; "" means none;
+ *    parentheses must balance, at most 1024 bytes and 16 levels deep; no
+ *    back-references, no repetition stacked on another ("a++") or applied
+ *    to what can match the empty string ("(a?)*"), and repetitions may not
+ *    expand it beyond 500 elements, so that regcomp() stays within a few
+ *    megabytes; "" means none;
  *  - ipPrefixes: CIDRs (a.b.c.d/n or IPv6/n) whose host bits are zero.
  * Every error names the file, the line and the key path:
  *   "policy.yaml:12: policies[1].maxSANs: expected an integer, got \"many\""

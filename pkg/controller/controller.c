@@ -238,6 +238,18 @@ static bool all_synced(const struct controller *c)
 	return true;
 }
 
+/* /readyz names the caches not synced yet. */
+static void report_unsynced(struct controller *c)
+{
+	char why[HTTPD_MAX_REASON] = "caches not synced yet:";
+	size_t n = strlen(why), first = n;
+	for (int r = 0; r < RES_N && n < sizeof(why); r++)
+		if (c->want[r] && (c->inf[r] == NULL || !watch_informer_synced(c->inf[r])))
+			n += (size_t)snprintf(why + n, sizeof(why) - n, "%s %s",
+			                      n > first ? "," : "", controller_res_names[r]);
+	httpd_set_not_ready(c->httpd, why);
+}
+
 static void update_gauges(struct controller *c, int64_t now, bool force)
 {
 	if (!force && now - c->last_gauges_ms < 1000)
@@ -285,7 +297,7 @@ static void begin_shutdown(struct controller *c, const char *why)
 	c->stop_deadline_ms = now + SHUTDOWN_GRACE_MS;
 	stop_informers(c);
 	if (c->httpd != NULL)
-		httpd_set_ready(c->httpd, false);
+		httpd_set_not_ready(c->httpd, "shutting down");
 }
 
 /* Is the lease still ours right now? Checked before each piece of work, so
@@ -409,6 +421,8 @@ int controller_run(struct controller *c)
 		for (int r = 0; r < RES_N; r++)
 			if (c->inf[r] != NULL)
 				watch_informer_tick(c->inf[r], now);
+		if (!c->synced && c->httpd != NULL)
+			report_unsynced(c);
 		if (!c->synced && all_synced(c)) {
 			c->synced = true;
 			char np[24], ns[24], nn[24], nc[24];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../httpd/httpd.h"
 #include "../util/util.h"
 #include "controller.h"
 
@@ -113,6 +114,20 @@ enum {
  * short enough that a denial is not held back for long. */
 #define MISSING_RETRY_MIN_MS 1000
 #define MISSING_RETRY_MAX_MS 600000
+
+/* A bind address is a flag value: a bad one is a usage error (exit 2), not
+ * a failure found when the server starts. "0" disables. */
+static int check_bind_address(const char *flag, const char *addr, char *err, size_t errlen)
+{
+	char host[256], inner[256];
+	int port;
+	if (addr == NULL || strcmp(addr, "0") == 0)
+		return 0;
+	if (httpd_parse_addr(addr, host, sizeof(host), &port, inner, sizeof(inner)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", flag, inner);
+	return -1;
+}
 
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err,
                              size_t errlen)
@@ -262,6 +277,9 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 		         argv[optind]);
 		return -1;
 	}
+	if (check_bind_address("--metrics-bind-address", o->metrics_addr, err, errlen) != 0 ||
+	    check_bind_address("--health-probe-bind-address", o->probe_addr, err, errlen) != 0)
+		return -1;
 	if (o->leader_elect) {
 		if (o->retry_period_ms <= 0 || o->renew_deadline_ms <= 0 ||
 		    o->lease_duration_ms <= 0) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ struct httpd_listener {
 struct httpd {
 	struct metrics *metrics; /* borrowed */
 	atomic_bool ready;
+	pthread_mutex_t mu; /* guards reason */
+	char reason[HTTPD_MAX_REASON]; /* why not ready; "" when not said */
 	struct httpd_listener listeners[HTTPD_MAX_LISTENERS];
 	size_t n;
 };
@@ -200,9 +203,15 @@ static enum MHD_Result httpd_handle(void *cls, struct MHD_Connection *conn, cons
 	if (strcmp(url, "/healthz") == 0)
 		return httpd_text(conn, MHD_HTTP_OK, "ok\n");
 	if (strcmp(url, "/readyz") == 0) {
+		char body[HTTPD_MAX_REASON + 16];
 		if (atomic_load(&h->ready))
 			return httpd_text(conn, MHD_HTTP_OK, "ok\n");
-		return httpd_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
+		pthread_mutex_lock(&h->mu);
+		snprintf(body, sizeof(body), "not ready%s%s\n", h->reason[0] ? ": " : "",
+		         h->reason);
+		pthread_mutex_unlock(&h->mu);
+		return httpd_reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, HTTPD_TEXT, body,
+		                   strlen(body), MHD_RESPMEM_MUST_COPY);
 	}
 	if (strcmp(url, "/metrics") == 0 && h->metrics != NULL) {
 		char *text = metrics_render(h->metrics);
@@ -277,7 +286,9 @@ struct httpd *httpd_start(const char *addr, struct metrics *m, char *err, size_t
 	struct httpd *h = util_xcalloc(1, sizeof(*h));
 	h->metrics = m;
 	atomic_init(&h->ready, false);
+	pthread_mutex_init(&h->mu, NULL);
 	if (httpd_add_listener(h, addr, err, errlen) < 0) {
+		pthread_mutex_destroy(&h->mu);
 		free(h);
 		return NULL;
 	}
@@ -293,6 +304,7 @@ void httpd_stop(struct httpd *h)
 		MHD_stop_daemon(h->listeners[i].daemon);
 		free(h->listeners[i].addr);
 	}
+	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
 
@@ -303,7 +315,22 @@ int httpd_port(const struct httpd *h)
 
 void httpd_set_ready(struct httpd *h, bool ready)
 {
+	pthread_mutex_lock(&h->mu);
+	h->reason[0] = '\0';
 	atomic_store(&h->ready, ready);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void httpd_set_not_ready(struct httpd *h, const char *why)
+{
+	pthread_mutex_lock(&h->mu);
+	/* One line of plain text: control characters would break it. */
+	size_t n = 0;
+	for (; why != NULL && why[n] != '\0' && n + 1 < sizeof(h->reason); n++)
+		h->reason[n] = (unsigned char)why[n] < 0x20 ? ' ' : why[n];
+	h->reason[n] = '\0';
+	atomic_store(&h->ready, false);
+	pthread_mutex_unlock(&h->mu);
 }
 
 bool httpd_ready(const struct httpd *h)

@@ -4,7 +4,9 @@
  *
  *   GET /metrics   Prometheus text format (text/plain; version=0.0.4)
  *   GET /healthz   200 "ok" while the process lives
- *   GET /readyz    200 "ok" once ready (caches synced), else 503
+ *   GET /readyz    200 "ok" once ready (caches synced), else 503 "not ready",
+ *                  with what it waits for when the caller said it
+ *                  ("not ready: caches not synced yet: pods, nodes")
  *
  * Two listeners may share one server object: metrics on one address,
  * probes on another, as --metrics-bind-address and
@@ -22,7 +24,8 @@
  * an address here.
  *
  * Threads: httpd_start, httpd_add_listener and httpd_stop from one thread
- * (the main one); httpd_set_ready and httpd_ready from any thread. Requests
+ * (the main one); httpd_set_ready, httpd_set_not_ready and httpd_ready from
+ * any thread. Requests
  * are served on libmicrohttpd's threads, one per listener; they call
  * metrics_render() and, for libmicrohttpd's own rare errors, log_warn().
  */
@@ -56,8 +59,15 @@ int httpd_add_listener(struct httpd *h, const char *addr, char *err, size_t errl
 void httpd_stop(struct httpd *h);
 /* The bound port of the first listener. */
 int httpd_port(const struct httpd *h);
-/* Set readiness (thread-safe). */
+/* Longest reason /readyz gives, in bytes; longer ones are cut. */
+#define HTTPD_MAX_REASON 256
+
+/* Set readiness (thread-safe). Either way the reason of
+ * httpd_set_not_ready() is forgotten. */
 void httpd_set_ready(struct httpd *h, bool ready);
+/* Not ready, and why (copied; thread-safe): /readyz answers 503
+ * "not ready: WHY". A short, plain text naming what is awaited. */
+void httpd_set_not_ready(struct httpd *h, const char *why);
 /* Current readiness (thread-safe). */
 bool httpd_ready(const struct httpd *h);
 

@@ -614,6 +614,17 @@ static int kobj_document(struct kobj_reader *r, size_t idx, const json_t *doc)
 
 	if (json_is_null(doc))
 		return 0;
+	if (json_is_string(doc)) {
+		/* Plain text reads as one YAML string: show its start. */
+		struct util_buf b = {0};
+		size_t n = json_string_length(doc);
+		util_buf_json_escape(&b, json_string_value(doc), n > 48 ? 48 : n);
+		kobj_error(r->err, r->errlen,
+		           "%s: document %zu: expected an object, got a string: \"%s\"%s",
+		           r->filename, idx + 1, util_buf_str(&b), n > 48 ? "..." : "");
+		util_buf_reset(&b);
+		return -1;
+	}
 	if (!json_is_object(doc))
 		return kobj_error(r->err, r->errlen, "%s: document %zu: expected an object, got %s",
 		                  r->filename, idx + 1, kobj_type_name(doc));
@@ -699,13 +710,53 @@ struct kobj_single {
 	size_t n;
 };
 
+/* What an object is, for a message: "Pod shop/web-7d9", or the keys of an
+ * object without kind or spec ("clusterDomain, policies"). */
+static void kobj_describe(const char *kind, const json_t *obj, struct util_buf *b)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	const char *ns = kobj_cstr(json_object_get(meta, "namespace"));
+	const char *name = kobj_cstr(json_object_get(meta, "name"));
+	const char *key;
+	const json_t *v;
+	size_t i = 0;
+
+	if (*kind != '\0') {
+		util_buf_printf(b, "%.64s", kind);
+		if (name != NULL)
+			util_buf_printf(b, " %.64s%s%.64s", ns ? ns : "", ns ? "/" : "", name);
+		return;
+	}
+	util_buf_puts(b, "an object without kind or spec (keys: ");
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		(void)v;
+		if (i == 5) {
+			util_buf_puts(b, ", ...");
+			break;
+		}
+		if (i++ > 0)
+			util_buf_puts(b, ", ");
+		util_buf_json_escape(b, key, strlen(key) > 64 ? 64 : strlen(key));
+	}
+	util_buf_puts(b, i == 0 ? "none)" : ")");
+}
+
 static int kobj_single_cb(void *ctx, const char *kind, const json_t *obj, char *err, size_t errlen)
 {
 	struct kobj_single *s = ctx;
-	if (*kind != '\0' && strcmp(kind, "CertificateSigningRequest") != 0)
-		return kobj_error(err, errlen,
-		                  "%s: expected a CertificateSigningRequest, got %.64s",
-		                  s->filename, kind);
+	/* A CertificateSigningRequest may leave out its kind (the items of a
+	 * typed list do), but not its spec. */
+	bool other = *kind != '\0' ? strcmp(kind, "CertificateSigningRequest") != 0
+	                           : json_object_get(obj, "spec") == NULL;
+	if (other) {
+		struct util_buf b = {0};
+		kobj_describe(kind, obj, &b);
+		kobj_error(err, errlen, "%s: expected a CertificateSigningRequest, got %s",
+		           s->filename, util_buf_str(&b));
+		util_buf_reset(&b);
+		return -1;
+	}
 	if (s->n++ == 0)
 		s->obj = json_incref((json_t *)obj);
 	return 0;

@@ -219,9 +219,14 @@ long kube_request_sync(struct kube_client *c, const char *method, const char *pa
 /* Percent-escape s for a URL query value or path segment. Caller frees. */
 char *kube_escape(const char *s);
 
-/* Counts of API requests by verb/resource/code, for metrics: called after
- * every attempt that got an HTTP answer (a 401 that is retried counts as
- * one attempt), with the names kube_classify() gives. May be NULL. */
+/* Counts of API requests by verb/resource/code, for metrics: called once
+ * per attempt (a 401 that is retried counts as one attempt), with the names
+ * kube_classify() gives and the HTTP status, 0 when no HTTP answer came
+ * (connection refused, timeout, TLS failure; a request cancelled by the
+ * caller before any answer is not counted). Plain
+ * requests are counted when they finish; streams (watches) when their
+ * answer starts, so that a watch open for minutes is counted at once.
+ * Runs on the thread that runs the client. May be NULL. */
 typedef void (*kube_observe_cb)(void *ud, const char *verb, const char *resource, long code);
 void kube_client_set_observer(struct kube_client *c, kube_observe_cb cb, void *ud);
 

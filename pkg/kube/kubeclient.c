@@ -47,6 +47,7 @@ struct kube_request {
 	void *ud;
 	struct util_buf resp; /* body, or the error body of a stream */
 	long stream_status; /* streaming: HTTP status seen at the first body bytes */
+	bool observed; /* this attempt is counted already (a stream, when it started) */
 	bool streaming;
 	bool in_multi; /* added to the multi handle */
 	bool pending_add; /* to be added after the transfer step */
@@ -294,6 +295,26 @@ static void kube_slist_wipe_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
+/* A stream is counted when its answer starts, not when it ends: a watch
+ * lasts minutes, and a scrape meanwhile must see it. libcurl hands over
+ * the header lines one by one; the blank one ends a response's head. */
+static size_t kube_header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct kube_request *r = ud;
+	size_t n = size * nmemb;
+	long code = 0;
+
+	if (r->observed || !(n == 2 && ptr[0] == '\r' && ptr[1] == '\n'))
+		return n;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200)
+		return n; /* an interim 1xx head: the real one follows */
+	r->observed = true;
+	if (r->c->observe != NULL)
+		r->c->observe(r->c->observe_ud, r->verb, r->resource, code);
+	return n;
+}
+
 static size_t kube_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct kube_request *r = ud;
@@ -414,6 +435,10 @@ static int kube_request_setup(struct kube_request *r, char *err, size_t errlen)
 	}
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, kube_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	if (r->streaming) {
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, kube_header_cb);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	}
 	if (r->streaming) {
 		/* Idle watches are legitimate: no overall or low-speed limit. */
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
@@ -543,6 +568,7 @@ static void kube_request_retry(struct kube_request *r)
 	kube_request_detach(r);
 	util_buf_reset(&r->resp);
 	r->stream_status = 0;
+	r->observed = false;
 	r->aborted = false;
 	r->too_big = false;
 	r->errbuf[0] = '\0';
@@ -602,8 +628,12 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 	char code[24];
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 0 && c->observe != NULL)
+	/* Every attempt counts once, with code 0 when no HTTP answer came
+	 * (refused, timed out, TLS failure); a stream counted when it started
+	 * is not counted again. */
+	if (!r->observed && c->observe != NULL)
 		c->observe(c->observe_ud, r->verb, r->resource, status);
+	r->observed = true;
 	if (log_get_level() >= LOG_DEBUG) {
 		snprintf(code, sizeof(code), "%ld", status);
 		log_debug("api request", "verb", r->verb, "path", r->path, "code", code, "result",

@@ -3,7 +3,8 @@
 #   - helm lint and helm template, for the default values and for
 #     tests/e2e/values-all.yaml (every value set);
 #   - the values schema and the template checks refuse bad values, among
-#     them more than one replica without leader election;
+#     them more than one replica without leader election, and every kind of
+#     bad policy csr-approver refuses (naming the key);
 #   - the rendered objects are accepted by kube-apiserver (server-side dry
 #     run in a fresh namespace; the default pod passes Pod Security
 #     "restricted");
@@ -178,6 +179,96 @@ EOF
 	done
 else
 	t_fail "csr-approver is built (to read the rendered policy files)" "$(tail -n 20 "$T/make.log")"
+fi
+
+# ------------------------------------------------------------------ the chart refuses what the binary refuses
+
+# A bad policy must fail at `helm install`, not as a CrashLoopBackOff: each
+# file below is both a values file and a policy file. csr-approver refuses
+# it (exit 2), and helm refuses it naming the key: the schema where JSON
+# Schema can say it (its path), the templates for the rest (the binary's
+# own message).
+bad_policy() { # NAME WANT_IN_HELM_ERROR < YAML
+	local f=$T/bad-$1.yaml rc
+	cat >"$f"
+	"$bin" check --config "$f" >"$T/bad.out" 2>"$T/bad.err"
+	rc=$?
+	t_eq "$1: csr-approver refuses the policy file" 2 "$rc"
+	refuse "$1: helm refuses it, naming the key" "$2" -f "$f"
+}
+serving='  - name: s
+    signerName: kubernetes.io/kubelet-serving
+    type: kubelet-serving'
+if [[ -x $bin ]]; then
+	bad_policy regex-bracket "at '/policies/0/dnsNameRegex'" <<EOF
+policies:
+$serving
+    dnsNameRegex: "[a-"
+EOF
+	bad_policy regex-stacked "at '/policies/0/dnsNameRegex'" <<EOF
+policies:
+$serving
+    dnsNameRegex: "a+++++++++++++++++++++++++"
+EOF
+	bad_policy regex-backreference "at '/policies/0/dnsNameRegex'" <<EOF
+policies:
+$serving
+    dnsNameRegex: '(a)\1'
+EOF
+	bad_policy cidr-host-bits 'policies[0].ipPrefixes[1]: invalid CIDR "10.0.0.1/8": host bits are set (the network is 10.0.0.0/8)' <<EOF
+policies:
+$serving
+    ipPrefixes: [10.0.0.0/8, 10.0.0.1/8]
+EOF
+	bad_policy cidr6-host-bits 'policies[0].ipPrefixes[1]: invalid CIDR "fd00::1/64": host bits are set' <<EOF
+policies:
+$serving
+    ipPrefixes: ["10.0.0.0/8", "fd00::1/64"]
+EOF
+	bad_policy cidr-syntax "at '/policies/0/ipPrefixes/0'" <<EOF
+policies:
+$serving
+    ipPrefixes: [10.0.0.0]
+EOF
+	bad_policy signer-name "at '/policies/0/signerName'" <<'EOF'
+policies:
+  - {name: w, signerName: x/y, type: workload}
+EOF
+	bad_policy expiration-order 'policies[0]: minExpirationSeconds (7200) is greater than maxExpirationSeconds (3600)' <<'EOF'
+policies:
+  - {name: w, signerName: example.com/w, type: workload, minExpirationSeconds: 7200, maxExpirationSeconds: 3600}
+EOF
+	bad_policy expiration-default-max 'policies[0]: minExpirationSeconds (90000) is greater than maxExpirationSeconds (86400)' <<'EOF'
+policies:
+  - {name: w, signerName: example.com/w, type: workload, minExpirationSeconds: 90000}
+EOF
+	bad_policy usages-of-type "at '/policies/0/usages/0'" <<EOF
+policies:
+$serving
+    usages: [client auth]
+EOF
+	bad_policy usages-lack-required "at '/policies/0/usages'" <<'EOF'
+policies:
+  - {name: c, signerName: kubernetes.io/kube-apiserver-client-kubelet, type: kubelet-client, usages: [key encipherment]}
+EOF
+	bad_policy key-of-another-type "at '/policies/0/namespaces'" <<EOF
+policies:
+$serving
+    namespaces: [a]
+EOF
+	bad_policy max-sans "at '/policies/0/maxSANs'" <<'EOF'
+policies:
+  - {name: w, signerName: example.com/w, type: workload, maxSANs: 2000}
+EOF
+	bad_policy cluster-domain "at '/clusterDomain'" <<'EOF'
+clusterDomain: cluster..local
+policies: []
+EOF
+	# ...and nothing the binary accepts is refused.
+	for f in docs/examples/policy.yaml tests/testdata/policy/every-key.yaml tests/testdata/policy/spec-example.yaml; do
+		t_check "csr-approver and helm both accept $f" \
+			bash -c "'$bin' check --config '$f' >/dev/null && helm template x '$CHART' -f '$f' >/dev/null"
+	done
 fi
 
 # ------------------------------------------------------------------ deploy/ is current

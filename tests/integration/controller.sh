@@ -378,6 +378,32 @@ else
 		"$(grep -E 'duration_seconds_count|api_requests_total|cache_objects' <<<"$m")"
 fi
 
+# leave-pending is one name: the log line's decision, the metric's label,
+# and check's record (its action) for the same CSR.
+t_check "leave-pending: the log line says decision leave-pending" \
+	bash -c "grep 'left pending.*$IT_RUN-lenient-bad' '$(ctl_log main)' | grep -q '\"decision\":\"leave-pending\"'"
+t_check "leave-pending: the metric says decision=\"leave-pending\"" \
+	grep -q 'csr_approver_decisions_total{policy="workload-lenient",decision="leave-pending",reason="SANNotAllowed"} 1' <<<"$m"
+kubectl get pods,svc,nodes -A -o yaml >"$tmp/objects.yaml"
+kubectl get csr "$IT_RUN-lenient-bad" -o yaml >"$tmp/lenient-bad.yaml"
+t_eq "leave-pending: check's record says action leave-pending" "deny SANNotAllowed leave-pending" \
+	"$("$(ctl_bin)" check --config "$tmp/policy.yaml" --objects "$tmp/objects.yaml" "$tmp/lenient-bad.yaml" |
+		jq -r '"\(.decision) \(.reason) \(.action)"')"
+
+# The troubleshooting recipe on a CSR the controller denied: check decides
+# it again, as the controller did, and says what it carries.
+kubectl get csr "$IT_RUN-spoofed" -o yaml >"$tmp/spoofed.yaml"
+rec=$("$(ctl_bin)" check --config "$tmp/policy.yaml" --objects "$tmp/objects.yaml" "$tmp/spoofed.yaml")
+t_eq "replay of a denied CSR: the denial, and the condition it carries" \
+	"deny SANNotAllowed Denied SANNotAllowed" \
+	"$(jq -r '"\(.decision) \(.reason) \(.alreadyDecided.type) \(.alreadyDecided.reason)"' <<<"$rec")"
+t_eq "replay of a denied CSR: the message the controller wrote" \
+	"$(kubectl get csr "$IT_RUN-spoofed" -o jsonpath='{.status.conditions[0].message}')" \
+	"$(jq -r .message <<<"$rec")"
+t_eq "replay with --respect-status: skipped, as the controller does" "skip AlreadyDecided" \
+	"$("$(ctl_bin)" check --respect-status --config "$tmp/policy.yaml" "$tmp/spoofed.yaml" |
+		jq -r '"\(.decision) \(.reason)"')"
+
 ctl_stop main
 rc=$?
 t_eq "SIGTERM: exits 0" 0 "$rc"

@@ -100,6 +100,14 @@ req good-rsa2048-pss rsa2048 "/CN=web.shop.svc" \
 	-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest \
 	-addext "subjectAltName=DNS:web.shop.svc"
 
+# The request of the troubleshooting docs: pod shop/api-5c8 asks for its own
+# names and for another service's.
+req workload-foreign-dns p256b "/CN=10-244-1-9.shop.pod.cluster.local" \
+	-addext "subjectAltName=URI:spiffe://cluster.local/ns/shop/sa/api,DNS:10-244-1-9.shop.pod.cluster.local,DNS:db.other.svc" \
+	-addext "keyUsage=critical,digitalSignature" \
+	-addext "extendedKeyUsage=serverAuth,clientAuth" \
+	-addext "basicConstraints=critical,CA:FALSE"
+
 # Accepted PEM variations of good-ec-p256.
 sed 's/$/\r/' "$out/good-ec-p256.pem" >"$out/pem-crlf.pem"
 { printf '\n\n'; sed 's/$/  /' "$out/good-ec-p256.pem"; printf '\n\t\n'; } >"$out/pem-surrounding-space.pem"
@@ -208,8 +216,10 @@ fi
 
 # ---- CertificateSigningRequest objects ----
 # obj NAME PEM SIGNER USERNAME GROUPS(comma) USAGES(comma) EXPIRATION EXTRA(k=v;...) CONDITION
+#     [REASON MESSAGE]   (of the condition; default an administrator's approval)
 obj() {
 	local name=$1 pem=$2 signer=$3 user=$4 groups=$5 usages=$6 exp=$7 extra=$8 cond=$9
+	local creason=${10:-KubectlApprove} cmsg=${11:-approved by an administrator}
 	local b64 uid
 	b64=$(base64 -w0 "$out/$pem.pem")
 	uid=$(printf '%s' "$name" | sha256sum | cut -c1-32)
@@ -248,8 +258,8 @@ obj() {
 			echo "  conditions:"
 			echo "  - lastTransitionTime: \"2026-01-15T10:00:01Z\""
 			echo "    lastUpdateTime: \"2026-01-15T10:00:01Z\""
-			echo "    message: approved by an administrator"
-			echo "    reason: KubectlApprove"
+			echo "    message: '${cmsg//\'/\'\'}'"
+			echo "    reason: $creason"
 			echo "    status: \"True\""
 			echo "    type: $cond"
 		else
@@ -310,8 +320,8 @@ obj() {
 			echo "            {"
 			echo "                \"lastTransitionTime\": \"2026-01-15T10:00:01Z\","
 			echo "                \"lastUpdateTime\": \"2026-01-15T10:00:01Z\","
-			echo "                \"message\": \"approved by an administrator\","
-			echo "                \"reason\": \"KubectlApprove\","
+			echo "                \"message\": \"${cmsg//\"/\\\"}\","
+			echo "                \"reason\": \"$creason\","
 			echo "                \"status\": \"True\","
 			echo "                \"type\": \"$cond\""
 			echo "            }"
@@ -362,6 +372,16 @@ obj kubelet-client good-rsa3072 kubernetes.io/kube-apiserver-client-kubelet syst
 	"$NODE_GROUPS" "digital signature,key encipherment,client auth" "" "" ""
 obj other-signer good-ec-p256 example.com/someone-else system:serviceaccount:shop:web \
 	"$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
+# The CSR of the troubleshooting docs, denied by the controller as
+# `csr-approver check` decides it (tests/e2e/docs-recipes.sh replays it).
+API_EXTRA="authentication.kubernetes.io/credential-id=JTI=9a4c2e6f-1b3d-4f5a-8c7e-0d2f4b6a8c1e"
+API_EXTRA+=";authentication.kubernetes.io/node-name=node-1"
+API_EXTRA+=";authentication.kubernetes.io/node-uid=3c9e1b7a-5d2f-4a6c-8e0b-1f3d5a7c9e2b"
+API_EXTRA+=";authentication.kubernetes.io/pod-name=api-5c8"
+API_EXTRA+=";authentication.kubernetes.io/pod-uid=6d1f3b5a-7c9e-4b2d-8f0a-1c3e5a7b9d2f"
+DENIED_MSG='csr-approver: policy workload-mtls: DNS SAN "db.other.svc" is not a name of pod shop/api-5c8 (allowed: 10-244-1-9.shop.pod.cluster.local)'
+obj api-5c8-tls workload-foreign-dns example.com/workload-mtls system:serviceaccount:shop:api \
+	"$SA_GROUPS" "$WL_USAGES" 3600 "$API_EXTRA" Denied SANNotAllowed "$DENIED_MSG"
 
 nreq=$(find "$out" -type f | wc -l)
 nobj=$(find "$objs" -type f | wc -l)

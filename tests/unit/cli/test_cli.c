@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #define POLICY "docs/examples/policy.yaml"
-#define OBJECTS "tests/testdata/objects/shop.yaml"
 #define HOST_NETWORK "tests/testdata/objects/shop-host-network.yaml"
 #define EXTERNAL_NAME "tests/testdata/objects/shop-external-name.yaml"
 #define SHORT_NAMES "tests/testdata/policy/short-names.yaml"
+#define OBJECTS "tests/testdata/objects/shop.yaml"
 #define CSROBJ(n) "tests/testdata/csrobj/" n
 
 struct run {
@@ -80,10 +80,12 @@ static void run_bin(struct run *r, const char *in_path, const char *const *args)
 	close(efd);
 }
 
-/* Parse the single-line decision record and check its fields; want, when
- * not NULL or "", is a substring of its message. */
-static void expect_record_msg(const struct run *r, const char *decision, const char *reason,
-                              const char *policy, const char *csr, const char *want)
+/* Parse the single-line decision record and check its fields; already is
+ * the JSON of "alreadyDecided", or NULL when the record must not have it;
+ * want, when not NULL or "", is a substring of its message. */
+static void expect_record_full(const struct run *r, const char *decision, const char *reason,
+                               const char *policy, const char *csr, const char *already,
+                               const char *want)
 {
 	const char *nl = strchr(r->out, '\n');
 	cr_assert_not_null(nl, "no line on stdout: %s / %s", r->out, r->err);
@@ -91,7 +93,14 @@ static void expect_record_msg(const struct run *r, const char *decision, const c
 	json_error_t je;
 	json_t *o = json_loads(r->out, 0, &je);
 	cr_assert_not_null(o, "stdout is not JSON: %s", r->out);
-	cr_expect_eq(json_object_size(o), 5, "unexpected keys in %s", r->out);
+	cr_expect_eq(json_object_size(o), already ? 6 : 5, "unexpected keys in %s", r->out);
+	if (already != NULL) {
+		json_t *expected = json_loads(already, 0, NULL);
+		cr_assert_not_null(expected, "bad test data %s", already);
+		cr_expect(json_equal(expected, json_object_get(o, "alreadyDecided")),
+		          "alreadyDecided is not %s in %s", already, r->out);
+		json_decref(expected);
+	}
 	cr_expect_str_eq(json_string_value(json_object_get(o, "decision")), decision);
 	cr_expect_str_eq(json_string_value(json_object_get(o, "reason")), reason);
 	if (policy)
@@ -114,7 +123,7 @@ static void expect_record_msg(const struct run *r, const char *decision, const c
 static void expect_record(const struct run *r, const char *decision, const char *reason,
                           const char *policy, const char *csr)
 {
-	expect_record_msg(r, decision, reason, policy, csr, NULL);
+	expect_record_full(r, decision, reason, policy, csr, NULL, NULL);
 }
 
 struct check_case {
@@ -125,6 +134,8 @@ struct check_case {
 	char decision[8];
 	char reason[32];
 	char policy[32];
+	bool respect_status;
+	char already[96];
 	char config[64]; /* "": POLICY */
 	char want[112]; /* "": message not checked */
 };
@@ -132,42 +143,58 @@ struct check_case {
 /* Rows leave config and want to the zero default. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
+#define APPROVED_BY_ADMIN "{\"type\":\"Approved\",\"reason\":\"KubectlApprove\"}"
+
 static struct check_case check_cases[] = {
-    {"workload-good", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls"},
-    {"workload-good", "", "", 1, "deny", "PodNotFound", "workload-mtls"},
-    {"workload-tampered", "", OBJECTS, 1, "deny", "SignatureInvalid", "workload-mtls"},
-    {"workload-system-masters", "", OBJECTS, 1, "deny", "SubjectNotAllowed", "workload-mtls"},
-    {"workload-no-pod-claims", "", OBJECTS, 1, "deny", "RequesterNotAllowed", "workload-mtls"},
-    {"workload-approved", "", OBJECTS, 3, "skip", "AlreadyDecided", ""},
-    {"other-signer", "", OBJECTS, 3, "skip", "NoPolicy", ""},
-    {"kubelet-serving", "", OBJECTS, 0, "approve", "AutoApproved", "kubelet-serving"},
-    {"kubelet-serving", "", "", 1, "deny", "NodeNotFound", "kubelet-serving"},
-    {"kubelet-client", "", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client"},
-    {"kubelet-client", "deny", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client"},
-    {"kubelet-client", "allow", OBJECTS, 0, "approve", "AutoApproved", "kubelet-client"},
+    {"workload-good", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls", false, ""},
+    {"workload-good", "", "", 1, "deny", "PodNotFound", "workload-mtls", false, ""},
+    {"workload-tampered", "", OBJECTS, 1, "deny", "SignatureInvalid", "workload-mtls", false, ""},
+    {"workload-system-masters", "", OBJECTS, 1, "deny", "SubjectNotAllowed", "workload-mtls", false,
+     ""},
+    {"workload-no-pod-claims", "", OBJECTS, 1, "deny", "RequesterNotAllowed", "workload-mtls",
+     false, ""},
+    /* A decided CSR is decided again, as the policy decides it now, and the
+     * record says what it carries; --respect-status gives the controller's
+     * view. */
+    {"workload-approved", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls", false,
+     APPROVED_BY_ADMIN},
+    {"workload-approved", "", OBJECTS, 3, "skip", "AlreadyDecided", "", true, APPROVED_BY_ADMIN},
+    {"workload-good", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls", true, ""},
+    /* The CSR of the troubleshooting docs: denied by the controller, and
+     * denied again, with the same message, when replayed. */
+    {"api-5c8-tls", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", false,
+     "{\"type\":\"Denied\",\"reason\":\"SANNotAllowed\"}"},
+    {"api-5c8-tls", "", OBJECTS, 3, "skip", "AlreadyDecided", "", true,
+     "{\"type\":\"Denied\",\"reason\":\"SANNotAllowed\"}"},
+    {"other-signer", "", OBJECTS, 3, "skip", "NoPolicy", "", false, ""},
+    {"kubelet-serving", "", OBJECTS, 0, "approve", "AutoApproved", "kubelet-serving", false, ""},
+    {"kubelet-serving", "", "", 1, "deny", "NodeNotFound", "kubelet-serving", false, ""},
+    {"kubelet-client", "", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client", false, ""},
+    {"kubelet-client", "deny", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client", false, ""},
+    {"kubelet-client", "allow", OBJECTS, 0, "approve", "AutoApproved", "kubelet-client", false, ""},
 
     /* spec.groups must hold both service-account groups */
-    {"workload-missing-group", "", OBJECTS, 1, "deny", "RequesterNotAllowed", "workload-mtls", "",
-     "spec.groups lacks \"system:serviceaccounts:shop\""},
+    {"workload-missing-group", "", OBJECTS, 1, "deny", "RequesterNotAllowed", "workload-mtls",
+     false, "", "", "spec.groups lacks \"system:serviceaccounts:shop\""},
     /* a hostNetwork pod's IP names no pod */
-    {"workload-good", "", HOST_NETWORK, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+    {"workload-good", "", HOST_NETWORK, 1, "deny", "SANNotAllowed", "workload-mtls", false, "", "",
      "IP SAN 10.244.1.7 is not an IP of pod shop/web-7d9 (the pod uses the host network"},
     /* S and S.NS only with serviceShortDNS */
-    {"workload-service-short", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", "",
-     "DNS SAN \"web\" is not a name of pod shop/web-7d9 (allowed: web.shop.svc, "},
-    {"workload-service-short", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls",
-     SHORT_NAMES, "5 SANs"},
+    {"workload-service-short", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", false, "",
+     "", "DNS SAN \"web\" is not a name of pod shop/web-7d9 (allowed: web.shop.svc, "},
+    {"workload-service-short", "", OBJECTS, 0, "approve", "AutoApproved", "workload-mtls", false,
+     "", SHORT_NAMES, "5 SANs"},
     {"workload-service-short", "", EXTERNAL_NAME, 1, "deny", "SANNotAllowed", "workload-mtls",
-     SHORT_NAMES, "DNS SAN \"web\" is not a name of pod shop/web-7d9"},
+     false, "", SHORT_NAMES, "DNS SAN \"web\" is not a name of pod shop/web-7d9"},
     /* the count of SANs is judged, up to the 64 KiB limit */
-    {"workload-san-1000", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+    {"workload-san-1000", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", false, "", "",
      "csr-approver: policy workload-mtls: 1000 SANs, more than maxSANs 32"},
-    {"workload-san-max", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", "",
+    {"workload-san-max", "", OBJECTS, 1, "deny", "SANNotAllowed", "workload-mtls", false, "", "",
      "csr-approver: policy workload-mtls: 23900 SANs, more than maxSANs 32; DNS SAN \"\" is empty"},
     /* strict DER inside the key and the subject */
-    {"workload-key-int-padding", "", OBJECTS, 1, "deny", "InvalidRequest", "workload-mtls", "",
-     "non-minimal INTEGER at offset"},
-    {"workload-empty-rdn", "", OBJECTS, 1, "deny", "InvalidRequest", "workload-mtls", "",
+    {"workload-key-int-padding", "", OBJECTS, 1, "deny", "InvalidRequest", "workload-mtls", false,
+     "", "", "non-minimal INTEGER at offset"},
+    {"workload-empty-rdn", "", OBJECTS, 1, "deny", "InvalidRequest", "workload-mtls", false, "", "",
      "empty RDN in the subject"},
 };
 
@@ -197,14 +224,16 @@ ParameterizedTest(struct check_case *c, cli, check)
 			args[n++] = "--authorize";
 			args[n++] = c->authorize;
 		}
+		if (c->respect_status)
+			args[n++] = "--respect-status";
 		args[n++] = path;
 		args[n] = NULL;
 		struct run r;
 		run_bin(&r, NULL, args);
 		cr_expect_eq(r.status, c->status, "%s: exit %d, want %d; stderr: %s", path,
 		             r.status, c->status, r.err);
-		expect_record_msg(&r, c->decision, c->reason, c->policy[0] ? c->policy : NULL,
-		                  c->csr, c->want);
+		expect_record_full(&r, c->decision, c->reason, c->policy[0] ? c->policy : NULL,
+		                   c->csr, c->already[0] ? c->already : NULL, c->want);
 	}
 }
 
@@ -335,6 +364,60 @@ Test(cli, check_not_a_csr)
 	run_bin(&r, NULL, args);
 	cr_expect_eq(r.status, 2, "stderr: %s", r.err);
 	cr_expect_str_empty(r.out);
+	cr_expect(strstr(r.err, "expected a CertificateSigningRequest, got Pod") != NULL, "%s",
+	          r.err);
+}
+
+Test(cli, check_bare_pem_points_to_inspect)
+{
+	/* The PEM alone lacks the requester and the signer: say what check
+	 * needs, and where a PEM goes. */
+	const char *args[] = {"check", "--config", POLICY, "tests/testdata/csr/good-ec-p256.pem",
+	                      NULL};
+	expect_usage(args,
+	             "tests/testdata/csr/good-ec-p256.pem: this is PEM, not a "
+	             "CertificateSigningRequest object");
+	struct run r;
+	run_bin(&r, NULL, args);
+	cr_expect(strstr(r.err, "kubectl get csr NAME -o yaml") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "csr-approver inspect tests/testdata/csr/good-ec-p256.pem") != NULL,
+	          "%s", r.err);
+}
+
+Test(cli, check_config_only)
+{
+	/* check --config alone validates the policy file: a preflight for
+	 * Helm values and ConfigMaps. */
+	struct run r;
+	const char *a1[] = {"check", "--config", POLICY, NULL};
+	run_bin(&r, NULL, a1);
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_str_eq(r.out,
+	                 POLICY
+	                 ": 3 policies, clusterDomain cluster.local\n"
+	                 "  workload-mtls: workload for example.com/workload-mtls\n"
+	                 "  kubelet-serving: kubelet-serving for kubernetes.io/kubelet-serving\n"
+	                 "  kubelet-client: kubelet-client for "
+	                 "kubernetes.io/kube-apiserver-client-kubelet\n");
+	const char *a2[] = {"check", "--config", "tests/fuzz/corpus/config/regex-stacked-plus.yaml",
+	                    NULL};
+	expect_usage(a2, "regex-stacked-plus.yaml:6: policies[0].dnsNameRegex: invalid regex");
+}
+
+Test(cli, inspect_says_what_it_got)
+{
+	const char *a1[] = {"inspect", "tests/testdata/objects/pod.json", NULL};
+	expect_usage(a1, "pod.json: expected a CertificateSigningRequest, got Pod");
+	const char *a2[] = {"inspect", POLICY, NULL};
+	expect_usage(a2,
+	             POLICY ": expected a CertificateSigningRequest, got an object without "
+	                    "kind or spec (keys: clusterDomain, policies)");
+	const char *a3[] = {"inspect", "tests/testdata/csr/not-pem.txt", NULL};
+	expect_usage(a3,
+	             "not-pem.txt: document 1: expected an object, got a string: \"this is "
+	             "not a certificate request\"");
+	const char *a4[] = {"inspect", "tests/testdata/csr/pem-certificate.pem", NULL};
+	expect_usage(a4, "PEM block \"CERTIFICATE\", want \"CERTIFICATE REQUEST\"");
 }
 
 Test(cli, inspect_pem_and_object)
@@ -404,4 +487,40 @@ Test(cli, version_and_help)
 	run_bin(&r, NULL, a2);
 	cr_expect_eq(r.status, 0);
 	cr_expect(strstr(r.out, "check") != NULL);
+
+	/* version --help is help, not the version */
+	const char *a3[] = {"version", "--help", NULL};
+	run_bin(&r, NULL, a3);
+	cr_expect_eq(r.status, 0);
+	cr_expect(strncmp(r.out, "Usage: csr-approver version\n", 28) == 0, "%s", r.out);
+	const char *a4[] = {"version", "extra", NULL};
+	expect_usage(a4, "unexpected argument \"extra\"");
+}
+
+Test(cli, run_bad_flags_and_configuration_exit_2)
+{
+	/* As `run --help` says: 2 on bad flags or configuration, before any
+	 * connection is tried. */
+	const char *a1[] = {"run", "--no-such-flag", NULL};
+	expect_usage(a1, "unknown flag --no-such-flag");
+	const char *a2[] = {"run", "--kubeconfig", "/nonexistent/kubeconfig", NULL};
+	expect_usage(a2, "kube config: /nonexistent/kubeconfig: No such file or directory");
+	const char *a3[] = {"run", "--kubeconfig", POLICY, NULL};
+	expect_usage(a3, "kube config: " POLICY);
+	const char *a4[] = {"run", "--config", "/nonexistent/policy.yaml", NULL};
+	expect_usage(a4, "/nonexistent/policy.yaml");
+	const char *a5[] = {"run", "--config", "tests/fuzz/corpus/config/regex-stacked-plus.yaml",
+	                    NULL};
+	expect_usage(a5, "regex-stacked-plus.yaml:6: policies[0].dnsNameRegex");
+	const char *a6[] = {"run", "--metrics-bind-address", "localhost", NULL};
+	expect_usage(a6, "--metrics-bind-address: address localhost");
+	const char *a7[] = {"run", "--health-probe-bind-address", ":70000", NULL};
+	expect_usage(a7, "--health-probe-bind-address: address :70000");
+	const char *a8[] = {"run", "--leader-elect-lease-duration", "soon", NULL};
+	expect_usage(a8, "--leader-elect-lease-duration takes a duration");
+	struct run r;
+	const char *a9[] = {"run", "--help", NULL};
+	run_bin(&r, NULL, a9);
+	cr_expect_eq(r.status, 0);
+	cr_expect(strstr(r.out, "2 on bad flags or configuration") != NULL, "%s", r.out);
 }

@@ -257,184 +257,239 @@ struct bad {
 #define PS                                                                                         \
 	"policies:\n- name: s\n  signerName: kubernetes.io/kubelet-serving\n  type: kubelet-serving\n"
 
-static struct bad bad_cases[] = {
-    /* structure */
-    {"- a\n- b\n", "p.yaml:1: expected a mapping at the top level, got a sequence"},
-    {"hello\n", "p.yaml:1: expected a mapping at the top level, got \"hello\""},
-    {"clusterDomain: a.b\npolicy: []\n", "p.yaml:2: unknown key \"policy\""},
-    {"1: x\n", "p.yaml:1: unknown key \"1\""},
-    {P0 "  true: x\n", "p.yaml:5: policies[0]: unknown key \"true\""},
-    {"policies: []\npolicies: []\n", "p.yaml:2: policies: duplicate key (first at line 1)"},
-    {"policies: {}\n", "p.yaml:1: policies: expected a sequence, got a mapping"},
-    {"policies:\n", "p.yaml:1: policies: expected a sequence, got null"},
-    {"policies:\n- just-a-name\n",
-     "p.yaml:2: policies[0]: expected a mapping, got \"just-a-name\""},
-    {"policies: []\n---\npolicies: []\n", "p.yaml:3: expected a single YAML document"},
-    {"policies: [\n",
-     "p.yaml:2: did not find expected node content (while parsing a flow node at line 2)"},
-    {"a: b\n c: d\n", "p.yaml:2: mapping values are not allowed in this context"},
-    {"clusterDomain: Cluster.Local\n",
-     "p.yaml:1: clusterDomain: invalid DNS name \"Cluster.Local\": use lowercase labels separated by dots"},
-    {"clusterDomain: [a]\n", "p.yaml:1: clusterDomain: expected a string, got a sequence"},
-    {"clusterDomain: -bad.local\n",
-     "p.yaml:1: clusterDomain: invalid DNS name \"-bad.local\": use lowercase labels separated by dots"},
-    /* anchors, aliases, tags */
-    {"clusterDomain: &cd a.b\npolicies: []\n", "p.yaml:1: anchors are not supported"},
-    {"policies:\n- name: w\n  signerName: *x\n", "p.yaml:3: aliases are not supported"},
-    {P0 "  maxSANs: !!int 5\n", "p.yaml:5: tag tag:yaml.org,2002:int is not supported"},
-    {P0 "  maxSANs: !custom 5\n", "p.yaml:5: tag !custom is not supported"},
-    /* keys of a policy */
-    {P0 "  maxSans: 5\n", "p.yaml:5: policies[0]: unknown key \"maxSans\""},
-    {P0 "  name: again\n", "p.yaml:5: policies[0].name: duplicate key (first at line 2)"},
-    {"policies:\n- signerName: example.com/w\n  type: workload\n",
-     "p.yaml:2: policies[0]: missing required key \"name\""},
-    {"policies:\n- name: w\n  type: workload\n",
-     "p.yaml:2: policies[0]: missing required key \"signerName\""},
-    {"policies:\n- name: w\n  signerName: example.com/w\n",
-     "p.yaml:2: policies[0]: missing required key \"type\""},
-    {P0 "  dnsNameRegex: 'a'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: key is not valid for type workload"},
-    {P0 "  ipPrefixes: []\n",
-     "p.yaml:5: policies[0].ipPrefixes: key is not valid for type workload"},
-    {PS "  requirePodBinding: true\n",
-     "p.yaml:5: policies[0].requirePodBinding: key is not valid for type kubelet-serving"},
-    {PS "  allowedNames: [spiffe]\n",
-     "p.yaml:5: policies[0].allowedNames: key is not valid for type kubelet-serving"},
-    {PS "  trustDomain: a.b\n",
-     "p.yaml:5: policies[0].trustDomain: key is not valid for type kubelet-serving"},
-    {PS "  excludeNamespaces: []\n",
-     "p.yaml:5: policies[0].excludeNamespaces: key is not valid for type kubelet-serving"},
-    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, dnsNameRegex: x}\n",
-     "p.yaml:2: policies[0].dnsNameRegex: key is not valid for type kubelet-client"},
-    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, namespaces: [x]}\n",
-     "p.yaml:2: policies[0].namespaces: key is not valid for type kubelet-client"},
-    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, maxSANs: 3}\n",
-     "p.yaml:2: policies[0].maxSANs: key is not valid for type kubelet-client"},
-    /* name, signerName, type, onFailure */
-    {"policies:\n- name: Web\n  signerName: example.com/w\n  type: workload\n",
-     "p.yaml:2: policies[0].name: invalid name \"Web\": use 1 to 63 lowercase letters, digits and '-'"},
-    {"policies:\n- name: ''\n  signerName: example.com/w\n  type: workload\n",
-     "p.yaml:2: policies[0].name: invalid name \"\": use 1 to 63 lowercase letters, digits and '-'"},
-    {"policies:\n- name: 42\n  signerName: example.com/w\n  type: workload\n",
-     "p.yaml:2: policies[0].name: expected a string, got 42"},
-    {"policies:\n- name: w\n  signerName: workload\n  type: workload\n",
-     "p.yaml:3: policies[0].signerName: invalid signer name \"workload\": must be a fully qualified domain and path of the form 'example.com/signer-name'"},
-    {"policies:\n- name: w\n  signerName: example/w\n  type: workload\n",
-     "p.yaml:3: policies[0].signerName: invalid signer name \"example/w\": the domain must have at least two labels separated by dots"},
-    {"policies:\n- name: w\n  signerName: Example.com/w\n  type: workload\n",
-     "p.yaml:3: policies[0].signerName: invalid signer name \"Example.com/w\": the domain must be lowercase DNS labels separated by dots"},
-    {"policies:\n- name: w\n  signerName: example.com/\n  type: workload\n",
-     "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/\": the path after '/' must not be empty"},
-    {"policies:\n- name: w\n  signerName: example.com/a/b\n  type: workload\n",
-     "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/a/b\": must be a fully qualified domain and path of the form 'example.com/signer-name'"},
-    {"policies:\n- name: w\n  signerName: example.com/a..b\n  type: workload\n",
-     "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/a..b\": the path must be lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit"},
-    {"policies:\n- name: w\n  signerName: example.com/w\n  type: Workload\n",
-     "p.yaml:4: policies[0].type: expected workload, kubelet-serving or kubelet-client, got \"Workload\""},
-    {P0 "  onFailure: ignore\n",
-     "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got \"ignore\""},
-    /* wrong types */
-    {P0 "  maxSANs: many\n", "p.yaml:5: policies[0].maxSANs: expected an integer, got \"many\""},
-    {P0 "  maxSANs: \"32\"\n", "p.yaml:5: policies[0].maxSANs: expected an integer, got \"32\""},
-    {P0 "  maxSANs: 3.5\n", "p.yaml:5: policies[0].maxSANs: expected an integer, got 3.5"},
-    {P0 "  maxSANs: 99999999999999999999\n",
-     "p.yaml:5: policies[0].maxSANs: expected an integer, got 99999999999999999999"},
-    {P0 "  requirePodBinding: yes\n",
-     "p.yaml:5: policies[0].requirePodBinding: expected true or false, got \"yes\""},
-    {P0 "  requirePodBinding: \"true\"\n",
-     "p.yaml:5: policies[0].requirePodBinding: expected true or false, got \"true\""},
-    {P0 "  namespaces: {a: b}\n",
-     "p.yaml:5: policies[0].namespaces: expected a sequence, got a mapping"},
-    {P0 "  namespaces: default\n",
-     "p.yaml:5: policies[0].namespaces: expected a sequence, got \"default\""},
-    {P0 "  namespaces: []\n", "p.yaml:5: policies[0].namespaces: must not be empty"},
-    {P0 "  namespaces:\n  - a\n  - 5\n",
-     "p.yaml:7: policies[0].namespaces[1]: expected a string, got 5"},
-    {P0 "  excludeNamespaces: [a, '']\n",
-     "p.yaml:5: policies[0].excludeNamespaces[1]: \"\" is empty: a namespace pattern matches at least one character"},
-    {P0 "  trustDomain: Example.COM\n",
-     "p.yaml:5: policies[0].trustDomain: invalid trust domain \"Example.COM\": use lowercase letters, digits, '.', '-' and '_'"},
-    {P0 "  trustDomain: ~\n", "p.yaml:5: policies[0].trustDomain: expected a string, got ~"},
-    /* sets of names */
-    {P0 "  allowedNames: []\n", "p.yaml:5: policies[0].allowedNames: must not be empty"},
-    {P0 "  allowedNames: [spiffe, podIp]\n",
-     "p.yaml:5: policies[0].allowedNames[1]: unknown name \"podIp\" (expected one of spiffe, podIP, podDNS, hostnameDNS, serviceDNS, serviceShortDNS)"},
-    {P0 "  allowedNames: [spiffe, spiffe]\n",
-     "p.yaml:5: policies[0].allowedNames[1]: duplicate name \"spiffe\""},
-    {P0 "  keys: [rsa-1024]\n",
-     "p.yaml:5: policies[0].keys[0]: unknown key \"rsa-1024\" (expected one of ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519, rsa-2048, rsa-3072, rsa-4096)"},
-    {P0 "  keys: []\n", "p.yaml:5: policies[0].keys: must not be empty"},
-    {P0 "  keys:\n  - ed25519\n  - ed25519\n",
-     "p.yaml:7: policies[0].keys[1]: duplicate key \"ed25519\""},
-    {P0 "  usages: [\"client auth\", \"client-auth\"]\n",
-     "p.yaml:5: policies[0].usages[1]: \"client-auth\" is not a Kubernetes key usage"},
-    {P0 "  usages: [\"client auth\", \"client auth\"]\n",
-     "p.yaml:5: policies[0].usages[1]: \"client auth\" is listed twice"},
-    {P0 "  usages: []\n", "p.yaml:5: policies[0].usages: must not be empty"},
-    /* numbers */
-    {P0 "  maxSANs: 0\n", "p.yaml:5: policies[0].maxSANs: must be between 1 and 1024, got 0"},
-    {P0 "  maxSANs: 1025\n", "p.yaml:5: policies[0].maxSANs: must be between 1 and 1024, got 1025"},
-    {P0 "  minExpirationSeconds: 300\n",
-     "p.yaml:5: policies[0].minExpirationSeconds: must be between 600 and 2147483647, got 300"},
-    {P0 "  maxExpirationSeconds: 3000000000\n",
-     "p.yaml:5: policies[0].maxExpirationSeconds: must be between 600 and 2147483647, got 3000000000"},
-    {P0 "  maxExpirationSeconds: 3600\n  minExpirationSeconds: 7200\n",
-     "p.yaml:6: policies[0]: minExpirationSeconds (7200) is greater than maxExpirationSeconds (3600)"},
-    {P0 "  maxExpirationSeconds: 700\n  minExpirationSeconds: 800\n",
-     "p.yaml:6: policies[0]: minExpirationSeconds (800) is greater than maxExpirationSeconds (700)"},
-    {P0 "  minExpirationSeconds: 90000\n",
-     "p.yaml:5: policies[0]: minExpirationSeconds (90000) is greater than maxExpirationSeconds (86400)"},
-    /* regexes */
-    {PS "  dnsNameRegex: '(a'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has an unmatched '('"},
-    {PS "  dnsNameRegex: 'a)|(b)'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has an unmatched ')'"},
-    {PS "  dnsNameRegex: '[a-'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has an unterminated bracket expression"},
-    {PS "  dnsNameRegex: 'a\\'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: ends with a backslash"},
-    {PS "  dnsNameRegex: '*a'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: Invalid preceding regular expression"},
-    {PS "  dnsNameRegex: 'a{2,1}'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: Invalid content of \\{\\}"},
-    {PS "  dnsNameRegex: '((a{100}){100}){100}'\n",
-     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: is too complex (repetitions expand beyond 10000 elements)"},
-    {PS "  dnsNameRegex: 5\n", "p.yaml:5: policies[0].dnsNameRegex: expected a string, got 5"},
-    /* CIDRs */
-    {PS "  ipPrefixes: [10.0.0.1/8]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.1/8\": host bits are set (the network is 10.0.0.0/8)"},
-    {PS "  ipPrefixes: ['fd00::1/64']\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"fd00::1/64\": host bits are set (the network is fd00::/64)"},
-    {PS "  ipPrefixes: [10.0.0.0]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: expected a CIDR such as 10.0.0.0/8 or fd00::/8, got \"10.0.0.0\""},
-    {PS "  ipPrefixes: [10.0.0.0/33]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.0/33\": prefix length above 32"},
-    {PS "  ipPrefixes: ['fd00::/129']\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"fd00::/129\": prefix length above 128"},
-    {PS "  ipPrefixes: [10.0.0.0/08]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.0/08\": bad prefix length"},
-    {PS "  ipPrefixes: [10.0.0.0/]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.0/\": bad prefix length"},
-    {PS "  ipPrefixes: [nodes/8]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"nodes/8\": bad address"},
-    {PS "  ipPrefixes: [10.0.0/8]\n",
-     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0/8\": bad address"},
-    {PS "  ipPrefixes: 10.0.0.0/8\n",
-     "p.yaml:5: policies[0].ipPrefixes: expected a sequence, got \"10.0.0.0/8\""},
-    /* uniqueness */
-    {P0 "- name: w\n  signerName: example.com/other\n  type: workload\n",
-     "p.yaml:5: policies[1].name: duplicate name \"w\" (also policies[0])"},
-    {P0 "- name: w2\n  signerName: example.com/w\n  type: workload\n",
-     "p.yaml:6: policies[1].signerName: duplicate signerName \"example.com/w\" (also policies[0]): one policy per signer"},
-    /* long or odd values are cut and escaped in messages */
-    {P0 "  onFailure: \"a\\tb\"\n",
-     "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got \"a\\tb\""},
-    {P0 "  onFailure: \"a\\0b\"\n", "p.yaml:5: policies[0].onFailure: contains a NUL byte"},
-    {P0
-     "  onFailure: "
-     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
-     "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got "
-     "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\""},
+static struct
+    bad
+        bad_cases
+            [] =
+                {
+                    /* structure */
+                    {"- a\n- b\n", "p.yaml:1: expected a mapping at the top level, got a sequence"},
+                    {"hello\n", "p.yaml:1: expected a mapping at the top level, got \"hello\""},
+                    {"clusterDomain: a.b\npolicy: []\n", "p.yaml:2: unknown key \"policy\""},
+                    {"1: x\n", "p.yaml:1: unknown key \"1\""},
+                    {P0 "  true: x\n", "p.yaml:5: policies[0]: unknown key \"true\""},
+                    {"policies: []\npolicies: []\n",
+                     "p.yaml:2: policies: duplicate key (first at line 1)"},
+                    {"policies: {}\n", "p.yaml:1: policies: expected a sequence, got a mapping"},
+                    {"policies:\n", "p.yaml:1: policies: expected a sequence, got null"},
+                    {"policies:\n- just-a-name\n",
+                     "p.yaml:2: policies[0]: expected a mapping, got \"just-a-name\""},
+                    {"policies: []\n---\npolicies: []\n",
+                     "p.yaml:3: expected a single YAML document"},
+                    {"policies: [\n",
+                     "p.yaml:2: did not find expected node content (while parsing a flow node at line 2)"},
+                    {"a: b\n c: d\n", "p.yaml:2: mapping values are not allowed in this context"},
+                    {"clusterDomain: Cluster.Local\n",
+                     "p.yaml:1: clusterDomain: invalid DNS name \"Cluster.Local\": use lowercase labels separated by dots"},
+                    {"clusterDomain: [a]\n",
+                     "p.yaml:1: clusterDomain: expected a string, got a sequence"},
+                    {"clusterDomain: -bad.local\n",
+                     "p.yaml:1: clusterDomain: invalid DNS name \"-bad.local\": use lowercase labels separated by dots"},
+                    /* anchors, aliases, tags */
+                    {"clusterDomain: &cd a.b\npolicies: []\n",
+                     "p.yaml:1: anchors are not supported"},
+                    {"policies:\n- name: w\n  signerName: *x\n",
+                     "p.yaml:3: aliases are not supported"},
+                    {P0 "  maxSANs: !!int 5\n",
+                     "p.yaml:5: tag tag:yaml.org,2002:int is not supported"},
+                    {P0 "  maxSANs: !custom 5\n", "p.yaml:5: tag !custom is not supported"},
+                    /* keys of a policy */
+                    {P0 "  maxSans: 5\n", "p.yaml:5: policies[0]: unknown key \"maxSans\""},
+                    {P0 "  name: again\n",
+                     "p.yaml:5: policies[0].name: duplicate key (first at line 2)"},
+                    {"policies:\n- signerName: example.com/w\n  type: workload\n",
+                     "p.yaml:2: policies[0]: missing required key \"name\""},
+                    {"policies:\n- name: w\n  type: workload\n",
+                     "p.yaml:2: policies[0]: missing required key \"signerName\""},
+                    {"policies:\n- name: w\n  signerName: example.com/w\n",
+                     "p.yaml:2: policies[0]: missing required key \"type\""},
+                    {P0 "  dnsNameRegex: 'a'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: key is not valid for type workload"},
+                    {P0 "  ipPrefixes: []\n",
+                     "p.yaml:5: policies[0].ipPrefixes: key is not valid for type workload"},
+                    {PS "  requirePodBinding: true\n",
+                     "p.yaml:5: policies[0].requirePodBinding: key is not valid for type kubelet-serving"},
+                    {PS "  allowedNames: [spiffe]\n",
+                     "p.yaml:5: policies[0].allowedNames: key is not valid for type kubelet-serving"},
+                    {PS "  trustDomain: a.b\n",
+                     "p.yaml:5: policies[0].trustDomain: key is not valid for type kubelet-serving"},
+                    {PS "  excludeNamespaces: []\n",
+                     "p.yaml:5: policies[0].excludeNamespaces: key is not valid for type kubelet-serving"},
+                    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, dnsNameRegex: x}\n",
+                     "p.yaml:2: policies[0].dnsNameRegex: key is not valid for type kubelet-client"},
+                    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, namespaces: [x]}\n",
+                     "p.yaml:2: policies[0].namespaces: key is not valid for type kubelet-client"},
+                    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, maxSANs: 3}\n",
+                     "p.yaml:2: policies[0].maxSANs: key is not valid for type kubelet-client"},
+                    /* name, signerName, type, onFailure */
+                    {"policies:\n- name: Web\n  signerName: example.com/w\n  type: workload\n",
+                     "p.yaml:2: policies[0].name: invalid name \"Web\": use 1 to 63 lowercase letters, digits and '-'"},
+                    {"policies:\n- name: ''\n  signerName: example.com/w\n  type: workload\n",
+                     "p.yaml:2: policies[0].name: invalid name \"\": use 1 to 63 lowercase letters, digits and '-'"},
+                    {"policies:\n- name: 42\n  signerName: example.com/w\n  type: workload\n",
+                     "p.yaml:2: policies[0].name: expected a string, got 42"},
+                    {"policies:\n- name: w\n  signerName: workload\n  type: workload\n",
+                     "p.yaml:3: policies[0].signerName: invalid signer name \"workload\": must be a fully qualified domain and path of the form 'example.com/signer-name'"},
+                    {"policies:\n- name: w\n  signerName: example/w\n  type: workload\n",
+                     "p.yaml:3: policies[0].signerName: invalid signer name \"example/w\": the domain must have at least two labels separated by dots"},
+                    {"policies:\n- name: w\n  signerName: Example.com/w\n  type: workload\n",
+                     "p.yaml:3: policies[0].signerName: invalid signer name \"Example.com/w\": the domain must be lowercase DNS labels separated by dots"},
+                    {"policies:\n- name: w\n  signerName: example.com/\n  type: workload\n",
+                     "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/\": the path after '/' must not be empty"},
+                    {"policies:\n- name: w\n  signerName: example.com/a/b\n  type: workload\n",
+                     "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/a/b\": must be a fully qualified domain and path of the form 'example.com/signer-name'"},
+                    {"policies:\n- name: w\n  signerName: example.com/a..b\n  type: workload\n",
+                     "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/a..b\": the path must be lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit"},
+                    {"policies:\n- name: w\n  signerName: example.com/w\n  type: Workload\n",
+                     "p.yaml:4: policies[0].type: expected workload, kubelet-serving or kubelet-client, got \"Workload\""},
+                    {P0 "  onFailure: ignore\n",
+                     "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got \"ignore\""},
+                    /* wrong types */
+                    {P0 "  maxSANs: many\n",
+                     "p.yaml:5: policies[0].maxSANs: expected an integer, got \"many\""},
+                    {P0 "  maxSANs: \"32\"\n",
+                     "p.yaml:5: policies[0].maxSANs: expected an integer, got \"32\""},
+                    {P0 "  maxSANs: 3.5\n",
+                     "p.yaml:5: policies[0].maxSANs: expected an integer, got 3.5"},
+                    {P0 "  maxSANs: 99999999999999999999\n",
+                     "p.yaml:5: policies[0].maxSANs: expected an integer, got 99999999999999999999"},
+                    {P0 "  requirePodBinding: yes\n",
+                     "p.yaml:5: policies[0].requirePodBinding: expected true or false, got \"yes\""},
+                    {P0 "  requirePodBinding: \"true\"\n",
+                     "p.yaml:5: policies[0].requirePodBinding: expected true or false, got \"true\""},
+                    {P0 "  namespaces: {a: b}\n",
+                     "p.yaml:5: policies[0].namespaces: expected a sequence, got a mapping"},
+                    {P0 "  namespaces: default\n",
+                     "p.yaml:5: policies[0].namespaces: expected a sequence, got \"default\""},
+                    {P0 "  namespaces: []\n",
+                     "p.yaml:5: policies[0].namespaces: must not be empty"},
+                    {P0 "  namespaces:\n  - a\n  - 5\n",
+                     "p.yaml:7: policies[0].namespaces[1]: expected a string, got 5"},
+                    {P0 "  excludeNamespaces: [a, '']\n",
+                     "p.yaml:5: policies[0].excludeNamespaces[1]: \"\" is empty: a namespace pattern matches at least one character"},
+                    {P0 "  trustDomain: Example.COM\n",
+                     "p.yaml:5: policies[0].trustDomain: invalid trust domain \"Example.COM\": use lowercase letters, digits, '.', '-' and '_'"},
+                    {P0 "  trustDomain: ~\n",
+                     "p.yaml:5: policies[0].trustDomain: expected a string, got ~"},
+                    /* sets of names */
+                    {P0 "  allowedNames: []\n",
+                     "p.yaml:5: policies[0].allowedNames: must not be empty"},
+                    {P0 "  allowedNames: [spiffe, podIp]\n",
+                     "p.yaml:5: policies[0].allowedNames[1]: unknown name \"podIp\" (expected one of spiffe, podIP, podDNS, hostnameDNS, serviceDNS, serviceShortDNS)"},
+                    {P0 "  allowedNames: [spiffe, spiffe]\n",
+                     "p.yaml:5: policies[0].allowedNames[1]: duplicate name \"spiffe\""},
+                    {P0 "  keys: [rsa-1024]\n",
+                     "p.yaml:5: policies[0].keys[0]: unknown key \"rsa-1024\" (expected one of ecdsa-p256, ecdsa-p384, ecdsa-p521, ed25519, rsa-2048, rsa-3072, rsa-4096)"},
+                    {P0 "  keys: []\n", "p.yaml:5: policies[0].keys: must not be empty"},
+                    {P0 "  keys:\n  - ed25519\n  - ed25519\n",
+                     "p.yaml:7: policies[0].keys[1]: duplicate key \"ed25519\""},
+                    {P0 "  usages: [\"client auth\", \"client-auth\"]\n",
+                     "p.yaml:5: policies[0].usages[1]: \"client-auth\" is not a Kubernetes key usage"},
+                    {P0 "  usages: [\"client auth\", \"client auth\"]\n",
+                     "p.yaml:5: policies[0].usages[1]: \"client auth\" is listed twice"},
+                    {P0 "  usages: []\n", "p.yaml:5: policies[0].usages: must not be empty"},
+                    /* numbers */
+                    {P0 "  maxSANs: 0\n",
+                     "p.yaml:5: policies[0].maxSANs: must be between 1 and 1024, got 0"},
+                    {P0 "  maxSANs: 1025\n",
+                     "p.yaml:5: policies[0].maxSANs: must be between 1 and 1024, got 1025"},
+                    {P0 "  minExpirationSeconds: 300\n",
+                     "p.yaml:5: policies[0].minExpirationSeconds: must be between 600 and 2147483647, got 300"},
+                    {P0 "  maxExpirationSeconds: 3000000000\n",
+                     "p.yaml:5: policies[0].maxExpirationSeconds: must be between 600 and 2147483647, got 3000000000"},
+                    {P0 "  maxExpirationSeconds: 3600\n  minExpirationSeconds: 7200\n",
+                     "p.yaml:6: policies[0]: minExpirationSeconds (7200) is greater than maxExpirationSeconds (3600)"},
+                    {P0 "  maxExpirationSeconds: 700\n  minExpirationSeconds: 800\n",
+                     "p.yaml:6: policies[0]: minExpirationSeconds (800) is greater than maxExpirationSeconds (700)"},
+                    {P0 "  minExpirationSeconds: 90000\n",
+                     "p.yaml:5: policies[0]: minExpirationSeconds (90000) is greater than maxExpirationSeconds (86400)"},
+                    /* regexes */
+                    {PS "  dnsNameRegex: '(a'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has an unmatched '('"},
+                    {PS "  dnsNameRegex: 'a)|(b)'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has an unmatched ')'"},
+                    {PS "  dnsNameRegex: '[a-'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has an unterminated bracket expression"},
+                    {PS "  dnsNameRegex: 'a\\'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: ends with a backslash"},
+                    {PS "  dnsNameRegex: '*a'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: Invalid preceding regular expression"},
+                    {PS "  dnsNameRegex: 'a{2,1}'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: Invalid content of \\{\\}"},
+                    {PS "  dnsNameRegex: '((a{100}){100}){100}'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: is too complex: its repetitions expand to more than 500 elements"},
+                    {PS "  dnsNameRegex: 'a{,501}'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: is too complex: its repetitions expand to more than 500 elements"},
+                    /* Found by fuzzing: each stacked '+' doubles what glibc's regcomp()
+     * builds, 25 of them took gigabytes (tests/fuzz/corpus/config). */
+                    {PS "  dnsNameRegex: 'a+++++++++++++++++++++++++'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: stacks repetitions ('+' at offset 2 follows another): write one, as in \"a+\" or \"(ab){2,4}\""},
+                    {PS "  dnsNameRegex: '(a+){9}{9}'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: stacks repetitions ('{' at offset 7 follows another): write one, as in \"a+\" or \"(ab){2,4}\""},
+                    {PS "  dnsNameRegex: 'x*?'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: stacks repetitions ('?' at offset 2 follows another): write one, as in \"a+\" or \"(ab){2,4}\""},
+                    /* Repeating what can match empty blows up regcomp()'s closures:
+     * ((a?)?){200} took 700 MB. */
+                    {PS "  dnsNameRegex: '((a?)?){200}'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: repeats something that can match the empty string ('?' at offset 5), as in \"(a?)+\" or \"(a|)*\": repeat only what cannot be empty"},
+                    {PS "  dnsNameRegex: 'x(a|b?)+'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: repeats something that can match the empty string ('+' at offset 7), as in \"(a?)+\" or \"(a|)*\": repeat only what cannot be empty"},
+                    {PS "  dnsNameRegex: '(|a){3}'\n", "p.yaml:5: policies[0].dnsNameRegex: invalid regex: repeats something that can match the empty string ('{' at offset 4), as in \"(a?)+\" or \"(a|)*\": repeat only what cannot be empty"},
+                    {PS "  dnsNameRegex: '(a{0,3}b?)*'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: repeats something that can match the empty string ('*' at offset 10), as in \"(a?)+\" or \"(a|)*\": repeat only what cannot be empty"},
+                    {PS "  dnsNameRegex: '(a)\\1'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: has a back-reference (\\1 at offset 3), which is not supported"},
+                    {PS "  dnsNameRegex: '((((((((((((((((((a))))))))))))))))))'\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: invalid regex: nests parentheses more than 16 deep"},
+                    /* usages the type can never approve */
+                    {PS "  usages: [\"client auth\"]\n",
+                     "p.yaml:5: policies[0].usages[0]: \"client auth\" is never approved for type kubelet-serving (its usages: digital signature, key encipherment, server auth)"},
+                    {PS "  usages:\n  - server auth\n  - code signing\n",
+                     "p.yaml:7: policies[0].usages[1]: \"code signing\" is never approved for type kubelet-serving (its usages: digital signature, key encipherment, server auth)"},
+                    {PS "  usages: [\"digital signature\", \"key encipherment\"]\n",
+                     "p.yaml:5: policies[0].usages: lacks \"server auth\", which every kubelet-serving CSR must ask for: this policy would approve nothing"},
+                    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, usages: [server auth]}\n",
+                     "p.yaml:2: policies[0].usages[0]: \"server auth\" is never approved for type kubelet-client (its usages: digital signature, key encipherment, client auth)"},
+                    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, usages: [key encipherment]}\n",
+                     "p.yaml:2: policies[0].usages: lacks \"client auth\", which every kubelet-client CSR must ask for: this policy would approve nothing"},
+                    {PS "  dnsNameRegex: 5\n",
+                     "p.yaml:5: policies[0].dnsNameRegex: expected a string, got 5"},
+                    /* CIDRs */
+                    {PS "  ipPrefixes: [10.0.0.1/8]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.1/8\": host bits are set (the network is 10.0.0.0/8)"},
+                    {PS "  ipPrefixes: ['fd00::1/64']\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"fd00::1/64\": host bits are set (the network is fd00::/64)"},
+                    {PS "  ipPrefixes: [10.0.0.0]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: expected a CIDR such as 10.0.0.0/8 or fd00::/8, got \"10.0.0.0\""},
+                    {PS "  ipPrefixes: [10.0.0.0/33]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.0/33\": prefix length above 32"},
+                    {PS "  ipPrefixes: ['fd00::/129']\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"fd00::/129\": prefix length above 128"},
+                    {PS "  ipPrefixes: [10.0.0.0/08]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.0/08\": bad prefix length"},
+                    {PS "  ipPrefixes: [10.0.0.0/]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0.0/\": bad prefix length"},
+                    {PS "  ipPrefixes: [nodes/8]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"nodes/8\": bad address"},
+                    {PS "  ipPrefixes: [10.0.0/8]\n",
+                     "p.yaml:5: policies[0].ipPrefixes[0]: invalid CIDR \"10.0.0/8\": bad address"},
+                    {PS "  ipPrefixes: 10.0.0.0/8\n",
+                     "p.yaml:5: policies[0].ipPrefixes: expected a sequence, got \"10.0.0.0/8\""},
+                    /* uniqueness */
+                    {P0 "- name: w\n  signerName: example.com/other\n  type: workload\n",
+                     "p.yaml:5: policies[1].name: duplicate name \"w\" (also policies[0])"},
+                    {P0 "- name: w2\n  signerName: example.com/w\n  type: workload\n",
+                     "p.yaml:6: policies[1].signerName: duplicate signerName \"example.com/w\" (also policies[0]): one policy per signer"},
+                    /* long or odd values are cut and escaped in messages */
+                    {P0 "  onFailure: \"a\\tb\"\n",
+                     "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got \"a\\tb\""},
+                    {P0 "  onFailure: \"a\\0b\"\n",
+                     "p.yaml:5: policies[0].onFailure: contains a NUL byte"},
+                    {P0
+                     "  onFailure: "
+                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+                     "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got "
+                     "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\""},
 };
 
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
@@ -525,6 +580,66 @@ Test(config, regex_stays_anchored)
 	cr_assert_not_null(set, "%s", err);
 	cr_assert(re_match(&set->rules[0], "a1]"));
 	cr_assert_not(re_match(&set->rules[0], "a1]b"));
+	policy_set_free(set);
+}
+
+Test(config, regexes_within_bounds)
+{
+	/* Patterns a DNS name needs stay accepted, and still match. */
+	static const struct {
+		const char *re, *yes, *no;
+	} ok[] = {
+	    {"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+example\\.com", "a-1.b.example.com",
+	     "-a.example.com"},
+	    {"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}\\.ec2\\.internal",
+	     "ip-10-0-3-7.ec2.internal", "ip-10-0-3-7777.ec2.internal"},
+	    {"node-[0-9]+(\\.example\\.com)?", "node-7.example.com", "node-.example.com"},
+	    {"(a{10}){50}", NULL, "a"},
+	    {"a{0,500}", "aaa", "b"},
+	    {"(x(y(z)?)?){1,100}", "xyzxy", "xyy"},
+	    {"^[a-z]+$", "abc", "ab1"},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char yaml[512], err[ERRLEN];
+		snprintf(yaml, sizeof(yaml), PS "  dnsNameRegex: '%s'\n", ok[i].re);
+		struct policy_set *set = parse(yaml, err);
+		cr_assert_not_null(set, "%s: %s", ok[i].re, err);
+		if (ok[i].yes != NULL)
+			cr_assert(re_match(&set->rules[0], ok[i].yes), "%s ~ %s", ok[i].re,
+			          ok[i].yes);
+		cr_assert_not(re_match(&set->rules[0], ok[i].no), "%s !~ %s", ok[i].re, ok[i].no);
+		policy_set_free(set);
+	}
+}
+
+Test(config, fuzz_regression_corpus)
+{
+	/* The policy file fuzzing found taking gigabytes in regcomp(): refused
+	 * at once, with file:line. */
+	char err[ERRLEN] = "";
+	cr_assert_null(
+	    config_load_file("tests/fuzz/corpus/config/regex-stacked-plus.yaml", err, sizeof(err)));
+	cr_assert_str_eq(err,
+	                 "tests/fuzz/corpus/config/regex-stacked-plus.yaml:6: "
+	                 "policies[0].dnsNameRegex: invalid regex: stacks repetitions ('+' "
+	                 "at offset 2 follows another): write one, as in \"a+\" or "
+	                 "\"(ab){2,4}\"");
+}
+
+Test(config, kubelet_usages_of_the_type)
+{
+	/* The type's own usages, in any order and any subset holding the
+	 * required one, load. */
+	char err[ERRLEN];
+	struct policy_set *set =
+	    parse(PS "  usages: [\"server auth\", \"key encipherment\"]\n"
+	             "- {name: c, signerName: a.b/c, type: kubelet-client, usages: [client auth]}\n"
+	             "- {name: w, signerName: a.b/w, type: workload, usages: [code signing]}\n",
+	          err);
+	cr_assert_not_null(set, "%s", err);
+	cr_assert_eq(set->rules[0].usages.n, 2);
+	cr_assert_eq(set->rules[1].usages.n, 1);
+	cr_assert_eq(set->rules[2].usages.n, 1);
 	policy_set_free(set);
 }
 

@@ -1498,7 +1498,7 @@ Test(csr, csr_objects_carry_requests)
 	static const char *names[] = {
 	    "workload-good",          "workload-tampered", "workload-system-masters",
 	    "workload-no-pod-claims", "workload-approved", "kubelet-serving",
-	    "kubelet-client",         "other-signer",
+	    "kubelet-client",         "other-signer",      "api-5c8-tls",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		static const struct {

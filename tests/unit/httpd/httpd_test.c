@@ -229,6 +229,13 @@ Test(httpd, serves_probes_and_metrics)
 	cr_assert_eq(r.status, 503);
 	cr_assert_str_eq(r.body, "not ready\n");
 	reply_free(&r);
+	/* What it waits for, on one line. */
+	httpd_set_not_ready(h, "caches not synced yet: pods,\nnodes");
+	cr_assert(!httpd_ready(h));
+	cr_assert_eq(http_get(port, "/readyz", &r), 0);
+	cr_assert_eq(r.status, 503);
+	cr_assert_str_eq(r.body, "not ready: caches not synced yet: pods, nodes\n");
+	reply_free(&r);
 	httpd_set_ready(h, true);
 	cr_assert(httpd_ready(h));
 	cr_assert_eq(http_get(port, "/readyz", &r), 0);

@@ -216,11 +216,21 @@ Test(kobj_read, single)
 	expect_single_error(
 	    "kind: CertificateSigningRequest\n---\nkind: CertificateSigningRequest\n",
 	    "c.yaml: expected one CertificateSigningRequest, found 2 objects");
-	expect_single_error("kind: Pod\nmetadata: {name: p}\n",
-	                    "c.yaml: expected a CertificateSigningRequest, got Pod");
+	expect_single_error("kind: Pod\nmetadata: {name: p, namespace: shop}\n",
+	                    "c.yaml: expected a CertificateSigningRequest, got Pod shop/p");
 	expect_single_error(
 	    "kind: List\nitems: [{kind: CertificateSigningRequest}, {kind: Node}]\n",
 	    "c.yaml: expected a CertificateSigningRequest, got Node");
+	/* what inspect and check say about files that are not a CSR object */
+	expect_single_error("clusterDomain: x\npolicies: []\n",
+	                    "c.yaml: expected a CertificateSigningRequest, got an object "
+	                    "without kind or spec (keys: clusterDomain, policies)");
+	expect_single_error("{}",
+	                    "c.yaml: expected a CertificateSigningRequest, got an object "
+	                    "without kind or spec (keys: none)");
+	expect_single_error("this is not a certificate request\n",
+	                    "c.yaml: document 1: expected an object, got a string: \"this is "
+	                    "not a certificate request\"");
 	expect_single_error(
 	    "kind: [\n",
 	    "c.yaml:2: did not find expected node content (while parsing a flow node at line 2)");

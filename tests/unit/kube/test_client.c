@@ -265,12 +265,27 @@ static int never_data(void *ud, const char *data, size_t len)
 	return 0;
 }
 
+struct observed {
+	int calls;
+	char seen[256];
+};
+
+static void observe_rec(void *ud, const char *verb, const char *resource, long code)
+{
+	struct observed *o = ud;
+	size_t n = strlen(o->seen);
+	o->calls++;
+	snprintf(o->seen + n, sizeof(o->seen) - n, "%s %s %ld;", verb, resource, code);
+}
+
 Test(kube_client, run_loop_delivers_errors, .init = quiet)
 {
 	char err[256];
 	struct kube_config *cfg = closed_port_config();
 	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
 	struct done_rec d = {0}, w = {0};
+	struct observed o = {0};
+	kube_client_set_observer(c, observe_rec, &o);
 	cr_assert_not_null(
 	    kube_request_start(c, "GET", "/version", NULL, 0, NULL, on_done, NULL, &d));
 	cr_assert_not_null(kube_request_start(c, "GET", "/api/v1/pods?watch=1", NULL, 0, NULL,
@@ -282,6 +297,11 @@ Test(kube_client, run_loop_delivers_errors, .init = quiet)
 	cr_assert_eq(d.status, 0);
 	cr_assert_neq(d.error[0], '\0');
 	cr_assert_eq(kube_client_active(c), 0);
+	/* Requests that got no HTTP answer are counted, with code 0, once each,
+	 * the watch included. */
+	cr_assert_eq(o.calls, 2, "%s", o.seen);
+	cr_assert(strstr(o.seen, "GET version 0;") != NULL, "%s", o.seen);
+	cr_assert(strstr(o.seen, "WATCH pods 0;") != NULL, "%s", o.seen);
 	kube_client_free(c);
 	kube_config_free(cfg);
 }
