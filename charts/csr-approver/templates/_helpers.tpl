@@ -41,6 +41,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{- define "csr-approver.requesterRoleName" -}}
+{{- default (printf "%s-requester" (include "csr-approver.fullname" .)) .Values.requesterRole.name }}
+{{- end }}
+
 {{- define "csr-approver.leaseName" -}}
 {{- default (include "csr-approver.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
@@ -65,6 +69,60 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $names = append $names .signerName }}
 {{- end }}
 {{- $names | uniq | toJson }}
+{{- end }}
+
+{{/* Where the CA Secret of policy NAME is mounted: CADIR/NAME/tls.crt, tls.key. */}}
+{{- define "csr-approver.caDir" -}}
+/etc/csr-approver/ca
+{{- end }}
+
+{{/*
+The policies as the policy file holds them: each `issuer` (chart values: a
+Secret) becomes the `issue` block csr-approver reads (the files of that
+Secret, mounted by the Deployment). The other keys are copied as they are,
+so csr-approver applies its own defaults.
+*/}}
+{{- define "csr-approver.policyFile" -}}
+{{- $out := list }}
+{{- range .Values.policies }}
+{{- $p := omit . "issuer" }}
+{{- if .issuer }}
+{{- $issue := omit .issuer "secretName" }}
+{{- $dir := printf "%s/%s" (include "csr-approver.caDir" $) .name }}
+{{- $_ := set $issue "caCertFile" (printf "%s/tls.crt" $dir) }}
+{{- $_ := set $issue "caKeyFile" (printf "%s/tls.key" $dir) }}
+{{- $_ := set $p "issue" $issue }}
+{{- end }}
+{{- $out = append $out $p }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/*
+What the built-in signer needs, as JSON: {"sign": signerNames of the
+policies with an issuer, "attest": those publishing a trust bundle (trustBundle
+unset means true, csr-approver's default), "bundles": the names of those
+bundles (signerName with "/" written ":", then ":ca"), "podCertificates":
+signerNames of the policies answering PodCertificateRequests}.
+*/}}
+{{- define "csr-approver.issuing" -}}
+{{- $sign := list }}
+{{- $attest := list }}
+{{- $bundles := list }}
+{{- $pcr := list }}
+{{- range .Values.policies }}
+{{- if .issuer }}
+{{- $sign = append $sign .signerName }}
+{{- if or (not (hasKey .issuer "trustBundle")) .issuer.trustBundle }}
+{{- $attest = append $attest .signerName }}
+{{- $bundles = append $bundles (printf "%s:ca" (replace "/" ":" .signerName)) }}
+{{- end }}
+{{- if .podCertificates }}
+{{- $pcr = append $pcr .signerName }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- dict "sign" $sign "attest" $attest "bundles" $bundles "podCertificates" $pcr | toJson }}
 {{- end }}
 
 {{/* "true" when a policy of type $type exists: include "csr-approver.hasType" (list . "workload") */}}
