@@ -178,6 +178,8 @@ enum cfg_pkey {
 	PK_MAX_SANS,
 	PK_DNS_REGEX,
 	PK_IP_PREFIXES,
+	PK_ISSUE,
+	PK_POD_CERTS,
 	PK_COUNT,
 };
 
@@ -210,6 +212,8 @@ static const struct {
     [PK_MAX_SANS] = {"maxSANs", T_W | T_S},
     [PK_DNS_REGEX] = {"dnsNameRegex", T_S},
     [PK_IP_PREFIXES] = {"ipPrefixes", T_S},
+    [PK_ISSUE] = {"issue", T_W},
+    [PK_POD_CERTS] = {"podCertificates", T_W},
 };
 
 static const char *const cfg_type_names[] = {
@@ -262,6 +266,135 @@ static int cfg_type_usages(struct config_ctx *c, const struct policy_rule *r,
 
 /* The largest expirationSeconds the API accepts (an int32). */
 #define CFG_MAX_EXPIRATION INT32_MAX
+
+/* Bounds of issue.lifetime and issue.backdate, in seconds: at least a
+ * minute (short-lived certificates are a choice the policy may make; the
+ * renewing agent needs some time), at most a century (the signer's limit);
+ * a backdate of at most an hour covers any clock skew. */
+#define CFG_LIFETIME_MIN 60
+#define CFG_LIFETIME_MAX (100LL * 366 * 86400)
+#define CFG_BACKDATE_MAX 3600
+
+/* A Go duration ("24h", "90m") of whole seconds within [min, max]. */
+static int cfg_duration(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                        int64_t min, int64_t max, int64_t *out)
+{
+	const char *s;
+	int64_t ms;
+	char d[128];
+	if (config_string(c, n, path, &s) != 0)
+		return -1;
+	config_ydescribe(n, d, sizeof(d));
+	if (util_parse_duration(s, &ms) != 0 || ms % 1000 != 0) {
+		config_error(c, n, path,
+		             "expected a duration in whole seconds like 24h or 90m, got %s", d);
+		return -1;
+	}
+	if (ms / 1000 < min || ms / 1000 > max) {
+		config_error(c, n, path, "%s is out of range [%llds, %llds]", d, (long long)min,
+		             (long long)max);
+		return -1;
+	}
+	*out = ms / 1000;
+	return 0;
+}
+
+/* A file name of issue: read as given when absolute, else from the policy
+ * file's directory (not the working directory of whoever runs the binary). */
+static int cfg_file(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                    char **out)
+{
+	const char *s;
+	if (config_string(c, n, path, &s) != 0)
+		return -1;
+	if (s[0] == '\0' || strlen(s) != n->u.s.len) {
+		config_error(c, n, path, "expected a file name");
+		return -1;
+	}
+	const char *slash = c->filename ? strrchr(c->filename, '/') : NULL;
+	free(*out);
+	if (s[0] == '/' || slash == NULL)
+		*out = util_xstrdup(s);
+	else
+		*out = util_xasprintf("%.*s/%s", (int)(slash - c->filename), c->filename, s);
+	return 0;
+}
+
+/* An issuing policy's usages must give a certificate a purpose: server
+ * auth or client auth (without extendedKeyUsage a certificate is good for
+ * anything, more than any request asks). */
+static int cfg_issue_usages(struct config_ctx *c, const struct policy_rule *r,
+                            const struct config_ynode *at, const char *key, const char *base)
+{
+	static const char *const signable[] = {"digital signature", "key encipherment",
+	                                       "client auth", "server auth", NULL};
+	char path[200];
+	bool purpose = false;
+	snprintf(path, sizeof(path), "%s%s%s", base, key ? "." : "", key ? key : "");
+	for (size_t i = 0; i < r->usages.n; i++) {
+		if (!cfg_in(r->usages.v[i], signable)) {
+			config_error(c, at, path,
+			             "usage \"%s\" is not one the built-in signer issues (digital "
+			             "signature, key encipherment, client auth, server auth)",
+			             r->usages.v[i]);
+			return -1;
+		}
+		if (strcmp(r->usages.v[i], "server auth") == 0 ||
+		    strcmp(r->usages.v[i], "client auth") == 0)
+			purpose = true;
+	}
+	if (purpose)
+		return 0;
+	config_error(c, at, path,
+	             "a policy with issue: needs \"server auth\" or \"client auth\" in usages");
+	return -1;
+}
+
+/* issue: {caCertFile, caKeyFile, lifetime, backdate, trustBundle, requirePolicy} */
+static int cfg_issue(struct config_ctx *c, struct policy_rule *r, const struct config_ynode *m,
+                     const char *base)
+{
+	static const char *const keys[] = {"caCertFile", "caKeyFile",   "lifetime",
+	                                   "backdate",   "trustBundle", "requirePolicy"};
+	const struct config_ynode *seen[6] = {0};
+	char path[200];
+	struct policy_issue *iss = &r->issue;
+
+	if (m->kind != CONFIG_YNODE_MAP)
+		return config_expect(c, m, base, "a mapping");
+	for (size_t i = 0; i + 1 < m->u.c.n; i += 2) {
+		const struct config_ynode *k = m->u.c.items[i], *v = m->u.c.items[i + 1];
+		size_t j;
+		for (j = 0; j < 6; j++)
+			if (config_ykey_is(k, keys[j]))
+				break;
+		if (j == 6)
+			return config_unknown_key(c, k, base);
+		snprintf(path, sizeof(path), "%s.%s", base, keys[j]);
+		if (seen[j] != NULL) {
+			config_error(c, k, path, "duplicate key (first at line %u)", seen[j]->line);
+			return -1;
+		}
+		seen[j] = k;
+		int rc = j == 0 ? cfg_file(c, v, path, &iss->ca_cert_file)
+		    : j == 1    ? cfg_file(c, v, path, &iss->ca_key_file)
+		    : j == 2    ? cfg_duration(c, v, path, CFG_LIFETIME_MIN, CFG_LIFETIME_MAX,
+		                               &iss->lifetime_seconds)
+		    : j == 3 ? cfg_duration(c, v, path, 0, CFG_BACKDATE_MAX, &iss->backdate_seconds)
+		    : j == 4 ? config_bool(c, v, path, &iss->trust_bundle)
+		             : config_bool(c, v, path, &iss->require_policy);
+		if (rc != 0)
+			return -1;
+	}
+	for (size_t j = 0; j < 2; j++) {
+		if (seen[j] == NULL) {
+			config_error(c, m, base, "missing required key \"%s\"", keys[j]);
+			return -1;
+		}
+	}
+	iss->enabled = true;
+	return 0;
+}
 
 static int cfg_policy_value(struct config_ctx *c, struct policy_rule *r, enum cfg_pkey k,
                             const struct config_ynode *v, const char *path)
@@ -367,6 +500,10 @@ static int cfg_policy_value(struct config_ctx *c, struct policy_rule *r, enum cf
 		r->n_ip_prefixes = v->u.c.n;
 		return 0;
 	}
+	case PK_ISSUE:
+		return cfg_issue(c, r, v, path);
+	case PK_POD_CERTS:
+		return config_bool(c, v, path, &r->pod_certificates);
 	case PK_COUNT:
 		break;
 	}
@@ -448,6 +585,17 @@ static int cfg_policy(struct config_ctx *c, size_t idx, const struct config_ynod
 			return -1;
 	}
 
+	if (r->pod_certificates && !r->issue.enabled) {
+		snprintf(path, sizeof(path), "%s.podCertificates", base);
+		config_error(
+		    c, keys[PK_POD_CERTS], path,
+		    "answering PodCertificateRequests needs issue: (the policy signs them)");
+		return -1;
+	}
+	if (r->issue.enabled &&
+	    cfg_issue_usages(c, r, keys[PK_USAGES] ? keys[PK_USAGES] : m,
+	                     keys[PK_USAGES] ? "usages" : NULL, base) != 0)
+		return -1;
 	if (r->min_expiration_seconds > r->max_expiration_seconds) {
 		const struct config_ynode *at = keys[PK_MIN_EXP] ? keys[PK_MIN_EXP]
 		    : keys[PK_MAX_EXP]                           ? keys[PK_MAX_EXP]

@@ -234,6 +234,50 @@ static void write_finished(struct controller *c, struct csr_entry *e)
 		store_tombstone(c, e);
 }
 
+/* The write took: log, metric and Event, then what comes next. */
+static void write_succeeded(struct controller *c, struct csr_entry *e,
+                            const struct kube_response *resp, int64_t now)
+{
+	double secs = (double)(now - e->first_seen_ms) / 1000.0;
+	json_t *obj = NULL;
+	json_error_t jerr;
+
+	if (e->w_kind == CSR_WRITE_CERTIFICATE) {
+		log_info("issued", "csr", e->name, "signer", e->signer, "requester", e->w_requester,
+		         "policy", e->w_policy, "message", e->w_message);
+		api_post_event(c, e, "Normal", "Issued", e->w_message);
+		write_finished(c, e);
+		return;
+	}
+	if (e->w_kind == CSR_WRITE_FAILED) {
+		log_warn("not signed", "csr", e->name, "signer", e->signer, "requester",
+		         e->w_requester, "policy", e->w_policy, "reason", e->w_reason, "message",
+		         e->w_message);
+		api_post_event(c, e, "Warning", e->w_reason, e->w_message);
+		write_finished(c, e);
+		return;
+	}
+	const char *decision = e->w_verdict == POLICY_APPROVE ? "approve" : "deny";
+	api_log_decision("decided", e, e->w_requester, e->w_policy, decision, e->w_reason,
+	                 e->w_message, secs);
+	metrics_decision(c->metrics, e->w_policy, decision, e->w_reason, secs);
+	api_post_event(c, e, e->w_verdict == POLICY_APPROVE ? "Normal" : "Warning", e->w_reason,
+	               e->w_message);
+	/* Approved under a policy that issues: sign it now, from the object
+	 * the write returned (the watch brings the same a little later). */
+	if (e->w_verdict == POLICY_APPROVE && !e->decided_elsewhere && sign_issues(c, e->signer) &&
+	    (obj = json_loadb(resp->body, resp->body_len, 0, &jerr)) != NULL &&
+	    store_csr_is_decided(obj)) {
+		store_set_object(e, obj);
+		store_set_state(c, e, CSR_ST_PENDING);
+		controller_queue_add(c->queue, e->name, now);
+		json_decref(obj);
+		return;
+	}
+	json_decref(obj);
+	write_finished(c, e);
+}
+
 static void write_done(void *ud, const struct kube_response *resp)
 {
 	struct req_ctx *r = ud;
@@ -249,26 +293,23 @@ static void write_done(void *ud, const struct kube_response *resp)
 		          "code", code);
 		goto out;
 	}
-	const char *decision = e->w_verdict == POLICY_APPROVE ? "approve" : "deny";
+	bool decision = e->w_kind == CSR_WRITE_DECISION;
 	if (resp->status == 200 || resp->status == 201) {
-		double secs = (double)(now - e->first_seen_ms) / 1000.0;
-		api_log_decision("decided", e, e->w_requester, e->w_policy, decision, e->w_reason,
-		                 e->w_message, secs);
-		metrics_decision(c->metrics, e->w_policy, decision, e->w_reason, secs);
-		api_post_event(c, e, e->w_verdict == POLICY_APPROVE ? "Normal" : "Warning",
-		               e->w_reason, e->w_message);
-		write_finished(c, e);
+		write_succeeded(c, e, resp, now);
 		goto out;
 	}
 	if (c->stopping && resp->status == 0) {
-		log_warn("approval write cancelled by shutdown", "csr", e->name);
+		log_warn(decision ? "approval write cancelled by shutdown"
+		                  : "status write cancelled by shutdown",
+		         "csr", e->name);
 		store_set_state(c, e, CSR_ST_PENDING);
 		goto out;
 	}
 	switch (resp->status) {
 	case 409:
-		log_info("approval write conflict; re-reading", "csr", e->name, "error",
-		         resp->error);
+		log_info(decision ? "approval write conflict; re-reading"
+		                  : "status write conflict; re-reading",
+		         "csr", e->name, "error", resp->error);
 		if (e->decided_elsewhere) {
 			store_remove(c, e->name);
 			break;
@@ -284,20 +325,24 @@ static void write_done(void *ud, const struct kube_response *resp)
 		store_remove(c, e->name);
 		break;
 	case 422:
-		log_warn("approval write refused; the CSR was decided meanwhile", "csr", e->name,
-		         "error", resp->error);
+		log_warn(decision ? "approval write refused; the CSR was decided meanwhile"
+		                  : "status write refused; the CSR was decided meanwhile",
+		         "csr", e->name, "error", resp->error);
 		write_finished(c, e);
 		break;
 	case 403:
-		log_error("approval write forbidden: csr-approver needs update on "
-		          "certificatesigningrequests/approval and approve on signers",
+		log_error(decision ? "approval write forbidden: csr-approver needs update on "
+		                     "certificatesigningrequests/approval and approve on signers"
+		                   : "status write forbidden: csr-approver needs update on "
+		                     "certificatesigningrequests/status and sign on signers",
 		          "csr", e->name, "signer", e->signer, "error", resp->error);
 		store_set_state(c, e, CSR_ST_PENDING);
 		controller_queue_add_rate_limited(c->queue, e->name, now);
 		break;
 	default:
-		log_warn("approval write failed; will retry", "csr", e->name, "code", code, "error",
-		         resp->error);
+		log_warn(decision ? "approval write failed; will retry"
+		                  : "status write failed; will retry",
+		         "csr", e->name, "code", code, "error", resp->error);
 		store_set_state(c, e, CSR_ST_PENDING);
 		controller_queue_add_rate_limited(c->queue, e->name, now);
 		break;
@@ -306,14 +351,17 @@ out:
 	req_ctx_free(r);
 }
 
-void api_write_approval(struct controller *c, struct csr_entry *e, char *body)
+void api_write(struct controller *c, struct csr_entry *e, enum api_subresource sub, char *body)
 {
 	char *esc = kube_escape(e->name);
-	char *path = util_xasprintf(CSR_PATH "%s/approval", esc);
+	char *path =
+	    util_xasprintf(CSR_PATH "%s/%s", esc, sub == API_APPROVAL ? "approval" : "status");
 	struct req_ctx *r = req_ctx_new(c, e);
 	if (kube_request_start(c->client, "PUT", path, body, strlen(body), NULL, write_done, NULL,
 	                       r) == NULL) {
-		log_warn("approval write not started", "csr", e->name);
+		log_warn(sub == API_APPROVAL ? "approval write not started"
+		                             : "status write not started",
+		         "csr", e->name);
 		req_ctx_free(r);
 		store_set_state(c, e, CSR_ST_PENDING);
 		controller_queue_add_rate_limited(c->queue, e->name, util_now_ms());

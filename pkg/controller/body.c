@@ -59,6 +59,35 @@ out:
 	return out;
 }
 
+char *controller_certificate_body(const json_t *csr, const char *cert_pem)
+{
+	json_t *obj = NULL, *status;
+	char *out = NULL, *b64 = NULL;
+
+	if (!json_is_object(csr) || cert_pem == NULL ||
+	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
+		goto out;
+	obj = json_deep_copy(csr);
+	if (obj == NULL)
+		goto out;
+	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
+	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
+	status = json_object_get(obj, "status");
+	if (status == NULL || json_is_null(status)) {
+		status = json_object();
+		json_object_set_new(obj, "status", status);
+	}
+	if (!json_is_object(status))
+		goto out;
+	b64 = util_base64_encode(cert_pem, strlen(cert_pem));
+	json_object_set_new(status, "certificate", json_string(b64));
+	out = json_dumps(obj, JSON_COMPACT);
+out:
+	free(b64);
+	json_decref(obj);
+	return out;
+}
+
 static json_t *strv_json(const struct util_strv *sv)
 {
 	json_t *a = json_array();

@@ -141,6 +141,7 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 		c->cache[r] = cache_new();
 		cache_lookup(c->cache[r], &c->lk[r]);
 	}
+	sign_setup(c);
 
 	/* One server: metrics and probes share handlers and readiness. */
 	const char *addrs[2] = {o->metrics_addr, o->probe_addr};
@@ -188,6 +189,7 @@ void controller_free(struct controller *c)
 	kube_client_free(c->client);
 	kube_config_free(c->cfg);
 	store_clear(c);
+	sign_free(c);
 	identity_delay_free(c->delayed);
 	controller_queue_free(c->queue);
 	for (int r = 0; r < RES_N; r++) {
@@ -352,6 +354,7 @@ int controller_run(struct controller *c)
 				next = min_deadline(next, controller_queue_next_due(c->queue));
 			if (c->synced && c->leading)
 				next = min_deadline(next, store_release_held(c, now, false));
+			next = min_deadline(next, sign_tick(c, now, c->synced && c->leading));
 			next = min_deadline(next, identity_apply_delayed(c, now));
 		} else {
 			next = min_deadline(next, c->stop_deadline_ms);
@@ -392,8 +395,10 @@ int controller_run(struct controller *c)
 			if (leading != c->leading) {
 				c->leading = leading;
 				metrics_set_leader(c->metrics, leading);
-				if (leading)
+				if (leading) {
 					log_info("leading: deciding CSRs", "identity", c->identity);
+					sign_leading(c);
+				}
 			}
 		}
 		if (c->stopping) {

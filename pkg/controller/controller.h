@@ -91,6 +91,14 @@ char *controller_approval_body(const json_t *csr, const char *type, const char *
                                const char *message, time_t now);
 
 /*
+ * The body of PUT .../certificatesigningrequests/NAME/status that issues
+ * cert_pem: csr (borrowed) copied whole, with apiVersion and kind set and
+ * status.certificate the base64 of cert_pem. Returns a new JSON text (caller
+ * frees), or NULL when csr is not an object with metadata.name.
+ */
+char *controller_certificate_body(const json_t *csr, const char *cert_pem);
+
+/*
  * The body of POST /apis/authorization.k8s.io/v1/subjectaccessreviews
  * asking whether sar's user may do what it describes. Caller frees.
  */

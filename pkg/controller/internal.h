@@ -93,6 +93,13 @@ enum csr_state {
 
 const char *store_state_name(enum csr_state s);
 
+/* What a write in flight carries. */
+enum csr_write {
+	CSR_WRITE_DECISION, /* Approved or Denied, through the approval subresource */
+	CSR_WRITE_CERTIFICATE, /* status.certificate, through the status subresource */
+	CSR_WRITE_FAILED, /* the Failed condition, through the status subresource */
+};
+
 /* Objects read live from the API server for one decision. Owned. */
 struct live_objs {
 	char *pod_ns, *pod_name; /* the pod asked for; NULL when none */
@@ -128,7 +135,8 @@ struct csr_entry {
 	char *read_pod_ns, *read_pod_name, *read_svc_ns, *read_node; /* owned */
 	struct live_objs *live; /* owned: live reads for rv, NULL when none */
 	char *live_rv; /* owned */
-	/* The decision being written (HELD, WRITING, REREADING). */
+	/* The write in flight (HELD, WRITING, REREADING). */
+	enum csr_write w_kind;
 	enum policy_verdict w_verdict;
 	const char *w_reason; /* static */
 	const char *w_policy; /* borrowed from the policy set */
@@ -156,6 +164,8 @@ struct controller {
 	uint64_t relists_seen[RES_N];
 	bool listed_once[RES_N];
 	struct identity_delay *delayed; /* owned: test builds' --identity-event-delay */
+	struct issuer *issuers; /* owned array: one per policy with `issue:` */
+	size_t n_issuers;
 	struct controller_map store; /* name -> struct csr_entry */
 	unsigned csr_gen;
 	uint64_t serial;
@@ -224,8 +234,15 @@ void identity_delay_free(struct identity_delay *d); /* NULL does nothing */
 
 /* ---- api.c: requests to the API server ---- */
 
-/* The approval write of e's decision (body owned by the callee). */
-void api_write_approval(struct controller *c, struct csr_entry *e, char *body);
+enum api_subresource {
+	API_APPROVAL,
+	API_STATUS,
+};
+
+/* PUT body (owned by the callee) to e's approval or status subresource: e
+ * becomes WRITING, or PENDING with a backoff when the request cannot start.
+ * e->w_kind and the w_ fields say what it carries. */
+void api_write(struct controller *c, struct csr_entry *e, enum api_subresource sub, char *body);
 /* Re-read e after a write conflict. */
 void api_reread(struct controller *c, struct csr_entry *e);
 /* Ask sar for e (e becomes AUTHORIZING). Returns 0, or -1 when the request
@@ -238,6 +255,29 @@ void api_post_event(struct controller *c, const struct csr_entry *e, const char 
 void api_log_decision(const char *msg, const struct csr_entry *e, const char *requester,
                       const char *policy, const char *decision, const char *reason,
                       const char *message, double seconds);
+
+/* ---- sign.c: the built-in signer ---- */
+
+/* Load the issuing CA of every policy with `issue:` (a CA that does not
+ * load is logged and retried; CSRs meanwhile get Failed/SignerError). */
+void sign_setup(struct controller *c);
+void sign_free(struct controller *c);
+/* Does a policy issue for signer? */
+bool sign_issues(const struct controller *c, const char *signer);
+/* Re-read CA files that changed; publish trust bundles when leading.
+ * Returns when it wants to run next, or -1. */
+int64_t sign_tick(struct controller *c, int64_t now, bool leading);
+/* This instance just became leader: publish every bundle once. */
+void sign_leading(struct controller *c);
+/* requirePolicy: is e approved by someone else, so that the policy decides
+ * first? */
+bool sign_needs_policy(const struct controller *c, const struct csr_entry *e);
+/* Sign the Approved CSR of e (req is its request) and write the
+ * certificate, or Failed/SignerError with the cause. */
+void sign_csr(struct controller *c, struct csr_entry *e, const struct policy_request *req);
+/* Write the Failed condition on e with reason and message. */
+void sign_fail(struct controller *c, struct csr_entry *e, const char *reason, const char *message,
+               const char *requester);
 
 /* ---- reconcile.c ---- */
 

@@ -103,6 +103,7 @@ static void write_decision(struct controller *c, struct csr_entry *e,
 	e->w_message = util_xstrdup(d->message ? d->message : "");
 	free(e->w_requester);
 	e->w_requester = util_xstrdup(requester);
+	e->w_kind = CSR_WRITE_DECISION;
 	if (c->opt.write_delay_ms > 0) {
 		free(e->w_body);
 		e->w_body = body;
@@ -111,7 +112,92 @@ static void write_decision(struct controller *c, struct csr_entry *e,
 		log_debug("holding the approval write", "csr", e->name);
 		return;
 	}
-	api_write_approval(c, e, body);
+	api_write(c, e, API_APPROVAL, body);
+}
+
+/*
+ * Run the policy on e, with everything it needs from the cluster. Returns
+ * true with *d final (approve, or a deny that no live read or wait can
+ * change); false when e moved on (skipped, a review or live reads started,
+ * waiting for an object).
+ */
+static bool decide(struct controller *c, struct csr_entry *e, const struct policy_request *req,
+                   const struct csr_info *info, const char *decode_err, struct policy_decision *d,
+                   int64_t now)
+{
+	struct identity_read_ctx rc = {c, e};
+	struct policy_lookup lookup;
+	identity_lookup(&rc, &lookup);
+	if (e->sar_rv != NULL && strcmp(e->sar_rv, e->rv) == 0) {
+		lookup.authorization = e->sar_answer;
+		lookup.authorization_for = e->sar_sub;
+	}
+	bool live_used = e->live != NULL;
+	int rc_decide = policy_decide(c->set, req, info, info ? NULL : decode_err, &lookup, d);
+	/* Live reads serve the one decision made after them. */
+	live_objs_free(e->live);
+	e->live = NULL;
+	if (rc_decide != 0) {
+		log_error("could not decide", "csr", e->name);
+		controller_queue_add_rate_limited(c->queue, e->name, now);
+		return false;
+	}
+	switch (d->verdict) {
+	case POLICY_SKIP:
+		log_debug("skipped", "csr", e->name, "reason", policy_reason_name(d->reason));
+		store_remove(c, e->name);
+		return false;
+	case POLICY_NEEDS_AUTHORIZATION:
+		if (api_review(c, e, &d->sar) != 0)
+			controller_queue_add_rate_limited(c->queue, e->name, now);
+		return false;
+	case POLICY_APPROVE:
+		return true;
+	case POLICY_DENY:
+		break;
+	}
+	if (d->rests_on_objects && !live_used) {
+		/* The cache may be behind the cluster: a watch that lags must
+		 * never deny a good request. */
+		log_debug("denial rests on cluster state; reading it live", "csr", e->name,
+		          "reason", policy_reason_name(d->reason));
+		if (identity_read_live(c, e) != 0)
+			controller_queue_add_rate_limited(c->queue, e->name, now);
+		return false;
+	}
+	return !wait_for_object(c, e, d, now);
+}
+
+/* An Approved CSR of a policy that issues: with requirePolicy, one that
+ * someone else approved is decided by the policy first (a failure gives
+ * Failed, never a certificate); then it is signed. */
+static void reconcile_sign(struct controller *c, struct csr_entry *e, struct policy_request *req,
+                           int64_t now)
+{
+	struct csr_info *info = NULL;
+	struct policy_decision d = {0};
+	char decode_err[ERRLEN] = "";
+
+	if (req->denied || req->failed || req->has_certificate) {
+		store_remove(c, e->name);
+		goto out;
+	}
+	if (sign_needs_policy(c, e)) {
+		if (csr_parse(req->request_pem, req->request_len, &info, decode_err,
+		              sizeof(decode_err)) != 0)
+			info = NULL;
+		req->approved = false; /* judged as if it were still pending */
+		if (!decide(c, e, req, info, decode_err, &d, now))
+			goto out;
+		if (d.verdict != POLICY_APPROVE) {
+			sign_fail(c, e, policy_reason_name(d.reason), d.message, req->username);
+			goto out;
+		}
+	}
+	sign_csr(c, e, req);
+out:
+	policy_decision_clear(&d);
+	csr_info_free(info);
 }
 
 void reconcile(struct controller *c, const char *name)
@@ -123,7 +209,6 @@ void reconcile(struct controller *c, const char *name)
 	char err[ERRLEN] = "";
 	char decode_err[ERRLEN] = "";
 	int64_t now = util_now_ms();
-	bool live_used = false;
 
 	if (e == NULL || e->state == CSR_ST_DONE || e->obj == NULL) {
 		controller_queue_forget(c->queue, name);
@@ -133,6 +218,10 @@ void reconcile(struct controller *c, const char *name)
 		goto out; /* the answer of the request in flight decides what comes next */
 
 	req = kobj_request_from_json(e->obj, err, sizeof(err));
+	if (req != NULL && req->approved) {
+		reconcile_sign(c, e, req, now);
+		goto out;
+	}
 	if (req == NULL) {
 		/* The API server validated spec.request; a CSR that still does
 		 * not convert is not judged. */
@@ -141,49 +230,10 @@ void reconcile(struct controller *c, const char *name)
 		if (csr_parse(req->request_pem, req->request_len, &info, decode_err,
 		              sizeof(decode_err)) != 0)
 			info = NULL;
-		struct identity_read_ctx rc = {c, e};
-		struct policy_lookup lookup;
-		identity_lookup(&rc, &lookup);
-		if (e->sar_rv != NULL && strcmp(e->sar_rv, e->rv) == 0) {
-			lookup.authorization = e->sar_answer;
-			lookup.authorization_for = e->sar_sub;
-		}
-		live_used = e->live != NULL;
-		if (policy_decide(c->set, req, info, info ? NULL : decode_err, &lookup, &d) != 0) {
-			log_error("could not decide", "csr", name);
-			controller_queue_add_rate_limited(c->queue, name, now);
+		if (!decide(c, e, req, info, decode_err, &d, now))
 			goto out;
-		}
 	}
-	/* Live reads serve the one decision made after them. */
-	live_objs_free(e->live);
-	e->live = NULL;
-
 	const char *requester = req != NULL ? req->username : "";
-	switch (d.verdict) {
-	case POLICY_SKIP:
-		log_debug("skipped", "csr", name, "reason", policy_reason_name(d.reason));
-		store_remove(c, name);
-		goto out;
-	case POLICY_NEEDS_AUTHORIZATION:
-		if (api_review(c, e, &d.sar) != 0)
-			controller_queue_add_rate_limited(c->queue, name, now);
-		goto out;
-	case POLICY_APPROVE:
-	case POLICY_DENY:
-		break;
-	}
-	if (d.verdict == POLICY_DENY && d.rests_on_objects && !live_used) {
-		/* The cache may be behind the cluster: a watch that lags must
-		 * never deny a good request. */
-		log_debug("denial rests on cluster state; reading it live", "csr", name, "reason",
-		          policy_reason_name(d.reason));
-		if (identity_read_live(c, e) != 0)
-			controller_queue_add_rate_limited(c->queue, name, now);
-		goto out;
-	}
-	if (d.verdict == POLICY_DENY && wait_for_object(c, e, &d, now))
-		goto out;
 	if ((d.verdict == POLICY_DENY && d.leave_pending) || c->opt.dry_run) {
 		note(c, e, &d, requester);
 		goto out;

@@ -37,7 +37,8 @@ const char *store_state_name(enum csr_state s)
  * allowed[from] is the set of states an entry may move to. From the idle
  * states (PENDING, WAITING, NOTED: nothing in flight) a decision may start
  * anything; a state with a request in flight is left only on that
- * request's answer, and DONE is final.
+ * request's answer; DONE is left only when a CSR this process approved is
+ * to be signed.
  */
 #define IDLE (1u << P | 1u << A | 1u << R | 1u << W | 1u << H | 1u << WR | 1u << N)
 static const unsigned allowed[CSR_ST_N] = {
@@ -49,7 +50,7 @@ static const unsigned allowed[CSR_ST_N] = {
     [WR] = 1u << P | 1u << RR | 1u << D,
     [RR] = 1u << P,
     [N] = IDLE,
-    [D] = 0,
+    [D] = 1u << P, /* only to sign what this process approved */
 };
 #undef IDLE
 
@@ -199,6 +200,39 @@ bool store_csr_is_decided(const json_t *obj)
 	return false;
 }
 
+/* Where a CSR stands for this process. */
+enum csr_phase {
+	PHASE_UNDECIDED, /* no condition yet: to decide */
+	PHASE_TO_SIGN, /* Approved, no certificate, and a policy of ours issues */
+	PHASE_FINISHED, /* nothing left to do */
+};
+
+static enum csr_phase phase_of(const struct controller *c, const json_t *obj, const char *signer)
+{
+	const json_t *status = json_object_get(obj, "status");
+	const json_t *conds = json_object_get(status, "conditions");
+	const char *cert = controller_json_str(status, "certificate", NULL);
+	bool approved = false, finished = cert != NULL && cert[0] != '\0';
+	size_t i;
+	const json_t *cond;
+	json_array_foreach(conds, i, cond)
+	{
+		const char *t = controller_json_str(cond, "type", NULL);
+		const char *st = controller_json_str(cond, "status", NULL);
+		if (t == NULL || (st != NULL && strcmp(st, "True") != 0))
+			continue;
+		if (strcmp(t, "Approved") == 0)
+			approved = true;
+		else if (strcmp(t, "Denied") == 0 || strcmp(t, "Failed") == 0)
+			finished = true;
+	}
+	if (finished)
+		return PHASE_FINISHED;
+	if (!approved)
+		return PHASE_UNDECIDED;
+	return sign_issues(c, signer) ? PHASE_TO_SIGN : PHASE_FINISHED;
+}
+
 /* A CSR seen in a LIST or a watch event (not DELETED). */
 static void store_observe(struct controller *c, const json_t *obj, bool from_list)
 {
@@ -223,7 +257,8 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 			store_remove(c, name);
 		return;
 	}
-	if (store_csr_is_decided(obj)) {
+	enum csr_phase phase = phase_of(c, obj, signer);
+	if (phase == PHASE_FINISHED) {
 		if (e == NULL)
 			return;
 		if (store_busy(e)) {
@@ -234,6 +269,12 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 		if (e->state != CSR_ST_DONE)
 			log_debug("decided elsewhere", "csr", name, "signer", signer);
 		store_remove(c, name);
+		return;
+	}
+	if (phase == PHASE_TO_SIGN && e != NULL && store_busy(e)) {
+		/* Our own approval, seen before its write returned: the write's
+		 * answer carries the same object on. */
+		e->list_gen = c->csr_gen;
 		return;
 	}
 	if (e == NULL) {
@@ -248,8 +289,10 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 		c->n_state[CSR_ST_PENDING]++;
 	}
 	e->list_gen = c->csr_gen;
-	if (e->state == CSR_ST_DONE)
+	if (e->state == CSR_ST_DONE && phase != PHASE_TO_SIGN)
 		return; /* an older view of a CSR this process has decided */
+	if (e->state == CSR_ST_DONE)
+		store_set_state(c, e, CSR_ST_PENDING); /* approved by us: now sign it */
 	if (e->rv != NULL && rv != NULL && strcmp(e->rv, rv) == 0 && e->obj != NULL && from_list)
 		return; /* unchanged */
 	store_set_object(e, (json_t *)obj);
@@ -360,7 +403,7 @@ int64_t store_release_held(struct controller *c, int64_t now, bool send)
 		struct csr_entry *e = controller_map_get(&c->store, h.due.v[i]);
 		char *body = e->w_body;
 		e->w_body = NULL;
-		api_write_approval(c, e, body);
+		api_write(c, e, API_APPROVAL, body);
 	}
 	util_strv_free(&h.due);
 	return h.next;

@@ -31,6 +31,9 @@ void policy_rule_init(struct policy_rule *r, const char *cluster_domain)
 	r->max_expiration_seconds = 86400;
 	r->min_expiration_seconds = 600;
 	r->max_sans = 32;
+	r->issue.lifetime_seconds = 86400;
+	r->issue.backdate_seconds = 300;
+	r->issue.trust_bundle = true;
 }
 
 void policy_rule_clear(struct policy_rule *r)
@@ -49,6 +52,8 @@ void policy_rule_clear(struct policy_rule *r)
 		free(r->dns_name_re);
 	}
 	free(r->ip_prefixes);
+	free(r->issue.ca_cert_file);
+	free(r->issue.ca_key_file);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -61,6 +61,17 @@ struct policy_prefix {
 	int bits; /* prefix length */
 };
 
+/* `issue:` of a workload policy (SPEC.md, "Issuing: the built-in
+ * signer"). The policy module only carries it: the controller signs. */
+struct policy_issue {
+	bool enabled; /* the block is present */
+	char *ca_cert_file, *ca_key_file; /* owned */
+	int64_t lifetime_seconds; /* default 86400 */
+	int64_t backdate_seconds; /* default 300 */
+	bool trust_bundle; /* default true */
+	bool require_policy; /* default false */
+};
+
 struct policy_rule {
 	char *name; /* owned */
 	char *signer_name; /* owned */
@@ -81,6 +92,8 @@ struct policy_rule {
 	void *dns_name_re; /* owned compiled regex_t (POSIX ERE, anchored), or NULL */
 	struct policy_prefix *ip_prefixes; /* owned array (kubelet-serving) */
 	size_t n_ip_prefixes;
+	struct policy_issue issue; /* workload only: the built-in signer */
+	bool pod_certificates; /* also answer PodCertificateRequests (needs issue) */
 };
 
 struct policy_set {

@@ -86,6 +86,9 @@ int util_base64_decode(const char *s, size_t len, unsigned flags, size_t max, ch
                        size_t *outlen);
 /* The value of one base64 character, or -1. */
 int util_base64_value(unsigned char c);
+/* Standard base64 with padding of len bytes at data: a new NUL-terminated
+ * string (caller frees with free()). */
+char *util_base64_encode(const void *data, size_t len);
 
 /* Decode the UTF-8 sequence at s (n > 0 bytes available): returns its
  * length, 1 to 4, and the code point in *cp (when cp is not NULL); 0 when

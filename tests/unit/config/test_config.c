@@ -667,3 +667,102 @@ Test(config, invalid_utf8)
 	cr_assert_null(parse("policies: []\nclusterDomain: \"\xff\"\n", err));
 	cr_assert(strncmp(err, "p.yaml:2: ", 10) == 0, "%s", err);
 }
+
+/* ---- issue: the built-in signer ---- */
+
+Test(config, issue_every_key)
+{
+	char err[ERRLEN];
+	static const char yaml[] =
+	    P0 "  issue:\n    caCertFile: /ca/tls.crt\n    caKeyFile: ca/tls.key\n"
+	       "    lifetime: 1h30m\n    backdate: 2m\n    trustBundle: false\n"
+	       "    requirePolicy: true\n  podCertificates: true\n";
+	struct policy_set *set =
+	    config_parse(yaml, strlen(yaml), "/etc/csr-approver/policy.yaml", err, ERRLEN);
+	cr_assert_not_null(set, "%s", err);
+	const struct policy_issue *i = &set->rules[0].issue;
+	cr_expect(i->enabled);
+	cr_expect_str_eq(i->ca_cert_file, "/ca/tls.crt");
+	cr_expect_str_eq(i->ca_key_file, "/etc/csr-approver/ca/tls.key",
+	                 "a relative name is read from the policy file's directory");
+	cr_expect_eq(i->lifetime_seconds, 5400);
+	cr_expect_eq(i->backdate_seconds, 120);
+	cr_expect_not(i->trust_bundle);
+	cr_expect(i->require_policy);
+	cr_expect(set->rules[0].pod_certificates);
+	policy_set_free(set);
+}
+
+Test(config, issue_defaults)
+{
+	char err[ERRLEN];
+	struct policy_set *set =
+	    parse(P0 "  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n", err);
+	cr_assert_not_null(set, "%s", err);
+	const struct policy_issue *i = &set->rules[0].issue;
+	cr_expect(i->enabled);
+	cr_expect_eq(i->lifetime_seconds, 86400);
+	cr_expect_eq(i->backdate_seconds, 300);
+	cr_expect(i->trust_bundle);
+	cr_expect_not(i->require_policy);
+	cr_expect_not(set->rules[0].pod_certificates);
+	policy_set_free(set);
+
+	set = parse(P0, err);
+	cr_assert_not_null(set, "%s", err);
+	cr_expect_not(set->rules[0].issue.enabled, "no issue: block, no signing");
+	policy_set_free(set);
+}
+
+static struct bad issue_bad_cases[] = {
+    {P0 "  issue: {caCertFile: /c.crt}\n",
+     "p.yaml:5: policies[0].issue: missing required key \"caKeyFile\""},
+    {P0 "  issue: {caKeyFile: /c.key}\n",
+     "p.yaml:5: policies[0].issue: missing required key \"caCertFile\""},
+    {P0 "  issue: /c.crt\n", "p.yaml:5: policies[0].issue: expected a mapping, got \"/c.crt\""},
+    {P0 "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, ttl: 1h}\n",
+     "p.yaml:5: policies[0].issue: unknown key \"ttl\""},
+    {P0 "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, lifetime: 1d}\n",
+     "p.yaml:5: policies[0].issue.lifetime: expected a duration in whole seconds like 24h or "
+     "90m, got \"1d\""},
+    {P0 "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, lifetime: 30s}\n",
+     "p.yaml:5: policies[0].issue.lifetime: \"30s\" is out of range [60s, 3162240000s]"},
+    {P0 "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, backdate: 2h}\n",
+     "p.yaml:5: policies[0].issue.backdate: \"2h\" is out of range [0s, 3600s]"},
+    {P0 "  issue: {caCertFile: '', caKeyFile: /c.key}\n",
+     "p.yaml:5: policies[0].issue.caCertFile: expected a file name"},
+    {P0 "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, trustBundle: yes please}\n",
+     "p.yaml:5: policies[0].issue.trustBundle: expected true or false, got \"yes please\""},
+    {P0 "  podCertificates: true\n",
+     "p.yaml:5: policies[0].podCertificates: answering PodCertificateRequests needs issue: (the "
+     "policy signs them)"},
+    {PS "  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n",
+     "p.yaml:5: policies[0].issue: key is not valid for type kubelet-serving"},
+    {P0 "  usages: [digital signature]\n  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n",
+     "p.yaml:5: policies[0].usages: a policy with issue: needs \"server auth\" or \"client "
+     "auth\" in usages"},
+    {P0 "  usages: [client auth, code signing]\n  issue: {caCertFile: /c.crt, caKeyFile: "
+        "/c.key}\n",
+     "p.yaml:5: policies[0].usages: usage \"code signing\" is not one the built-in signer "
+     "issues (digital signature, key encipherment, client auth, server auth)"},
+};
+
+#define N_ISSUE_BAD (sizeof(issue_bad_cases) / sizeof(issue_bad_cases[0]))
+
+/* Indices, not the cases: the strings they point to live in this process. */
+ParameterizedTestParameters(config, issue_errors)
+{
+	static size_t idx[N_ISSUE_BAD];
+	for (size_t i = 0; i < N_ISSUE_BAD; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_ISSUE_BAD);
+}
+
+ParameterizedTest(size_t *i, config, issue_errors)
+{
+	const struct bad *c = &issue_bad_cases[*i];
+	char err[ERRLEN];
+	struct policy_set *set = parse(c->yaml, err);
+	cr_assert_null(set, "accepted:\n%s", c->yaml);
+	cr_assert_str_eq(err, c->err, "input:\n%s", c->yaml);
+}

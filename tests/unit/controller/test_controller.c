@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../../pkg/controller/controller.h"
+#include "../../../pkg/util/util.h"
 
 /* ---------------------------------------------------------------- queue */
 
@@ -270,6 +271,40 @@ Test(controller_body, approval_refuses_malformed)
 		json_decref(in);
 	}
 	cr_assert_null(controller_approval_body(NULL, "Approved", "AutoApproved", "m", 0));
+}
+
+/* The issuing write: the object as read, status.certificate the base64 of
+ * the PEM, conditions untouched. */
+Test(controller_body, certificate)
+{
+	json_t *in =
+	    load("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"9\"},\"spec\":{},"
+	         "\"status\":{\"conditions\":[{\"type\":\"Approved\",\"status\":\"True\"}]}}");
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+	char *body = controller_certificate_body(in, pem);
+	cr_assert_not_null(body);
+	json_t *out = load(body);
+	cr_assert_str_eq(json_string_value(json_object_get(out, "kind")),
+	                 "CertificateSigningRequest");
+	cr_assert(json_equal(json_object_get(out, "metadata"), json_object_get(in, "metadata")));
+	json_t *st = json_object_get(out, "status");
+	cr_assert(json_equal(json_object_get(st, "conditions"),
+	                     json_object_get(json_object_get(in, "status"), "conditions")));
+	const char *b64 = json_string_value(json_object_get(st, "certificate"));
+	cr_assert_not_null(b64);
+	char *dec = NULL;
+	size_t n = 0;
+	cr_assert_eq(util_base64_decode(b64, strlen(b64), 0, 4096, &dec, &n), 0);
+	cr_assert_eq(n, strlen(pem));
+	cr_assert_eq(memcmp(dec, pem, n), 0);
+	free(dec);
+	json_decref(out);
+	free(body);
+	cr_assert_null(controller_certificate_body(in, NULL));
+	json_decref(in);
+	json_t *bad = load("{\"spec\":{}}");
+	cr_assert_null(controller_certificate_body(bad, pem));
+	json_decref(bad);
 }
 
 Test(controller_body, sar)

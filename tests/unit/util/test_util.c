@@ -203,3 +203,36 @@ Test(util_duration, go_forms)
 	cr_assert_eq(util_parse_duration("", &ms), -1);
 	cr_assert_eq(util_parse_duration(NULL, &ms), -1);
 }
+
+/* RFC 4648's test vectors, and every length round-trips through the decoder. */
+Test(util, base64_encode)
+{
+	static const char *const vec[][2] = {
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
+	};
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		char *e = util_base64_encode(vec[i][0], strlen(vec[i][0]));
+		cr_expect_str_eq(e, vec[i][1]);
+		free(e);
+	}
+	unsigned char bytes[64];
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)(i * 37 + 255);
+	for (size_t n = 0; n <= sizeof(bytes); n++) {
+		char *e = util_base64_encode(bytes, n);
+		char *d = NULL;
+		size_t dl = 0;
+		cr_assert_eq(util_base64_decode(e, strlen(e), UTIL_B64_CANONICAL, 1024, &d, &dl), 0,
+		             "length %zu", n);
+		cr_expect_eq(dl, n);
+		cr_expect_eq(memcmp(d, bytes, n), 0, "length %zu", n);
+		free(d);
+		free(e);
+	}
+}
