@@ -401,6 +401,69 @@ EOF
 clusterDomain: cluster..local
 policies: []
 EOF
+	bad_policy pod-certificates-without-issue "at '/policies/0/podCertificates'" <<'EOF'
+policies:
+  - {name: w, signerName: example.com/w, type: workload, podCertificates: true}
+EOF
+	# An issuer is a chart value (a Secret) that the chart renders as the
+	# policy file's issue: (its files). The same mistake in both: the binary
+	# refuses the policy file, helm the values, naming the key.
+	issuer_pair() { # NAME ISSUE_KEYS POLICY_LINE: writes $T/pair-NAME-{policy,values}.yaml
+		local head
+		head=$(printf 'policies:\n  - name: w\n    signerName: example.com/w\n    type: workload\n')
+		[[ -n $3 ]] && head+=$'\n'"    $3"
+		printf '%s\n    issue: {caCertFile: /etc/csr-approver/ca/w/tls.crt, caKeyFile: /etc/csr-approver/ca/w/tls.key%s}\n' \
+			"$head" "${2:+, $2}" >"$T/pair-$1-policy.yaml"
+		printf '%s\n    issuer: {secretName: w-ca%s}\n' "$head" "${2:+, $2}" >"$T/pair-$1-values.yaml"
+	}
+	bad_issuer() { # NAME WANT_IN_HELM_ERROR ISSUE_KEYS [POLICY_LINE]
+		local rc
+		issuer_pair "$1" "$3" "${4:-}"
+		"$bin" check --config "$T/pair-$1-policy.yaml" >"$T/bad.out" 2>"$T/bad.err"
+		rc=$?
+		t_eq "$1: csr-approver refuses the issue: block" 2 "$rc"
+		refuse "$1: helm refuses the issuer, naming the key" "$2" -f "$T/pair-$1-values.yaml"
+	}
+	bad_issuer lifetime-short 'policies[0].issuer.lifetime: "30s" is out of range [60s, 3162240000s]' 'lifetime: 30s'
+	bad_issuer lifetime-zero 'policies[0].issuer.lifetime: "0" is out of range [60s, 3162240000s]' 'lifetime: "0"'
+	bad_issuer lifetime-centuries 'policies[0].issuer.lifetime: "900000h" is out of range' 'lifetime: 900000h'
+	bad_issuer lifetime-fraction-of-second \
+		'policies[0].issuer.lifetime: expected a duration in whole seconds like 24h or 90m, got "1h0m0.5s"' \
+		'lifetime: 1h0m0.5s'
+	bad_issuer lifetime-days "at '/policies/0/issuer/lifetime'" 'lifetime: 7d'
+	bad_issuer backdate-number "at '/policies/0/issuer/backdate'" 'backdate: 0'
+	bad_issuer backdate-long 'policies[0].issuer.backdate: "2h" is out of range [0s, 3600s]' 'backdate: 2h'
+	bad_issuer issue-usages-no-purpose "at '/policies/0/usages'" '' 'usages: [digital signature]'
+	bad_issuer issue-usages-unsigned "at '/policies/0/usages/1'" '' 'usages: [client auth, code signing]'
+	# ...and the bounds both accept.
+	for keys in 'lifetime: 1m, backdate: 0s' 'lifetime: 876000h, backdate: 1h' 'lifetime: 1.5m, backdate: 1500s' \
+		'lifetime: +24h, backdate: "0"' 'trustBundle: false, requirePolicy: true'; do
+		issuer_pair ok "$keys" 'usages: [server auth]'
+		if helm template x "$CHART" -f "$T/pair-ok-values.yaml" >"$T/ok.yaml" 2>"$T/err" &&
+			policy_of "$T/ok.yaml" "$T/ok-policy.yaml" &&
+			"$bin" check --config "$T/ok-policy.yaml" >/dev/null 2>>"$T/err" &&
+			"$bin" check --config "$T/pair-ok-policy.yaml" >/dev/null 2>>"$T/err"; then
+			t_ok "issuer {$keys}: helm renders it, csr-approver accepts what it renders"
+		else
+			t_fail "issuer {$keys}: helm renders it, csr-approver accepts what it renders" "$(cat "$T/err")"
+		fi
+	done
+	# docs/install.md's check of the policy file the chart renders from
+	# values with an issuer (the block after "chart.sh: check-rendered").
+	awk '/<!-- chart.sh: check-rendered -->/ {m = 1; next} m && /^```sh$/ {on = 1; next} on && /^```$/ {exit} on {print}' \
+		docs/install.md >"$T/check-rendered.sh"
+	mkdir -p "$T/check-rendered/bin"
+	ln -sf "$(realpath "$bin")" "$T/check-rendered/bin/csr-approver"
+	cp "$T/issuer.yaml" "$T/check-rendered/my-values.yaml"
+	ln -s "$T_ROOT/charts" "$T/check-rendered/charts"
+	if grep -q '^helm template ' "$T/check-rendered.sh" &&
+		(cd "$T/check-rendered" && PATH=$T/check-rendered/bin:$PATH bash -e -o pipefail "$T/check-rendered.sh") >"$T/err" 2>&1 &&
+		grep -q 'caCertFile: /etc/csr-approver/ca/mtls/tls.crt' "$T/check-rendered/policy.yaml"; then
+		t_ok "docs/install.md: the rendered policy file of values with an issuer is checked by csr-approver"
+	else
+		t_fail "docs/install.md: the rendered policy file of values with an issuer is checked by csr-approver" \
+			"$(cat "$T/check-rendered.sh" "$T/err")"
+	fi
 	# ...and nothing the binary accepts is refused.
 	for f in docs/examples/policy.yaml tests/testdata/policy/every-key.yaml tests/testdata/policy/spec-example.yaml; do
 		t_check "csr-approver and helm both accept $f" \
