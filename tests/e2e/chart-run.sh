@@ -65,7 +65,9 @@ project() { # TS CN: a new data directory with a new CA, then the swap
 			-addext basicConstraints=critical,CA:TRUE,pathlen:0 -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
 		ln -sfn "..$1" "$vol/..data_tmp" && mv -Tf "$vol/..data_tmp" "$vol/..data"
 }
-project 1 e2e-ca-1 && ln -s ..data/ca "$vol/ca" || t_abort "lay out the CA volume"
+if ! project 1 e2e-ca-1 || ! ln -s ..data/ca "$vol/ca"; then
+	t_abort "lay out the CA volume"
+fi
 cp "$vol/ca/workload/tls.crt" "$T/ca1.crt"
 t_eq "the chart's policy file reads the CA from the mounted Secret" \
 	"/etc/csr-approver/ca/workload/tls.crt /etc/csr-approver/ca/workload/tls.key" \

@@ -758,8 +758,8 @@ if chart_rbac "$ns_rbac" "$rel" -f "$T/issuer.yaml" && sa_kubeconfig "$ns_rbac" 
 				-out "$T/$name.crt" 2>/dev/null &&
 			kubectl get csr "$name" -o json |
 			jq --arg c "$(base64 -w0 <"$T/$name.crt")" '.status.certificate = $c' >"$T/$name.put.json" &&
-			KUBECONFIG=$kc kubectl replace --raw \
-				"/apis/certificates.k8s.io/v1/certificatesigningrequests/$name/status" -f "$T/$name.put.json" 2>&1 >/dev/null
+			{ KUBECONFIG=$kc kubectl replace --raw \
+				"/apis/certificates.k8s.io/v1/certificatesigningrequests/$name/status" -f "$T/$name.put.json" >/dev/null; } 2>&1
 	}
 	t_on_exit kubectl delete csr -l "e2e-chart=$run_id"
 	if out=$(sign_csr "e2e-chart-sign-$run_id" "$sig") &&
