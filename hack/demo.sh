@@ -4,12 +4,17 @@
 #   1. installs what is missing (hack/deps.sh) and builds csr-approver;
 #   2. brings up the local control plane (hack/cluster.sh: etcd,
 #      kube-apiserver, kube-controller-manager as plain processes);
-#   3. starts `csr-approver run --config docs/examples/policy.yaml`;
+#   3. starts `csr-approver run` with docs/examples/policy.yaml, its
+#      workload policy also issuing certificates (`issue:`) from a CA the
+#      demo makes;
 #   4. creates a namespace with a pod and a Service, a node, and a handful
 #      of good and hostile CSRs, from the identities that would send them:
 #      a pod's bound token, a plain token, a user with `kubectl create -f`,
 #      a kubelet, a bootstrapping kubelet;
-#   5. prints CSR | REQUESTER | DECISION | REASON and stops the controller.
+#   5. prints CSR | REQUESTER | DECISION | REASON;
+#   6. runs `csr-approver bootstrap --once` as the pod: it gets its key, a
+#      certificate signed by csr-approver and the CA from the
+#      ClusterTrustBundle, shown; then stops the controller.
 #
 # The CSRs stay for a look (kubectl get csr -l csr-approver.demo=1); the
 # next run replaces them. Leave the cluster with: hack/cluster.sh down
@@ -49,6 +54,8 @@ trap finish EXIT
 
 say "a clean slate"
 kubectl delete csr -l "$label" --wait=false >/dev/null 2>&1 || true
+# The demo makes a new CA each run: start its trust bundle afresh too.
+kubectl delete clustertrustbundle example.com:workload-mtls:ca --ignore-not-found >/dev/null 2>&1 || true
 if kubectl get namespace "$ns" >/dev/null 2>&1; then
 	# No kubelet confirms a graceful pod deletion here: force it, or the
 	# namespace stays Terminating.
@@ -60,9 +67,26 @@ if kubectl get namespace "$ns" >/dev/null 2>&1; then
 	}
 fi
 
-say "csr-approver run --config docs/examples/policy.yaml"
+say "a CA for the built-in signer, and the example policy issuing with it"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+	-keyout "$work/ca.key" -out "$work/ca.crt" -subj "/CN=csr-approver demo CA" \
+	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+# docs/examples/policy.yaml with an issue: block in its workload policy.
+awk -v ca="$work" '{ print } /^    maxSANs: 32$/ && !done {
+	print "    issue:"
+	print "      caCertFile: " ca "/ca.crt"
+	print "      caKeyFile: " ca "/ca.key"
+	print "      lifetime: 24h"
+	done = 1 }' docs/examples/policy.yaml >"$work/policy.yaml"
+grep -q caKeyFile "$work/policy.yaml" || {
+	echo "demo: could not add issue: to the example policy" >&2
+	exit 1
+}
+echo "    $work/policy.yaml: workload-mtls now issues what it approves"
+
+say "csr-approver run --config policy.yaml"
 log=$repo/build/demo-controller.log
-build/csr-approver run --kubeconfig "$KUBECONFIG" --config docs/examples/policy.yaml \
+build/csr-approver run --kubeconfig "$KUBECONFIG" --config "$work/policy.yaml" \
 	--metrics-bind-address 0 --health-probe-bind-address 0 --log-format text >"$log" 2>&1 &
 ctl_pid=$!
 k8s_wait 30 grep -q 'caches synced' "$log" || {
@@ -177,6 +201,22 @@ fi
 echo
 echo "Why was a CSR denied? kubectl get csr NAME -o jsonpath='{.status.conditions[0].message}'"
 kubectl get csr demo-pod-spoofed-name -o jsonpath='    {.status.conditions[0].message}{"\n"}'
+
+say "csr-approver bootstrap --once, as the pod web-0"
+POD_NAME=web-0 POD_NAMESPACE=$ns POD_IPS=10.244.9.5 build/csr-approver bootstrap \
+	--kubeconfig "$work/pod.kubeconfig" --signer-name example.com/workload-mtls \
+	--dir "$work/mtls" --dns "web.$ns.svc" --once --timeout 30s --log-format text \
+	>"$work/agent.log" 2>&1 || {
+	cat "$work/agent.log"
+	echo "demo: the agent got no certificate" >&2
+	exit 1
+}
+echo "    $work/mtls: $(cd "$work/mtls" && ls tls.key tls.crt ca.crt | paste -sd' ' -)"
+echo "    the certificate, signed by csr-approver's CA:"
+openssl x509 -in "$work/mtls/tls.crt" -noout -subject -issuer -enddate -ext subjectAltName \
+	2>/dev/null | sed 's/^/      /'
+echo -n "    verified against ca.crt (the ClusterTrustBundle): "
+openssl verify -CAfile "$work/mtls/ca.crt" "$work/mtls/tls.crt" | sed 's/.*: //'
 
 say "stopping the controller"
 kill -TERM "$ctl_pid"

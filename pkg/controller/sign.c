@@ -53,8 +53,8 @@ static void issuer_load(struct issuer *is)
 		return;
 	}
 	if (is->ca_error == NULL || strcmp(is->ca_error, err) != 0)
-		log_error("issuing CA does not load; approved CSRs get Failed/SignerError", "policy",
-		          is->rule->name, "error", err);
+		log_error("issuing CA does not load; approved CSRs get Failed/SignerError",
+		          "policy", is->rule->name, "error", err);
 	free(is->ca_error);
 	is->ca_error = util_xstrdup(err);
 }
@@ -164,15 +164,16 @@ static void bundle_get_done(struct controller *c, struct issuer *is,
 
 	if (resp->status == 200) {
 		cur = json_loadb(resp->body, resp->body_len, 0, &jerr);
-		const char *old = controller_json_str(json_object_get(cur, "spec"), "trustBundle", NULL);
+		const char *old =
+		    controller_json_str(json_object_get(cur, "spec"), "trustBundle", NULL);
 		if (old == NULL) {
 			bundle_failed(is, "read", resp);
 			goto out;
 		}
 		if (signer_trust_bundle_merge(is->ca, old, strlen(old), time(NULL), &merged, err,
 		                              sizeof(err)) != 0) {
-			log_warn("the published trust bundle does not parse; replacing it", "bundle",
-			         is->bundle_name, "error", err);
+			log_warn("the published trust bundle does not parse; replacing it",
+			         "bundle", is->bundle_name, "error", err);
 			merged = util_xstrdup(signer_ca_bundle_pem(is->ca));
 		}
 		if (strcmp(merged, old) == 0) {
@@ -193,8 +194,9 @@ static void bundle_get_done(struct controller *c, struct issuer *is,
 		goto out;
 	}
 	if (cur != NULL)
-		json_object_set(json_object_get(obj, "metadata"), "resourceVersion",
-		                json_object_get(json_object_get(cur, "metadata"), "resourceVersion"));
+		json_object_set(
+		    json_object_get(obj, "metadata"), "resourceVersion",
+		    json_object_get(json_object_get(cur, "metadata"), "resourceVersion"));
 	body = json_dumps(obj, JSON_COMPACT);
 	if (strcmp(method, "PUT") == 0) {
 		char *esc = kube_escape(is->bundle_name);
@@ -407,7 +409,8 @@ void sign_csr(struct controller *c, struct csr_entry *e, const struct policy_req
 	if (signer_issue_csr(is->ca, req->request_pem, req->request_len, &req->usages,
 	                     req->has_expiration ? req->expiration_seconds : 0, &v, &cert, err,
 	                     sizeof(err)) != 0) {
-		msg = util_xasprintf("csr-approver: policy %s: not signed: %s", is->rule->name, err);
+		msg =
+		    util_xasprintf("csr-approver: policy %s: not signed: %s", is->rule->name, err);
 		sign_fail(c, e, "SignerError", msg, req->username);
 		goto out;
 	}
@@ -426,9 +429,10 @@ void sign_csr(struct controller *c, struct csr_entry *e, const struct policy_req
 	}
 	char not_after[32];
 	controller_format_time((time_t)cert->not_after, not_after, sizeof(not_after));
-	msg = util_xasprintf("csr-approver: policy %s: issued serial %s, valid until %s, approved by "
-	                     "%s",
-	                     is->rule->name, cert->serial, not_after, approver);
+	msg =
+	    util_xasprintf("csr-approver: policy %s: issued serial %s, valid until %s, approved by "
+	                   "%s",
+	                   is->rule->name, cert->serial, not_after, approver);
 	set_write(e, CSR_WRITE_CERTIFICATE, "Issued", is->rule->name, msg, req->username);
 	api_write(c, e, API_STATUS, body);
 out:
