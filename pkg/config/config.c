@@ -592,6 +592,16 @@ static int cfg_policy(struct config_ctx *c, size_t idx, const struct config_ynod
 		    "answering PodCertificateRequests needs issue: (the policy signs them)");
 		return -1;
 	}
+	if (r->pod_certificates && r->issue.lifetime_seconds < 3600) {
+		/* The API server refuses a pod certificate that lives less than
+		 * an hour: every one would fail. */
+		snprintf(path, sizeof(path), "%s.issue.lifetime", base);
+		config_error(c, keys[PK_ISSUE], path,
+		             "podCertificates needs a lifetime of at least 1h (the API server "
+		             "refuses shorter pod certificates), got %llds",
+		             (long long)r->issue.lifetime_seconds);
+		return -1;
+	}
 	if (r->issue.enabled &&
 	    cfg_issue_usages(c, r, keys[PK_USAGES] ? keys[PK_USAGES] : m,
 	                     keys[PK_USAGES] ? "usages" : NULL, base) != 0)

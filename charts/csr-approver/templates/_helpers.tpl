@@ -199,6 +199,12 @@ backdate up to 1h, both in whole seconds. */}}
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if $p.podCertificates }}
+{{- $life := include "csr-approver.durationMs" (toString ($p.issuer.lifetime | default "24h")) | float64 }}
+{{- if lt $life 3600000.0 }}
+{{- fail (printf "policies[%d].issuer.lifetime: podCertificates needs a lifetime of at least 1h (the API server refuses shorter pod certificates), got %ds" $i (div (int64 $life) 1000)) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- $min := 600 }}
 {{- $max := 86400 }}

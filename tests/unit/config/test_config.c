@@ -736,6 +736,10 @@ static struct bad issue_bad_cases[] = {
     {P0 "  podCertificates: true\n",
      "p.yaml:5: policies[0].podCertificates: answering PodCertificateRequests needs issue: (the "
      "policy signs them)"},
+    {P0
+     "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, lifetime: 30m}\n  podCertificates: true\n",
+     "p.yaml:5: policies[0].issue.lifetime: podCertificates needs a lifetime of at least 1h (the "
+     "API server refuses shorter pod certificates), got 1800s"},
     {PS "  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n",
      "p.yaml:5: policies[0].issue: key is not valid for type kubelet-serving"},
     {P0 "  usages: [digital signature]\n  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n",
