@@ -33,6 +33,14 @@ void policy_rule_init(struct policy_rule *r, const char *cluster_domain)
 	r->max_sans = 32;
 }
 
+void policy_rule_set_type(struct policy_rule *r, enum policy_type type)
+{
+	r->type = type;
+	/* A person's certificate cannot be revoked: short-lived by default. */
+	if (type == POLICY_TYPE_CLIENT)
+		r->max_expiration_seconds = 28800;
+}
+
 void policy_rule_clear(struct policy_rule *r)
 {
 	if (r == NULL)
@@ -49,6 +57,9 @@ void policy_rule_clear(struct policy_rule *r)
 		free(r->dns_name_re);
 	}
 	free(r->ip_prefixes);
+	util_strv_free(&r->requester_users);
+	util_strv_free(&r->requester_groups);
+	util_strv_free(&r->allowed_groups);
 	memset(r, 0, sizeof(*r));
 }
 
