@@ -102,7 +102,8 @@ that depends on the values, so a bad combination fails `helm template`.
 {{/*
 What values.schema.json cannot say about a policy, with the message
 csr-approver gives for the same policy file (the file:line aside):
-minExpirationSeconds above maxExpirationSeconds (either may be a default),
+minExpirationSeconds above maxExpirationSeconds (either may be a default,
+which depends on the type),
 and CIDRs whose host bits are set. csr-approver stays the authority:
 `csr-approver check --config` on the values checks everything.
 */}}
@@ -110,7 +111,8 @@ and CIDRs whose host bits are set. csr-approver stays the authority:
 {{- $pow := list 1 2 4 8 16 32 64 128 256 512 1024 2048 4096 8192 16384 32768 65536 }}
 {{- range $i, $p := .Values.policies }}
 {{- $min := 600 }}
-{{- $max := 86400 }}
+{{- /* The default maximum of type client is 8 hours. */}}
+{{- $max := ternary 28800 86400 (eq (toString $p.type) "client") }}
 {{- if hasKey $p "minExpirationSeconds" }}{{ $min = int64 $p.minExpirationSeconds }}{{ end }}
 {{- if hasKey $p "maxExpirationSeconds" }}{{ $max = int64 $p.maxExpirationSeconds }}{{ end }}
 {{- if gt (int64 $min) (int64 $max) }}
