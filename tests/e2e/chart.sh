@@ -388,6 +388,30 @@ EOF
 policies:
   - {name: c, signerName: kubernetes.io/kube-apiserver-client-kubelet, type: kubelet-client, usages: [key encipherment]}
 EOF
+	bad_policy client-system-group "at '/policies/0/allowedGroups/1'" <<'EOF'
+policies:
+  - {name: c, signerName: kubernetes.io/kube-apiserver-client, type: client, allowedGroups: [developers, "system:masters"]}
+EOF
+	bad_policy client-max-sans "at '/policies/0/maxSANs'" <<'EOF'
+policies:
+  - {name: c, signerName: kubernetes.io/kube-apiserver-client, type: client, maxSANs: 1}
+EOF
+	bad_policy client-usages "at '/policies/0/usages/0'" <<'EOF'
+policies:
+  - {name: c, signerName: kubernetes.io/kube-apiserver-client, type: client, usages: [server auth]}
+EOF
+	bad_policy client-requesters-key "at '/policies/0/requesters'" <<'EOF'
+policies:
+  - {name: c, signerName: kubernetes.io/kube-apiserver-client, type: client, requesters: {user: [a]}}
+EOF
+	bad_policy client-expiration-default-max 'policies[0]: minExpirationSeconds (30000) is greater than maxExpirationSeconds (28800)' <<'EOF'
+policies:
+  - {name: c, signerName: kubernetes.io/kube-apiserver-client, type: client, minExpirationSeconds: 30000}
+EOF
+	bad_policy requesters-on-workload "at '/policies/0/requesters'" <<'EOF'
+policies:
+  - {name: w, signerName: example.com/w, type: workload, requesters: {users: [a]}}
+EOF
 	bad_policy key-of-another-type "at '/policies/0/namespaces'" <<EOF
 policies:
 $serving
@@ -465,7 +489,8 @@ EOF
 			"$(cat "$T/check-rendered.sh" "$T/err")"
 	fi
 	# ...and nothing the binary accepts is refused.
-	for f in docs/examples/policy.yaml tests/testdata/policy/every-key.yaml tests/testdata/policy/spec-example.yaml; do
+	for f in docs/examples/policy.yaml tests/testdata/policy/every-key.yaml tests/testdata/policy/spec-example.yaml \
+		tests/fuzz/corpus/config/client.yaml; do
 		t_check "csr-approver and helm both accept $f" \
 			bash -c "'$bin' check --config '$f' >/dev/null && helm template x '$CHART' -f '$f' >/dev/null"
 	done
@@ -665,6 +690,7 @@ if chart_rbac "$ns_rbac" "$rel" -f "$ALL" && sa_kubeconfig "$ns_rbac" e2e-approv
 	may "may approve signers/example.com/workload-mtls" "$kc" approve certificates.k8s.io signers "" example.com/workload-mtls ""
 	may "may approve signers/kubernetes.io/kubelet-serving" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kubelet-serving ""
 	may "may approve signers/kubernetes.io/kube-apiserver-client-kubelet" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client-kubelet ""
+	may "may approve signers/client.example.com/self-service (client policy)" "$kc" approve certificates.k8s.io signers "" client.example.com/self-service ""
 	may_not "may not approve signers/kubernetes.io/kube-apiserver-client" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client ""
 	may "may watch pods (workload policy)" "$kc" watch "" pods "" "" ""
 	may "may watch services (workload policy)" "$kc" watch "" services "" "" ""
@@ -823,6 +849,33 @@ if kubectl apply -f "$T/requester.yaml" >"$T/err" 2>&1 &&
 		"$T/kc-app-rb" create certificates.k8s.io certificatesigningrequests "" "" ""
 else
 	t_fail "requesters: the ClusterRole applied and bound to $ns_rbac/app" "$(cat "$T/err")"
+fi
+
+# A client policy alone: approve on its signer, and nothing it does not
+# need (it decides on the request: no pods, services, nodes, reviews).
+rel=e2e-rbac-client-$run_id
+cat >"$T/client-only.yaml" <<'EOF'
+policies:
+  - name: self-service
+    signerName: kubernetes.io/kube-apiserver-client
+    type: client
+    requesters: {users: ["*@example.com"]}
+    allowedGroups: [developers]
+EOF
+if chart_rbac "$ns_rbac" "$rel" -f "$T/client-only.yaml" && sa_kubeconfig "$ns_rbac" "$rel" "$T/kc-client"; then
+	t_ok "client policy: RBAC applied, token minted for $ns_rbac/$rel"
+	kc=$T/kc-client
+	may "may approve signers/kubernetes.io/kube-apiserver-client (its policy's signer)" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client ""
+	may_not "may not approve signers/kubernetes.io/kube-apiserver-client-kubelet" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client-kubelet ""
+	may_not "may not approve signers/kubernetes.io/kubelet-serving" "$kc" approve certificates.k8s.io signers "" kubernetes.io/kubelet-serving ""
+	may_not "may not approve signers/kubernetes.io/* (the domain wildcard)" "$kc" approve certificates.k8s.io signers "" "kubernetes.io/*" ""
+	may_not "may not sign signers/kubernetes.io/kube-apiserver-client" "$kc" sign certificates.k8s.io signers "" kubernetes.io/kube-apiserver-client ""
+	may_not "may not list pods (no workload policy)" "$kc" list "" pods "" "" ""
+	may_not "may not list nodes (no kubelet-serving policy)" "$kc" list "" nodes "" "" ""
+	may_not "may not create SubjectAccessReviews (no kubelet-client policy)" "$kc" create authorization.k8s.io subjectaccessreviews "" "" ""
+	may_not "may not create CertificateSigningRequests" "$kc" create certificates.k8s.io certificatesigningrequests "" "" ""
+else
+	t_fail "client policy: RBAC applied, token minted for $ns_rbac/$rel"
 fi
 
 # No policies at all: no approve rule (an empty resourceNames would mean

@@ -175,7 +175,8 @@ than 290 years gives a larger number, never an error.
 {{/*
 What values.schema.json cannot say about a policy, with the message
 csr-approver gives for the same policy file (the file:line aside):
-minExpirationSeconds above maxExpirationSeconds (either may be a default),
+minExpirationSeconds above maxExpirationSeconds (either may be a default,
+which depends on the type),
 and CIDRs whose host bits are set. csr-approver stays the authority:
 `csr-approver check --config` on the values checks everything.
 */}}
@@ -207,7 +208,8 @@ backdate up to 1h, both in whole seconds. */}}
 {{- end }}
 {{- end }}
 {{- $min := 600 }}
-{{- $max := 86400 }}
+{{- /* The default maximum of type client is 8 hours. */}}
+{{- $max := ternary 28800 86400 (eq (toString $p.type) "client") }}
 {{- if hasKey $p "minExpirationSeconds" }}{{ $min = int64 $p.minExpirationSeconds }}{{ end }}
 {{- if hasKey $p "maxExpirationSeconds" }}{{ $max = int64 $p.maxExpirationSeconds }}{{ end }}
 {{- if gt (int64 $min) (int64 $max) }}
