@@ -7,11 +7,11 @@
 #     shell; the docker-archive holds the same image;
 #   - unpacked with umoci and run with runc as the chart's securityContext
 #     says (read-only root filesystem, no capabilities, no new privileges,
-#     user 65532), in the host's network namespace so it reaches the
-#     loopback API server, with only the chart's RBAC (a ServiceAccount
-#     token) and a policy file mounted read-only: it approves a
-#     kubelet-serving CSR, /readyz answers 200, and SIGTERM ends it with
-#     exit status 0.
+#     user 65532, the default seccomp profile), in the host's network
+#     namespace so it reaches the loopback API server, with only the
+#     chart's RBAC (a ServiceAccount token) and a policy file mounted
+#     read-only: it approves a kubelet-serving CSR, /readyz answers 200,
+#     and SIGTERM ends it with exit status 0.
 # Needs root (runc creates the namespaces and cgroup) and the packages of
 # hack/deps.sh (umoci, skopeo, runc); without root it says so and skips.
 #
@@ -95,13 +95,31 @@ EOF
 chmod 0755 "$cfg"
 chmod 0644 "$cfg/kubeconfig" "$cfg/policy.yaml"
 
+# seccompProfile RuntimeDefault: the default profile of the container
+# tools (containers-common's, as podman applies it), for amd64 and a
+# process with no capabilities, in the runtime spec's form.
+profile=/usr/share/containers/seccomp.json
+[[ -s $profile ]] || t_abort "the default seccomp profile" "$profile is missing (golang-github-containers-common)"
+jq '{defaultAction, defaultErrnoRet, architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+	syscalls: [.syscalls[]
+		| select((.includes.caps // []) == [])
+		| select((.includes.arches // ["amd64"]) | index("amd64"))
+		| select((.excludes.arches // []) | index("amd64") | not)
+		| {names, action} + (if .errnoRet then {errnoRet} else {} end)
+			+ (if .args then {args} else {} end)]}' "$profile" >"$T/seccomp.json" ||
+	t_abort "the default seccomp profile converts"
+t_check "the seccomp profile denies by default and allows read" \
+	jq -e '.defaultAction == "SCMP_ACT_ERRNO" and any(.syscalls[]; .action == "SCMP_ACT_ALLOW" and (.names | index("read")))' \
+	"$T/seccomp.json"
+
 mport=$(t_port) && pport=$(t_port "$mport") || t_abort "free loopback ports"
 # The runtime spec: umoci's, from the image config, then the chart's
 # securityContext (runAsNonRoot, runAsUser 65532, readOnlyRootFilesystem,
-# allowPrivilegeEscalation false, capabilities drop ALL) and the pod's
+# allowPrivilegeEscalation false, capabilities drop ALL, seccompProfile
+# RuntimeDefault) and the pod's
 # mounts. The network namespace is the host's: the API server listens on
 # the loopback.
-if ! jq --arg cfg "$cfg" --arg m "127.0.0.1:$mport" --arg p "127.0.0.1:$pport" '
+if ! jq --slurpfile seccomp "$T/seccomp.json" --arg cfg "$cfg" --arg m "127.0.0.1:$mport" --arg p "127.0.0.1:$pport" '
 	.process.terminal = false
 	| .process.user = {uid: 65532, gid: 65532}
 	| .process.args += ["--kubeconfig=/etc/csr-approver/kubeconfig", "--config=/etc/csr-approver/policy.yaml",
@@ -109,6 +127,7 @@ if ! jq --arg cfg "$cfg" --arg m "127.0.0.1:$mport" --arg p "127.0.0.1:$pport" '
 	| .process.capabilities = {bounding: [], effective: [], inheritable: [], permitted: [], ambient: []}
 	| .process.noNewPrivileges = true
 	| .root.readonly = true
+	| .linux.seccomp = $seccomp[0]
 	| .linux.namespaces |= map(select(.type != "network"))
 	| .mounts += [{destination: "/etc/csr-approver", type: "bind", source: $cfg,
 		options: ["rbind", "ro", "nosuid", "nodev", "noexec"]}]' \
@@ -150,6 +169,7 @@ t_eq "it runs as 65532:65532" "65532 65532" \
 t_eq "with no capabilities at all" "0000000000000000 0000000000000000 0000000000000000" \
 	"$(awk '$1 ~ /^Cap(Eff|Prm|Bnd):$/ {print $2}' <<<"$status" | paste -sd' ')"
 t_eq "and no new privileges" "1" "$(awk '$1 == "NoNewPrivs:" {print $2}' <<<"$status")"
+t_eq "under a seccomp filter" "2" "$(awk '$1 == "Seccomp:" {print $2}' <<<"$status")"
 t_eq "its root filesystem is read-only" "ro" \
 	"$(awk '$5 == "/" {split($6, o, ","); print o[1]}' "/proc/$cpid/mountinfo")"
 
