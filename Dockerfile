@@ -7,6 +7,9 @@
 # lists them) and the CA certificates. Runs as 65532, the user the Helm
 # chart's securityContext expects, with a read-only root filesystem: the
 # binary writes nothing to disk.
+#
+# `make image` (hack/image.sh) builds a smaller image without a daemon or a
+# base image: the binary and exactly the libraries it loads, no shell.
 
 ARG DEBIAN_RELEASE=bookworm
 

@@ -50,7 +50,7 @@ FUZZ_TIME ?= 60
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
 .PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
-	cluster-up cluster-down demo bench fixtures deps manifests dist promtool e2e
+	cluster-up cluster-down demo bench fixtures deps manifests dist promtool e2e image print-version
 
 all: $(BIN) $(TEST_BIN)
 
@@ -67,6 +67,7 @@ help:
 	@echo "make demo       the controller deciding CSRs on the local control plane"
 	@echo "make manifests  render deploy/ from the Helm chart"
 	@echo "make dist       a tarball with the binary and its runtime package list"
+	@echo "make image      the container image, no daemon: build/image/layout (OCI) and a docker-archive"
 	@echo "make e2e        chart, RBAC and metrics-format suites"
 
 deps:
@@ -197,6 +198,13 @@ manifests:
 
 dist: $(BIN)
 	VERSION=$(VERSION) hack/dist.sh $(BIN)
+
+# No daemon, no base image: the binary and the libraries it loads (hack/image.sh).
+image: $(BIN)
+	VERSION=$(VERSION) hack/image.sh $(BIN)
+
+print-version:
+	@echo $(VERSION)
 
 promtool:
 	hack/build-promtool.sh

@@ -9,6 +9,7 @@ packages=(
 	libcriterion-dev
 	clang libclang-rt-14-dev clang-format cppcheck
 	valgrind procps iproute2
+	umoci skopeo runc
 )
 
 missing=()
