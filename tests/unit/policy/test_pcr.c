@@ -244,8 +244,7 @@ static const struct pcr_case pcr_cases[] = {
     {"excluded namespace", m_excluded_ns, DENY(NAMESPACE_NOT_ALLOWED), "kube-system"},
     {"pod missing", m_no_pod, DENY(POD_NOT_FOUND), "shop/gone-0", NULL, true, true},
     {"pod uid", m_pod_uid, DENY(POD_MISMATCH), "uid-web-OLD", NULL, true},
-    {"service account", m_sa, DENY(POD_MISMATCH), "runs as service account \"web\"", NULL,
-     true},
+    {"service account", m_sa, DENY(POD_MISMATCH), "runs as service account \"web\"", NULL, true},
     {"node", m_node, DENY(POD_MISMATCH), "is on node \"node-1\"", NULL, true},
     {"node uid", m_node_uid, DENY(POD_MISMATCH), "node-uid-OTHER", "node-uid-1", true},
     {"pod deleting", m_deleting, DENY(POD_MISMATCH), "is being deleted", NULL, true},
@@ -375,8 +374,7 @@ Test(pcr, host_network_pod_gets_no_ip_names)
 	cr_assert_eq(c.t.d.verdict, POLICY_APPROVE, "%s", c.t.d.message);
 	for (size_t i = 0; i < c.names.values.n; i++) {
 		cr_expect_neq(c.names.types[i], POLICY_NAME_TYPE_IP, "%s", c.names.values.v[i]);
-		cr_expect(strstr(c.names.values.v[i], ".pod.") == NULL, "%s",
-		          c.names.values.v[i]);
+		cr_expect(strstr(c.names.values.v[i], ".pod.") == NULL, "%s", c.names.values.v[i]);
 	}
 	pcr_fini(&c);
 }
