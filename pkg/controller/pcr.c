@@ -189,8 +189,7 @@ static void pcr_event(void *ud, enum watch_event_type type, const json_t *obj)
 		pcr_observe(c, obj, false);
 }
 
-const struct watch_informer_ops pcr_ops = {pcr_list_begin, pcr_list_item, pcr_list_end,
-                                           pcr_event};
+const struct watch_informer_ops pcr_ops = {pcr_list_begin, pcr_list_item, pcr_list_end, pcr_event};
 
 /* ---------------------------------------------------------------- the status */
 
@@ -289,8 +288,8 @@ static bool pcr_decide(struct controller *c, struct csr_entry *e, const struct p
 	if (!c->want[RES_NODE])
 		lookup.get_node = NULL;
 	bool live_used = e->live != NULL;
-	int rc_decide = policy_decide_pcr(c->set, pcr, info, info ? NULL : decode_err, &lookup, d,
-	                                  names);
+	int rc_decide =
+	    policy_decide_pcr(c->set, pcr, info, info ? NULL : decode_err, &lookup, d, names);
 	live_objs_free(e->live);
 	e->live = NULL;
 	if (rc_decide != 0) {
@@ -375,8 +374,8 @@ static void pcr_issue(struct controller *c, struct csr_entry *e, const struct po
 	};
 	int64_t max_exp = pcr->max_expiration_seconds > 0 ? pcr->max_expiration_seconds
 	                                                  : PCR_DEFAULT_MAX_EXPIRATION;
-	if (signer_issue_pod(ca, (const char *)pcr->stub_der, pcr->stub_len, sn,
-	                     names->values.n, eku, max_exp, &v, &cert, err, sizeof(err)) != 0) {
+	if (signer_issue_pod(ca, (const char *)pcr->stub_der, pcr->stub_len, sn, names->values.n,
+	                     eku, max_exp, &v, &cert, err, sizeof(err)) != 0) {
 		msg = util_xasprintf("csr-approver: policy %s: not issued: %s", rule->name, err);
 		goto fail;
 	}
@@ -424,8 +423,8 @@ void pcr_reconcile(struct controller *c, struct csr_entry *e)
 		/* The API server validated the object; one that still does not
 		 * convert is not judged: fail closed. */
 		const struct policy_rule *rule = pcr_rule(c->set, e->signer);
-		char *msg = util_xasprintf("csr-approver: policy %s: %s", rule ? rule->name : "?",
-		                           err);
+		char *msg =
+		    util_xasprintf("csr-approver: policy %s: %s", rule ? rule->name : "?", err);
 		if (c->opt.dry_run) {
 			d.policy = rule ? rule->name : NULL;
 			d.reason = POLICY_R_INVALID_REQUEST;
@@ -439,8 +438,7 @@ void pcr_reconcile(struct controller *c, struct csr_entry *e)
 		goto out;
 	}
 	requester = util_xasprintf("system:node:%s", pcr->node_name);
-	if (csr_parse_der(pcr->stub_der, pcr->stub_len, &info, decode_err, sizeof(decode_err)) !=
-	    0)
+	if (csr_parse_der(pcr->stub_der, pcr->stub_len, &info, decode_err, sizeof(decode_err)) != 0)
 		info = NULL;
 	if (!pcr_decide(c, e, pcr, info, decode_err, &d, &names, now))
 		goto out;
