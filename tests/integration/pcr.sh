@@ -233,4 +233,12 @@ fi
 
 t_eq "the controller never logged key material" "0" \
 	"$(grep -c "PRIVATE KEY" "$(ctl_log main)")"
+ctl_stop main
+t_eq "SIGTERM exits 0" 0 "$?"
+report=$(ctl_sanitizer_report main)
+if [[ -z $report ]]; then
+	t_ok "no sanitizer report"
+else
+	t_fail "no sanitizer report" "$report"
+fi
 t_done
