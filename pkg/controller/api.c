@@ -19,6 +19,24 @@
 #include "internal.h"
 
 #define CSR_PATH "/apis/certificates.k8s.io/v1/certificatesigningrequests/"
+#define PCR_PATH "/apis/certificates.k8s.io/v1/namespaces/%s/podcertificaterequests/%s"
+
+/* The URL of e's object, and of its subresource sub (NULL: none). */
+static char *entry_path(const struct csr_entry *e, const char *sub)
+{
+	char *path;
+	if (e->pcr) {
+		char *ns = kube_escape(e->pcr_ns), *name = kube_escape(e->pcr_name);
+		path = util_xasprintf(PCR_PATH "%s%s", ns, name, sub ? "/" : "", sub ? sub : "");
+		free(ns);
+		free(name);
+	} else {
+		char *esc = kube_escape(e->name);
+		path = util_xasprintf(CSR_PATH "%s%s%s", esc, sub ? "/" : "", sub ? sub : "");
+		free(esc);
+	}
+	return path;
+}
 
 struct req_ctx {
 	struct controller *c;
@@ -130,6 +148,8 @@ static void event_done(void *ud, const struct kube_response *resp)
 void api_post_event(struct controller *c, const struct csr_entry *e, const char *type,
                     const char *reason, const char *message)
 {
+	if (e->pcr)
+		return; /* Events name CSRs; a PCR's decision is in its status and the log */
 	struct controller_event ev = {
 	    .csr_name = e->name,
 	    .csr_uid = e->uid,
@@ -184,7 +204,8 @@ static void reread_done(void *ud, const struct kube_response *resp)
 	}
 	if (resp->status == 200)
 		obj = json_loadb(resp->body, resp->body_len, 0, &jerr);
-	if (obj != NULL && (e->decided_elsewhere || store_csr_is_decided(obj))) {
+	if (obj != NULL &&
+	    (e->decided_elsewhere || (e->pcr ? pcr_is_decided(obj) : store_csr_is_decided(obj)))) {
 		log_info("decided elsewhere meanwhile", "csr", e->name);
 		store_remove(c, e->name);
 		goto out;
@@ -207,8 +228,7 @@ out:
 
 void api_reread(struct controller *c, struct csr_entry *e)
 {
-	char *esc = kube_escape(e->name);
-	char *path = util_xasprintf(CSR_PATH "%s", esc);
+	char *path = entry_path(e, NULL);
 	struct req_ctx *r = req_ctx_new(c, e);
 	if (kube_request_start(c->client, "GET", path, NULL, 0, NULL, reread_done, NULL, r) ==
 	    NULL) {
@@ -220,7 +240,6 @@ void api_reread(struct controller *c, struct csr_entry *e)
 		c->others_inflight++;
 	}
 	free(path);
-	free(esc);
 }
 
 /* ---------------------------------------------------------------- approval */
@@ -242,6 +261,10 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 	json_t *obj = NULL;
 	json_error_t jerr;
 
+	if (e->pcr) {
+		pcr_write_succeeded(c, e);
+		return;
+	}
 	if (e->w_kind == CSR_WRITE_CERTIFICATE) {
 		log_info("issued", "csr", e->name, "signer", e->signer, "requester", e->w_requester,
 		         "policy", e->w_policy, "message", e->w_message);
@@ -353,9 +376,7 @@ out:
 
 void api_write(struct controller *c, struct csr_entry *e, enum api_subresource sub, char *body)
 {
-	char *esc = kube_escape(e->name);
-	char *path =
-	    util_xasprintf(CSR_PATH "%s/%s", esc, sub == API_APPROVAL ? "approval" : "status");
+	char *path = entry_path(e, sub == API_APPROVAL ? "approval" : "status");
 	struct req_ctx *r = req_ctx_new(c, e);
 	if (kube_request_start(c->client, "PUT", path, body, strlen(body), NULL, write_done, NULL,
 	                       r) == NULL) {
@@ -369,6 +390,5 @@ void api_write(struct controller *c, struct csr_entry *e, enum api_subresource s
 		store_set_state(c, e, CSR_ST_WRITING);
 	}
 	free(path);
-	free(esc);
 	free(body);
 }

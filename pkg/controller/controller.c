@@ -30,10 +30,11 @@
 /* Longest sleep of the loop. */
 #define LOOP_MAX_WAIT_MS 1000
 
-const char *const controller_res_names[RES_N] = {"certificatesigningrequests", "pods", "services",
-                                                 "nodes"};
+const char *const controller_res_names[RES_N] = {
+    "certificatesigningrequests", "podcertificaterequests", "pods", "services", "nodes"};
 static const char *const res_paths[RES_N] = {
     "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+    "/apis/certificates.k8s.io/v1/podcertificaterequests",
     "/api/v1/pods",
     "/api/v1/services",
     "/api/v1/nodes",
@@ -124,6 +125,7 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 	}
 
 	c->want[RES_CSR] = true;
+	c->want[RES_PCR] = pcr_wanted(set);
 	for (size_t i = 0; set != NULL && i < set->n_rules; i++) {
 		if (set->rules[i].type == POLICY_TYPE_WORKLOAD)
 			c->want[RES_POD] = c->want[RES_SVC] = true;
@@ -203,9 +205,10 @@ void controller_free(struct controller *c)
 static int start_informers(struct controller *c)
 {
 	const struct watch_informer_ops *const ops[RES_N] = {
-	    &store_csr_ops, identity_ops(RES_POD), identity_ops(RES_SVC), identity_ops(RES_NODE)};
+	    &store_csr_ops, &pcr_ops, identity_ops(RES_POD), identity_ops(RES_SVC),
+	    identity_ops(RES_NODE)};
 	const char *selector = NULL;
-	char *sel = NULL;
+	char *sel = NULL, *pcr_sel = pcr_selector(c->set);
 	if (c->set != NULL && c->set->n_rules == 1) {
 		sel = util_xasprintf("spec.signerName=%s", c->set->rules[0].signer_name);
 		selector = sel;
@@ -214,14 +217,19 @@ static int start_informers(struct controller *c)
 		if (!c->want[r])
 			continue;
 		c->inf[r] = watch_informer_new(c->client, controller_res_names[r], res_paths[r],
-		                               r == RES_CSR ? selector : NULL, ops[r], c);
+		                               r == RES_CSR       ? selector
+		                                   : r == RES_PCR ? pcr_sel
+		                                                  : NULL,
+		                               ops[r], c);
 		if (c->inf[r] == NULL || watch_informer_start(c->inf[r]) != 0) {
 			log_error("could not start informer", "resource", controller_res_names[r]);
 			free(sel);
+			free(pcr_sel);
 			return -1;
 		}
 	}
 	free(sel);
+	free(pcr_sel);
 	return 0;
 }
 

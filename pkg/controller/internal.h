@@ -31,6 +31,7 @@ struct kube_client;
 struct kube_config;
 struct leader;
 struct metrics;
+struct signer_ca;
 
 /* ---- string map ---- */
 
@@ -63,6 +64,7 @@ void controller_map_clear(struct controller_map *m, void (*free_val)(void *val))
 
 enum res {
 	RES_CSR,
+	RES_PCR, /* PodCertificateRequests: only when a policy has podCertificates */
 	RES_POD,
 	RES_SVC,
 	RES_NODE,
@@ -116,7 +118,11 @@ struct live_objs {
 void live_objs_free(struct live_objs *l); /* NULL does nothing */
 
 struct csr_entry {
-	char *name; /* owned */
+	/* owned: the store key: the CSR's name, or "pcr/NS/NAME" for a
+	 * PodCertificateRequest (a CSR name cannot hold '/') */
+	char *name;
+	bool pcr; /* a PodCertificateRequest (pcr.c), not a CSR */
+	char *pcr_ns, *pcr_name; /* owned: the PCR's namespace and name; NULL for a CSR */
 	uint64_t serial; /* tells this entry from a later one of the same name */
 	enum csr_state state;
 	json_t *obj; /* owned reference: the pending CSR as last read; NULL when DONE */
@@ -168,6 +174,7 @@ struct controller {
 	size_t n_issuers;
 	struct controller_map store; /* name -> struct csr_entry */
 	unsigned csr_gen;
+	unsigned pcr_gen; /* the PCR list generation */
 	uint64_t serial;
 	size_t n_state[CSR_ST_N]; /* entries per state */
 	size_t others_inflight; /* Events, reviews, re-reads, live reads */
@@ -204,6 +211,9 @@ void store_clear(struct controller *c);
 bool store_csr_is_decided(const json_t *obj);
 /* A string member obj[a][b] (b may be NULL), or NULL. Borrowed. */
 const char *controller_json_str(const json_t *obj, const char *a, const char *b);
+/* Remove the entries of one kind (PCRs or CSRs) that the list that just
+ * ended did not show. */
+void store_sweep(struct controller *c, bool pcr);
 /* Requeue every WAITING entry (an identity object arrived). */
 void store_requeue_waiting(struct controller *c);
 /* With send, start the held writes that are due. Returns the earliest due
@@ -279,9 +289,34 @@ void sign_csr(struct controller *c, struct csr_entry *e, const struct policy_req
 void sign_fail(struct controller *c, struct csr_entry *e, const char *reason, const char *message,
                const char *requester);
 
+/* The CA of the policy that issues for signer, or NULL with *error (may
+ * be NULL) saying why it does not load (when a policy issues). Borrowed. */
+const struct signer_ca *sign_ca(const struct controller *c, const char *signer, const char **error);
+
+/* ---- pcr.c: PodCertificateRequests ---- */
+
+/* Does a policy of set answer PodCertificateRequests? */
+bool pcr_wanted(const struct policy_set *set);
+/* The field selector of the PCR informer: spec.signerName=X when exactly
+ * one policy has podCertificates, else NULL. Caller frees. */
+char *pcr_selector(const struct policy_set *set);
+extern const struct watch_informer_ops pcr_ops;
+/* Decide, issue or deny the PCR of e, and write its status. */
+void pcr_reconcile(struct controller *c, struct csr_entry *e);
+/* Does the PCR carry an Issued, Denied or Failed condition, or a chain? */
+bool pcr_is_decided(const json_t *obj);
+/* The status write of e took: the log line, then e ends. */
+void pcr_write_succeeded(struct controller *c, struct csr_entry *e);
+
 /* ---- reconcile.c ---- */
 
-/* Decide the CSR of name and act on the decision. */
+/* Decide the CSR of name (or, for a key "pcr/NS/NAME", the PCR) and act on
+ * the decision. */
 void reconcile(struct controller *c, const char *name);
+/* A denial resting on an object that is not there yet: back off (at most
+ * --missing-object-timeout after e was first seen). Returns true while
+ * waiting. */
+bool reconcile_wait_for_object(struct controller *c, struct csr_entry *e,
+                               const struct policy_decision *d, int64_t now);
 
 #endif

@@ -66,8 +66,8 @@ static void note(struct controller *c, struct csr_entry *e, const struct policy_
 
 /* A denial resting on an object that is not there yet: back off, but try
  * once more right at the end of the wait. Returns true while waiting. */
-static bool wait_for_object(struct controller *c, struct csr_entry *e,
-                            const struct policy_decision *d, int64_t now)
+bool reconcile_wait_for_object(struct controller *c, struct csr_entry *e,
+                               const struct policy_decision *d, int64_t now)
 {
 	/* Only where the object could still change the outcome. */
 	if (!d->missing_object || !d->rests_on_objects ||
@@ -165,7 +165,7 @@ static bool decide(struct controller *c, struct csr_entry *e, const struct polic
 			controller_queue_add_rate_limited(c->queue, e->name, now);
 		return false;
 	}
-	return !wait_for_object(c, e, d, now);
+	return !reconcile_wait_for_object(c, e, d, now);
 }
 
 /* An Approved CSR of a policy that issues: with requirePolicy, one that
@@ -216,6 +216,10 @@ void reconcile(struct controller *c, const char *name)
 	}
 	if (store_busy(e))
 		goto out; /* the answer of the request in flight decides what comes next */
+	if (e->pcr) {
+		pcr_reconcile(c, e);
+		goto out;
+	}
 
 	req = kobj_request_from_json(e->obj, err, sizeof(err));
 	if (req != NULL && req->approved) {

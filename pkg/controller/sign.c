@@ -439,3 +439,13 @@ out:
 	free(msg);
 	signer_cert_free(cert);
 }
+
+const struct signer_ca *sign_ca(const struct controller *c, const char *signer, const char **error)
+{
+	const struct issuer *is = issuer_of(c, signer);
+	if (error != NULL)
+		*error = is == NULL ? "no policy issues for this signer"
+		    : is->ca_error  ? is->ca_error
+		                    : "unknown error";
+	return is != NULL ? is->ca : NULL;
+}

@@ -117,6 +117,8 @@ static void entry_free(void *p)
 	if (e == NULL)
 		return;
 	free(e->name);
+	free(e->pcr_ns);
+	free(e->pcr_name);
 	json_decref(e->obj);
 	free(e->rv);
 	free(e->uid);
@@ -318,6 +320,7 @@ static void csr_list_item(void *ud, const json_t *obj)
 
 struct sweep_ctx {
 	struct controller *c;
+	bool pcr; /* sweep PodCertificateRequests, else CSRs */
 	struct util_strv gone;
 };
 
@@ -325,20 +328,26 @@ static void csr_sweep_cb(void *ud, const char *key, void *val)
 {
 	struct sweep_ctx *s = ud;
 	const struct csr_entry *e = val;
-	if (e->list_gen != s->c->csr_gen)
+	/* A relist of each kind sweeps its own entries. */
+	if (e->pcr == s->pcr && e->list_gen != (s->pcr ? s->c->pcr_gen : s->c->csr_gen))
 		util_strv_push(&s->gone, key);
+}
+
+void store_sweep(struct controller *c, bool pcr)
+{
+	struct sweep_ctx s = {c, pcr, {0}};
+	controller_map_foreach(&c->store, csr_sweep_cb, &s);
+	for (size_t i = 0; i < s.gone.n; i++) {
+		log_debug("gone", pcr ? "pcr" : "csr", s.gone.v[i]);
+		store_remove(c, s.gone.v[i]);
+	}
+	util_strv_free(&s.gone);
 }
 
 static void csr_list_end(void *ud)
 {
 	struct controller *c = ud;
-	struct sweep_ctx s = {c, {0}};
-	controller_map_foreach(&c->store, csr_sweep_cb, &s);
-	for (size_t i = 0; i < s.gone.n; i++) {
-		log_debug("gone", "csr", s.gone.v[i]);
-		store_remove(c, s.gone.v[i]);
-	}
-	util_strv_free(&s.gone);
+	store_sweep(c, false);
 	c->listed_once[RES_CSR] = true;
 }
 

@@ -774,3 +774,37 @@ const char *csr_library_version(void)
 {
 	return OpenSSL_version(OPENSSL_VERSION);
 }
+
+int csr_parse_der(const unsigned char *der, size_t len, struct csr_info **out, char *err,
+                  size_t errlen)
+{
+	char *b64 = NULL;
+	struct util_buf pem = {0};
+	size_t n;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (der == NULL || len == 0) {
+		csr_errf(err, errlen, "empty request");
+		return -1;
+	}
+	if (len > CSR_MAX_DER) {
+		csr_errf(err, errlen, "request is %zu bytes of DER, more than the limit of %d", len,
+		         CSR_MAX_DER);
+		return -1;
+	}
+	/* The PEM armour pem_decode() wants: 64 characters a line. */
+	b64 = util_base64_encode(der, len);
+	n = strlen(b64);
+	util_buf_puts(&pem, "-----BEGIN CERTIFICATE REQUEST-----\n");
+	for (size_t i = 0; i < n; i += 64) {
+		util_buf_append(&pem, b64 + i, n - i < 64 ? n - i : 64);
+		util_buf_putc(&pem, '\n');
+	}
+	util_buf_puts(&pem, "-----END CERTIFICATE REQUEST-----\n");
+	rc = csr_parse(util_buf_str(&pem), pem.len, out, err, errlen);
+	free(b64);
+	util_buf_reset(&pem);
+	return rc;
+}

@@ -233,6 +233,14 @@ struct csr_info {
  */
 int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, size_t errlen);
 
+/* Cap on a DER request: its PEM form stays within CSR_MAX_PEM. */
+#define CSR_MAX_DER (46 * 1024)
+
+/* The same for a DER request (len bytes, at most CSR_MAX_DER), as a
+ * PodCertificateRequest's spec.stubPKCS10Request holds it. */
+int csr_parse_der(const unsigned char *der, size_t len, struct csr_info **out, char *err,
+                  size_t errlen);
+
 /* Free info and everything it owns; NULL does nothing. */
 void csr_info_free(struct csr_info *info);
 

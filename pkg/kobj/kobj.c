@@ -264,7 +264,10 @@ static int kobj_extra(const json_t *spec, struct policy_request *r, char *err, s
 	return 0;
 }
 
-static int kobj_conditions(const json_t *status, struct policy_request *r, char *err, size_t errlen)
+/* The conditions of status with status True: first (Approved for a CSR,
+ * Issued for a PCR), Denied, Failed. */
+static int kobj_conditions(const json_t *status, const char *first, bool *first_set, bool *denied,
+                           bool *failed, char *err, size_t errlen)
 {
 	const json_t *v = kobj_member(status, "conditions"), *c;
 	size_t i;
@@ -288,12 +291,12 @@ static int kobj_conditions(const json_t *status, struct policy_request *r, char 
 			return -1;
 		}
 		if (strcmp(st, "True") == 0) {
-			if (strcmp(type, "Approved") == 0)
-				r->approved = true;
+			if (strcmp(type, first) == 0)
+				*first_set = true;
 			else if (strcmp(type, "Denied") == 0)
-				r->denied = true;
+				*denied = true;
 			else if (strcmp(type, "Failed") == 0)
-				r->failed = true;
+				*failed = true;
 		}
 		free(type);
 		free(st);
@@ -379,7 +382,8 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
 		r->has_expiration = true;
 		r->expiration_seconds = (int64_t)json_integer_value(v);
 	}
-	if (kobj_conditions(status, r, err, errlen) != 0)
+	if (kobj_conditions(status, "Approved", &r->approved, &r->denied, &r->failed, err,
+	                    errlen) != 0)
 		goto out;
 	if ((v = kobj_member(status, "certificate")) != NULL) {
 		if (!json_is_string(v)) {
@@ -393,6 +397,104 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
 out:
 	free(ts);
 	policy_request_free(r);
+	return ret;
+}
+
+/* ---- PodCertificateRequest ---- */
+
+struct policy_pcr *kobj_pcr_from_json(const json_t *obj, char *err, size_t errlen)
+{
+	struct policy_pcr *p = NULL, *ret = NULL;
+	const json_t *meta, *spec, *status, *v;
+	char *stub = NULL;
+	size_t stub_len = 0;
+
+	if (!json_is_object(obj)) {
+		kobj_error(err, errlen, "expected an object");
+		goto out;
+	}
+	if (kobj_check_kind(obj, "PodCertificateRequest", err, errlen) != 0)
+		goto out;
+	if ((v = kobj_member(obj, "apiVersion")) != NULL) {
+		const char *s = kobj_cstr(v);
+		if (s == NULL || strcmp(s, "certificates.k8s.io/v1") != 0) {
+			kobj_error(err, errlen,
+			           "apiVersion: expected certificates.k8s.io/v1%s%.64s%s",
+			           s ? ", got \"" : "", s ? s : "", s ? "\"" : "");
+			goto out;
+		}
+	}
+	p = util_xcalloc(1, sizeof(*p));
+	if (kobj_object(obj, "metadata", "metadata", &meta, err, errlen) != 0 ||
+	    kobj_object(obj, "spec", "spec", &spec, err, errlen) != 0 ||
+	    kobj_object(obj, "status", "status", &status, err, errlen) != 0)
+		goto out;
+	if (kobj_required(meta, "name", "metadata.name", &p->name, err, errlen) != 0 ||
+	    kobj_required(meta, "namespace", "metadata.namespace", &p->ns, err, errlen) != 0 ||
+	    kobj_string(meta, "uid", "metadata.uid", &p->uid, err, errlen) != 0 ||
+	    kobj_string(meta, "resourceVersion", "metadata.resourceVersion", &p->resource_version,
+	                err, errlen) != 0 ||
+	    kobj_required(spec, "signerName", "spec.signerName", &p->signer_name, err, errlen) !=
+	        0 ||
+	    kobj_required(spec, "podName", "spec.podName", &p->pod_name, err, errlen) != 0 ||
+	    kobj_required(spec, "podUID", "spec.podUID", &p->pod_uid, err, errlen) != 0 ||
+	    kobj_required(spec, "serviceAccountName", "spec.serviceAccountName",
+	                  &p->service_account_name, err, errlen) != 0 ||
+	    kobj_string(spec, "serviceAccountUID", "spec.serviceAccountUID",
+	                &p->service_account_uid, err, errlen) != 0 ||
+	    kobj_required(spec, "nodeName", "spec.nodeName", &p->node_name, err, errlen) != 0 ||
+	    kobj_string(spec, "nodeUID", "spec.nodeUID", &p->node_uid, err, errlen) != 0)
+		goto out;
+	if ((v = kobj_member(spec, "maxExpirationSeconds")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+			kobj_error(err, errlen,
+			           "spec.maxExpirationSeconds: expected a positive integer");
+			goto out;
+		}
+		p->max_expiration_seconds = (int64_t)json_integer_value(v);
+	}
+	v = kobj_member(spec, "stubPKCS10Request");
+	if (v == NULL) {
+		kobj_error(err, errlen, "spec.stubPKCS10Request: required");
+		goto out;
+	}
+	if (!json_is_string(v)) {
+		kobj_error(err, errlen, "spec.stubPKCS10Request: expected a base64 string");
+		goto out;
+	}
+	switch (util_base64_decode(json_string_value(v), json_string_length(v),
+	                           UTIL_B64_SKIP_NEWLINES, POLICY_PCR_MAX_STUB, &stub, &stub_len)) {
+	case 0:
+		break;
+	case -2:
+		kobj_error(err, errlen, "spec.stubPKCS10Request: larger than %d bytes once decoded",
+		           POLICY_PCR_MAX_STUB);
+		goto out;
+	default:
+		kobj_error(err, errlen, "spec.stubPKCS10Request: not valid base64");
+		goto out;
+	}
+	if (stub_len == 0) {
+		kobj_error(err, errlen, "spec.stubPKCS10Request: required");
+		goto out;
+	}
+	p->stub_der = (unsigned char *)stub;
+	p->stub_len = stub_len;
+	stub = NULL;
+	if (kobj_conditions(status, "Issued", &p->issued, &p->denied, &p->failed, err, errlen) != 0)
+		goto out;
+	if ((v = kobj_member(status, "certificateChain")) != NULL) {
+		if (!json_is_string(v)) {
+			kobj_error(err, errlen, "status.certificateChain: expected a string");
+			goto out;
+		}
+		p->has_chain = json_string_length(v) > 0;
+	}
+	ret = p;
+	p = NULL;
+out:
+	free(stub);
+	policy_pcr_free(p);
 	return ret;
 }
 
@@ -525,7 +627,8 @@ struct policy_node *kobj_node_from_json(const json_t *obj, char *err, size_t err
 	n = util_xcalloc(1, sizeof(*n));
 	if (kobj_object(obj, "metadata", "metadata", &meta, err, errlen) != 0 ||
 	    kobj_object(obj, "status", "status", &status, err, errlen) != 0 ||
-	    kobj_required(meta, "name", "metadata.name", &n->name, err, errlen) != 0)
+	    kobj_required(meta, "name", "metadata.name", &n->name, err, errlen) != 0 ||
+	    kobj_string(meta, "uid", "metadata.uid", &n->uid, err, errlen) != 0)
 		goto out;
 	if ((v = kobj_member(status, "addresses")) != NULL) {
 		if (!json_is_array(v)) {

@@ -29,6 +29,20 @@
  */
 struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size_t errlen);
 
+/*
+ * A PodCertificateRequest (certificates.k8s.io/v1) to its struct.
+ * kind and apiVersion, when present, must be PodCertificateRequest and
+ * certificates.k8s.io/v1; metadata.name, metadata.namespace,
+ * spec.signerName, podName, podUID, serviceAccountName, nodeName and
+ * stubPKCS10Request are required; spec.maxExpirationSeconds, when present,
+ * a positive integer. spec.stubPKCS10Request is base64 of DER, decoded as
+ * spec.request of a CSR, at most POLICY_PCR_MAX_STUB bytes.
+ * spec.unverifiedUserAnnotations is not read. Returns a new struct (caller
+ * frees with policy_pcr_free()) or NULL with a one-line error naming the
+ * field in err.
+ */
+struct policy_pcr *kobj_pcr_from_json(const json_t *obj, char *err, size_t errlen);
+
 /* A Pod, Service or Node to its slim struct; NULL with an error in err when
  * metadata.name (and, for namespaced kinds, metadata.namespace) is missing,
  * kind is present and not the expected one, or a field has the wrong type.

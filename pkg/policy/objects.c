@@ -136,6 +136,7 @@ void policy_node_free(struct policy_node *n)
 	if (n == NULL)
 		return;
 	free(n->name);
+	free(n->uid);
 	for (size_t i = 0; i < n->n_addresses; i++) {
 		free(n->addresses[i].type);
 		free(n->addresses[i].address);
@@ -255,6 +256,8 @@ const char *policy_reason_name(enum policy_reason r)
 		return "AlreadyDecided";
 	case POLICY_R_NO_POLICY:
 		return "NoPolicy";
+	case POLICY_R_UNSUPPORTED_KEY_TYPE:
+		return "UnsupportedKeyType";
 	}
 	return "Unknown";
 }
@@ -272,4 +275,32 @@ const char *policy_verdict_name(enum policy_verdict v)
 		return "needs-authorization";
 	}
 	return "unknown";
+}
+
+void policy_pcr_free(struct policy_pcr *p)
+{
+	if (p == NULL)
+		return;
+	free(p->ns);
+	free(p->name);
+	free(p->uid);
+	free(p->resource_version);
+	free(p->signer_name);
+	free(p->pod_name);
+	free(p->pod_uid);
+	free(p->service_account_name);
+	free(p->service_account_uid);
+	free(p->node_name);
+	free(p->node_uid);
+	free(p->stub_der);
+	free(p);
+}
+
+void policy_names_clear(struct policy_names *n)
+{
+	if (n == NULL)
+		return;
+	free(n->types);
+	n->types = NULL;
+	util_strv_free(&n->values);
 }

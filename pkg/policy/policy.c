@@ -506,3 +506,90 @@ out:
 	policy_eval_free(&ev);
 	return 0;
 }
+
+static const char *policy_pcr_state(const struct policy_pcr *pcr)
+{
+	if (pcr->issued)
+		return "issued";
+	if (pcr->denied)
+		return "denied";
+	if (pcr->failed)
+		return "failed";
+	return "issued";
+}
+
+int policy_decide_pcr(const struct policy_set *set, const struct policy_pcr *pcr,
+                      const struct csr_info *stub_info, const char *stub_error,
+                      const struct policy_lookup *lookup, struct policy_decision *out,
+                      struct policy_names *out_names)
+{
+	struct policy_eval ev = {0};
+	struct policy_names names = {0};
+	struct util_buf msg = {0};
+	const struct policy_rule *rule;
+
+	if (out_names != NULL)
+		policy_names_clear(out_names);
+	if (out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (pcr == NULL)
+		return -1;
+
+	out->verdict = POLICY_SKIP;
+	if (pcr->issued || pcr->denied || pcr->failed || pcr->has_chain) {
+		out->reason = POLICY_R_ALREADY_DECIDED;
+		out->message = util_xasprintf("csr-approver: already %s", policy_pcr_state(pcr));
+		return 0;
+	}
+	rule = policy_set_find(set, pcr->signer_name);
+	if (rule == NULL || !rule->pod_certificates) {
+		const char *s = pcr->signer_name ? pcr->signer_name : "";
+		out->reason = POLICY_R_NO_POLICY;
+		util_buf_puts(&msg, "csr-approver: no policy with podCertificates for signerName ");
+		policy_quote(&msg, s, strlen(s));
+		out->message = policy_cap_message(&msg);
+		return 0;
+	}
+
+	out->policy = rule->name;
+	ev.set = set;
+	ev.rule = rule;
+	ev.info = stub_info;
+	ev.lookup = lookup ? lookup : &policy_no_lookup;
+	policy_rules_pcr(&ev, pcr, stub_error, &names);
+
+	policy_put_prefix(&msg, rule);
+	if (ev.n_failures == 0 && stub_info != NULL && names.values.n > 0) {
+		out->verdict = POLICY_APPROVE;
+		out->reason = POLICY_R_AUTO_APPROVED;
+		util_buf_puts(&msg, util_buf_str(&ev.summary));
+		util_buf_printf(&msg, ", %zu name%s", names.values.n,
+		                names.values.n == 1 ? "" : "s");
+		if (out_names != NULL) {
+			*out_names = names;
+			memset(&names, 0, sizeof(names));
+		}
+	} else {
+		if (ev.n_failures == 0)
+			util_buf_puts(policy_fail(&ev, POLICY_R_SAN_NOT_ALLOWED),
+			              "allowedNames gives the pod no name");
+		policy_sort_failures(&ev);
+		out->verdict = POLICY_DENY;
+		out->reason = ev.failures[0].reason;
+		out->missing_object = ev.missing_object;
+		out->rests_on_objects = policy_rests_on_objects(&ev);
+		for (size_t i = 0; i < ev.n_failures; i++) {
+			if (i > 0)
+				util_buf_puts(&msg, "; ");
+			util_buf_puts(&msg, util_buf_str(&ev.failures[i].text));
+			if (msg.len > POLICY_MESSAGE_MAX)
+				break;
+		}
+	}
+	out->message = policy_cap_message(&msg);
+	util_buf_reset(&msg);
+	policy_names_clear(&names);
+	policy_eval_free(&ev);
+	return 0;
+}

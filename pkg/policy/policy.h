@@ -165,6 +165,7 @@ struct policy_node_address {
 
 struct policy_node {
 	char *name; /* owned */
+	char *uid; /* owned; metadata.uid, "" when unknown */
 	struct policy_node_address *addresses; /* owned array */
 	size_t n_addresses;
 };
@@ -291,6 +292,9 @@ enum policy_reason {
 	/* skip reasons (not conditions; for logs and `check`) */
 	POLICY_R_ALREADY_DECIDED,
 	POLICY_R_NO_POLICY,
+	/* PodCertificateRequests: the stub's key is not in keys (a condition
+	 * reason; last, so that the order of the reasons above is unchanged). */
+	POLICY_R_UNSUPPORTED_KEY_TYPE,
 };
 
 /* Longest decision message, in bytes, "..." included: Kubernetes condition
@@ -347,5 +351,69 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
                   const struct policy_lookup *lookup, struct policy_decision *out);
 
 void policy_decision_clear(struct policy_decision *d);
+
+/* ---- PodCertificateRequests (SPEC.md, "PodCertificateRequests") ---- */
+
+/* Cap on spec.stubPKCS10Request once decoded (a DER PKCS#10 of any key
+ * the API server allows is a few KiB at most). */
+#define POLICY_PCR_MAX_STUB (64 * 1024)
+
+/* A PodCertificateRequest (certificates.k8s.io/v1), the fields the rules
+ * read. spec.unverifiedUserAnnotations is deliberately not kept: nothing
+ * the pod's author writes may reach a certificate. */
+struct policy_pcr {
+	char *ns, *name, *uid, *resource_version; /* owned; metadata */
+	char *signer_name; /* owned */
+	char *pod_name, *pod_uid; /* owned */
+	char *service_account_name, *service_account_uid; /* owned */
+	char *node_name, *node_uid; /* owned */
+	int64_t max_expiration_seconds; /* 0 when absent (the API server defaults it) */
+	unsigned char *stub_der; /* owned; spec.stubPKCS10Request decoded */
+	size_t stub_len;
+	bool issued, denied, failed; /* conditions present with status True */
+	bool has_chain; /* status.certificateChain set */
+};
+
+void policy_pcr_free(struct policy_pcr *p); /* NULL does nothing */
+
+enum policy_name_type {
+	POLICY_NAME_TYPE_DNS,
+	POLICY_NAME_TYPE_IP, /* text form */
+	POLICY_NAME_TYPE_URI,
+};
+
+/* The names a pod certificate carries, in order. */
+struct policy_names {
+	enum policy_name_type *types; /* owned array of n */
+	struct util_strv values;
+};
+
+void policy_names_clear(struct policy_names *n);
+
+/*
+ * Decide a PodCertificateRequest under set: the rule of its signerName
+ * must be a workload rule with podCertificates; then the namespace, the
+ * pod (spec.podName exists with spec.podUID, runs as
+ * spec.serviceAccountName, is bound to spec.nodeName, not deleting,
+ * Pending or Running), the node (its uid is spec.nodeUID when the lookup's
+ * node has one) and the stub (stub_info is its decoding, NULL with
+ * stub_error when that failed: InvalidRequest; its self-signature must
+ * verify: SignatureInvalid; its key must be in keys: UnsupportedKeyType).
+ * spec.serviceAccountUID is not checked here: the controller caches no
+ * ServiceAccounts, and the API server's NodeRestriction admission checks
+ * it against the pod's service account when the kubelet creates the PCR.
+ * The verdict is POLICY_APPROVE (meaning: issue) with, in *out_names, the
+ * pod's names by allowedNames: the SPIFFE ID first, then podIP, podDNS,
+ * hostnameDNS, serviceDNS, serviceShortDNS names; or a denial (reasons and
+ * flags as policy_decide(); leave_pending is never set: a PCR has no
+ * pending state to keep for a person) or a skip (decided already, no
+ * policy). out_names may be NULL; it is cleared first and filled only on
+ * approve (caller clears with policy_names_clear()). Returns 0; -1 when
+ * pcr or out is NULL.
+ */
+int policy_decide_pcr(const struct policy_set *set, const struct policy_pcr *pcr,
+                      const struct csr_info *stub_info, const char *stub_error,
+                      const struct policy_lookup *lookup, struct policy_decision *out,
+                      struct policy_names *out_names);
 
 #endif

@@ -90,11 +90,31 @@ void policy_check_expiration(struct policy_eval *ev);
  * that takes SANs; kubelet-client and client take none). */
 void policy_check_max_sans(struct policy_eval *ev);
 
+/* The identity a PodCertificateRequest states (borrowed strings; the
+ * names must be valid Kubernetes names: see rules_pcr.c). */
+struct policy_workload_ids {
+	const char *ns, *service_account, *pod_name, *pod_uid, *node_name, *node_uid;
+};
+
+/*
+ * The workload rules of one pod, for PodCertificateRequests: the namespace
+ * (NamespaceNotAllowed), the pod binding (PodNotFound, PodMismatch, on
+ * objects: a live read may overturn them) and the node's uid when the
+ * lookup's node has one. When the pod binding holds and names is not
+ * NULL, appends the pod's names by the rule's allowedNames: the SPIFFE ID,
+ * then podIP, podDNS, hostnameDNS, serviceDNS, serviceShortDNS. */
+void policy_workload_pod(struct policy_eval *ev, const struct policy_workload_ids *ids,
+                         struct policy_names *names);
+
 /* The rules, in SPEC order. */
 void policy_rules_global(struct policy_eval *ev);
 void policy_rules_workload(struct policy_eval *ev);
 void policy_rules_kubelet_serving(struct policy_eval *ev);
 void policy_rules_kubelet_client(struct policy_eval *ev);
 void policy_rules_client(struct policy_eval *ev);
+/* A PodCertificateRequest (ev->req is NULL, ev->info the stub or NULL with
+ * stub_error); names as policy_workload_pod(). */
+void policy_rules_pcr(struct policy_eval *ev, const struct policy_pcr *pcr, const char *stub_error,
+                      struct policy_names *names);
 
 #endif

@@ -31,13 +31,26 @@ struct w_ip {
 	size_t len;
 };
 
+/* The kinds of DNS names, in the order a pod certificate lists them. */
+enum w_kind {
+	W_KIND_POD_DNS,
+	W_KIND_HOSTNAME_DNS,
+	W_KIND_SERVICE_DNS,
+	W_KIND_SERVICE_SHORT_DNS,
+	W_N_KINDS,
+};
+
 struct w_state {
 	char *ns, *sa; /* owned; NULL when the username is not a service account */
+	/* Who names the pod, for messages: NULL for a CSR (the requester's
+	 * token), else e.g. "the PodCertificateRequest". Borrowed. */
+	const char *who;
 	const char *pod_name, *pod_uid, *node_claim; /* borrowed from the request */
 	enum w_pod_state pod_state;
 	const struct policy_pod *pod;
 	char *spiffe; /* owned */
 	struct util_strv dns;
+	struct util_strv by_kind[W_N_KINDS]; /* the names of dns, by kind */
 	struct w_ip *ips; /* owned */
 	size_t n_ips;
 	struct util_strv ip_text;
@@ -49,6 +62,8 @@ static void w_state_free(struct w_state *w)
 	free(w->sa);
 	free(w->spiffe);
 	util_strv_free(&w->dns);
+	for (size_t i = 0; i < W_N_KINDS; i++)
+		util_strv_free(&w->by_kind[i]);
 	free(w->ips);
 	util_strv_free(&w->ip_text);
 }
@@ -209,8 +224,8 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 		found = lk->get_pod(lk->ctx, w->ns, w->pod_name, &pod);
 	if (found != POLICY_FOUND || pod == NULL) {
 		util_buf_printf(policy_fail_obj(ev, POLICY_R_POD_NOT_FOUND),
-		                "pod %s/%s named by the requester's token does not exist", w->ns,
-		                w->pod_name);
+		                "pod %s/%s named by %s does not exist", w->ns, w->pod_name,
+		                w->who ? w->who : "the requester's token");
 		ev->missing_object = true;
 		return;
 	}
@@ -227,7 +242,7 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s has uid ", w->ns, w->pod_name);
 		policy_quote(b, pod->uid ? pod->uid : "", pod->uid ? strlen(pod->uid) : 0);
-		util_buf_puts(b, ", the token names ");
+		util_buf_printf(b, ", %s names ", w->who ? w->who : "the token");
 		policy_quote(b, w->pod_uid, strlen(w->pod_uid));
 	}
 	const char *pod_sa =
@@ -236,7 +251,9 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s runs as service account ", w->ns, w->pod_name);
 		policy_quote(b, pod_sa, strlen(pod_sa));
-		util_buf_printf(b, ", the requester is \"%s\"", w->sa);
+		util_buf_printf(b, ", %s \"%s\"",
+		                w->who ? "the PodCertificateRequest names" : "the requester is",
+		                w->sa);
 	}
 	if (pod->deleting)
 		util_buf_printf(policy_fail_obj(ev, POLICY_R_POD_MISMATCH),
@@ -253,7 +270,8 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "pod %s/%s is on node ", w->ns, w->pod_name);
 		policy_quote(b, nn, strlen(nn));
-		util_buf_printf(b, ", the token names node \"%s\"", w->node_claim);
+		util_buf_printf(b, ", %s names node \"%s\"", w->who ? w->who : "the token",
+		                w->node_claim);
 	}
 	if (ev->n_failures == before) {
 		w->pod = pod;
@@ -271,6 +289,7 @@ static void w_add_pod_dns(struct w_state *w, const char *cd)
 			char *s = util_xasprintf("%u-%u-%u-%u.%s.pod.%s", a[0], a[1], a[2], a[3],
 			                         w->ns, cd);
 			util_strv_push(&w->dns, s);
+			util_strv_push(&w->by_kind[W_KIND_POD_DNS], s);
 			free(s);
 		} else {
 			char text[INET6_ADDRSTRLEN];
@@ -281,14 +300,15 @@ static void w_add_pod_dns(struct w_state *w, const char *cd)
 					*p = '-';
 			char *s = util_xasprintf("%s.%s.pod.%s", text, w->ns, cd);
 			util_strv_push(&w->dns, s);
+			util_strv_push(&w->by_kind[W_KIND_POD_DNS], s);
 			free(s);
 		}
 	}
 }
 
-/* Append the name a[.b[.c[.d]]] to sv. */
-static void w_push_name(struct util_strv *sv, const char *a, const char *b, const char *c,
-                        const char *d)
+/* Append the name a[.b[.c[.d]]] to w->dns and to its kind's list. */
+static void w_push_name(struct w_state *w, enum w_kind kind, const char *a, const char *b,
+                        const char *c, const char *d)
 {
 	struct util_buf n = {0};
 	util_buf_puts(&n, a);
@@ -298,7 +318,8 @@ static void w_push_name(struct util_strv *sv, const char *a, const char *b, cons
 		util_buf_printf(&n, ".%s", c);
 	if (d != NULL)
 		util_buf_printf(&n, ".%s", d);
-	util_strv_push(sv, util_buf_str(&n));
+	util_strv_push(&w->dns, util_buf_str(&n));
+	util_strv_push(&w->by_kind[kind], util_buf_str(&n));
 	util_buf_reset(&n);
 }
 
@@ -349,12 +370,12 @@ static void w_collect_names(struct policy_eval *ev, struct w_state *w)
 		if (!w_service_usable(w, s) || !policy_selector_matches(&s->selector, &pod->labels))
 			continue;
 		if (r->allowed_names & POLICY_NAME_SERVICE_DNS) {
-			w_push_name(&w->dns, s->name, w->ns, "svc", NULL);
-			w_push_name(&w->dns, s->name, w->ns, "svc", cd);
+			w_push_name(w, W_KIND_SERVICE_DNS, s->name, w->ns, "svc", NULL);
+			w_push_name(w, W_KIND_SERVICE_DNS, s->name, w->ns, "svc", cd);
 		}
 		if (r->allowed_names & POLICY_NAME_SERVICE_SHORT_DNS) {
-			w_push_name(&w->dns, s->name, NULL, NULL, NULL);
-			w_push_name(&w->dns, s->name, w->ns, NULL, NULL);
+			w_push_name(w, W_KIND_SERVICE_SHORT_DNS, s->name, NULL, NULL, NULL);
+			w_push_name(w, W_KIND_SERVICE_SHORT_DNS, s->name, w->ns, NULL, NULL);
 		}
 	}
 	if ((r->allowed_names & POLICY_NAME_HOSTNAME_DNS) && pod->subdomain && *pod->subdomain) {
@@ -365,7 +386,7 @@ static void w_collect_names(struct policy_eval *ev, struct w_state *w)
 			const char *host =
 			    pod->hostname && *pod->hostname ? pod->hostname : pod->name;
 			char *svc = util_xasprintf("%s.svc", w->ns);
-			w_push_name(&w->dns, host, pod->subdomain, svc, cd);
+			w_push_name(w, W_KIND_HOSTNAME_DNS, host, pod->subdomain, svc, cd);
 			free(svc);
 			break;
 		}
@@ -584,6 +605,80 @@ void policy_rules_workload(struct policy_eval *ev)
 		} else
 			util_buf_puts(&ev->summary, " (no pod binding)");
 		util_buf_printf(&ev->summary, ", %zu SAN%s", n, n == 1 ? "" : "s");
+	}
+	w_state_free(&w);
+}
+
+/* ---- PodCertificateRequests ---- */
+
+static void w_names_push(struct policy_names *n, enum policy_name_type type, const char *value)
+{
+	n->types = util_xreallocarray(n->types, n->values.n + 1, sizeof(*n->types));
+	n->types[n->values.n] = type;
+	util_strv_push(&n->values, value);
+}
+
+static void w_check_node_uid(struct policy_eval *ev, const struct w_state *w, const char *node_uid)
+{
+	const struct policy_lookup *lk = ev->lookup;
+	const struct policy_node *node = NULL;
+	struct util_buf *b;
+
+	if (w->node_claim == NULL || node_uid == NULL || lk->get_node == NULL)
+		return;
+	/* A node not in the cache, or one without a uid, leaves the check to
+	 * the API server's NodeRestriction, which made it when the kubelet
+	 * created the request. */
+	if (lk->get_node(lk->ctx, w->node_claim, &node) != POLICY_FOUND || node == NULL ||
+	    node->uid == NULL || *node->uid == '\0')
+		return;
+	if (strcmp(node->uid, node_uid) == 0)
+		return;
+	b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
+	util_buf_printf(b, "node %s has uid ", w->node_claim);
+	policy_quote(b, node->uid, strlen(node->uid));
+	util_buf_puts(b, ", the PodCertificateRequest names ");
+	policy_quote(b, node_uid, strlen(node_uid));
+}
+
+void policy_workload_pod(struct policy_eval *ev, const struct policy_workload_ids *ids,
+                         struct policy_names *names)
+{
+	struct w_state w = {0};
+	const struct policy_rule *r = ev->rule;
+	const char *td;
+
+	w.who = "the PodCertificateRequest";
+	w.ns = util_xstrdup(ids->ns);
+	w.sa = util_xstrdup(ids->service_account);
+	w.pod_name = ids->pod_name;
+	w.pod_uid = ids->pod_uid;
+	w.node_claim = ids->node_name;
+	w.pod_state = W_POD_UNKNOWN;
+
+	w_check_namespace(ev, &w);
+	w_check_pod(ev, &w);
+	w_check_node_uid(ev, &w, ids->node_uid);
+
+	td = r->trust_domain && *r->trust_domain ? r->trust_domain : w_cluster_domain(ev);
+	w.spiffe = util_xasprintf("spiffe://%s/ns/%s/sa/%s", td, w.ns, w.sa);
+	if (w.pod_state == W_POD_OK)
+		w_collect_names(ev, &w);
+
+	if (names != NULL && w.pod_state == W_POD_OK) {
+		if (r->allowed_names & POLICY_NAME_SPIFFE)
+			w_names_push(names, POLICY_NAME_TYPE_URI, w.spiffe);
+		for (size_t i = 0; (r->allowed_names & POLICY_NAME_POD_IP) && i < w.ip_text.n; i++)
+			w_names_push(names, POLICY_NAME_TYPE_IP, w.ip_text.v[i]);
+		for (size_t k = 0; k < W_N_KINDS; k++)
+			for (size_t i = 0; i < w.by_kind[k].n; i++)
+				w_names_push(names, POLICY_NAME_TYPE_DNS, w.by_kind[k].v[i]);
+	}
+	if (w.pod_state == W_POD_OK) {
+		util_buf_printf(&ev->summary, "service account %s/%s, pod %s/%s (uid ", w.ns, w.sa,
+		                w.ns, w.pod_name);
+		policy_escape(&ev->summary, w.pod_uid, strlen(w.pod_uid));
+		util_buf_printf(&ev->summary, ") on node %s", w.node_claim);
 	}
 	w_state_free(&w);
 }

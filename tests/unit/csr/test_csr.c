@@ -1524,3 +1524,56 @@ Test(csr, csr_objects_carry_requests)
 		}
 	}
 }
+
+/* ---- DER (a PodCertificateRequest's stub) ---- */
+
+Test(csr, parse_der_same_as_pem)
+{
+	struct csr_info *pem_info = parse_ok("good-ec-p256.pem");
+	struct csr_info *info = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(csr_parse_der(pem_info->der, pem_info->der_len, &info, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_not_null(info);
+	cr_expect_eq(info->der_len, pem_info->der_len);
+	cr_expect(memcmp(info->der, pem_info->der, info->der_len) == 0);
+	cr_expect_str_eq(info->key.ec_curve, "prime256v1");
+	cr_expect(info->sig.verified);
+	csr_info_free(info);
+
+	/* One byte flipped in the signature: decodes, does not verify. */
+	unsigned char *bad = malloc(pem_info->der_len);
+	cr_assert_not_null(bad);
+	memcpy(bad, pem_info->der, pem_info->der_len);
+	bad[pem_info->der_len - 3] ^= 0x01;
+	info = NULL;
+	if (csr_parse_der(bad, pem_info->der_len, &info, err, sizeof(err)) == 0)
+		cr_expect_not(info->sig.verified);
+	csr_info_free(info);
+	free(bad);
+	csr_info_free(pem_info);
+}
+
+Test(csr, parse_der_refuses)
+{
+	struct csr_info *info = (struct csr_info *)1;
+	char err[256] = "";
+	static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	unsigned char *big;
+
+	cr_expect_eq(csr_parse_der(NULL, 0, &info, err, sizeof(err)), -1);
+	cr_expect_null(info);
+	cr_expect_str_eq(err, "empty request");
+
+	info = (struct csr_info *)1;
+	cr_expect_eq(csr_parse_der(junk, sizeof(junk), &info, err, sizeof(err)), -1);
+	cr_expect_null(info);
+	cr_expect_neq(err[0], '\0');
+
+	big = calloc(1, CSR_MAX_DER + 1);
+	cr_assert_not_null(big);
+	cr_expect_eq(csr_parse_der(big, CSR_MAX_DER + 1, &info, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "more than the limit") != NULL, "%s", err);
+	free(big);
+}

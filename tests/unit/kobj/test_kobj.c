@@ -591,6 +591,7 @@ Test(kobj, node)
 	struct policy_node *n = kobj_node_from_json(obj, err, ERRLEN);
 	cr_assert_not_null(n, "%s", err);
 	cr_assert_str_eq(n->name, "node-0");
+	cr_assert_str_eq(n->uid, "");
 	cr_assert_eq(n->n_addresses, 2);
 	cr_assert_str_eq(n->addresses[0].type, "InternalIP");
 	cr_assert_str_eq(n->addresses[0].address, "172.18.0.2");
@@ -598,9 +599,11 @@ Test(kobj, node)
 	policy_node_free(n);
 
 	set_path(obj, "status.addresses", "[]");
+	set_path(obj, "metadata.uid", "\"node-uid-0\"");
 	n = kobj_node_from_json(obj, err, ERRLEN);
 	cr_assert_not_null(n, "%s", err);
 	cr_assert_eq(n->n_addresses, 0);
+	cr_assert_str_eq(n->uid, "node-uid-0");
 	policy_node_free(n);
 
 	static const struct {

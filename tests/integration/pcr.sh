@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# PodCertificateRequests against the real control plane and real kubelets
+# (SPEC.md, "PodCertificateRequests"): the hollow nodes of hack/cluster.sh
+# create a PCR for each podCertificate projected volume of their pods, and
+# csr-approver answers it with the workload rules and its built-in signer.
+# The controller runs with a client-certificate identity holding only the
+# RBAC the chart gives such a policy.
+#
+#   - a pod with a podCertificate volume bound to hollow-1 runs; its PCR is
+#     Issued; the chain verifies against the CA; the leaf holds the pod's
+#     SPIFFE ID first, then its IP, pod DNS and service names, and the
+#     kubelet's key (the stub request's); beginRefreshAt is at 2/3 of the
+#     lifetime;
+#   - a pod in a namespace outside the policy gets Denied
+#     NamespaceNotAllowed;
+#   - a key type outside the policy's keys gets Denied UnsupportedKeyType;
+#   - a PCR for a pod being deleted gets Denied PodMismatch.
+# Uses hollow-1 (`hack/cluster.sh nodes 1`), started if it is not running.
+set -uo pipefail
+
+# shellcheck source=tests/integration/controller-lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/controller-lib.bash"
+ctl_setup pcr
+
+A=$IT_NS
+tmp=$T_TMP
+W=$IT_RUN.example.com/pod
+W384=p384.$W
+BUNDLE=${W//\//:}:ca
+
+# hollow-1: started here (and stopped at exit) when it is not running.
+if [[ $(kubectl get node hollow-1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) != True ]]; then
+	t_on_exit "$T_ROOT/hack/cluster.sh" nodes 0
+	out=$("$T_ROOT/hack/cluster.sh" nodes 1 2>&1) || t_abort "hollow node hollow-1 starts" "$out"
+fi
+
+t_on_exit kubectl delete clustertrustbundle "$BUNDLE" --wait=false
+t_on_exit kubectl delete pod "$IT_RUN-out" -n default --grace-period=0 --force --wait=false
+
+# ---------------------------------------------------------------- the CA and the policy
+mkdir -p "$tmp/ca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$tmp/ca/tls.key" -out "$tmp/ca/tls.crt" -subj "/CN=$IT_RUN pod CA" -days 2 \
+	-addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || t_abort "make the CA"
+
+cat >"$tmp/policy.yaml" <<EOF
+policies:
+  - name: pods
+    signerName: $W
+    type: workload
+    namespaces: ["$A"]
+    podCertificates: true
+    issue:
+      caCertFile: $tmp/ca/tls.crt
+      caKeyFile: $tmp/ca/tls.key
+      lifetime: 24h
+  - name: p384
+    signerName: $W384
+    type: workload
+    namespaces: ["$A"]
+    keys: [ecdsa-p384]
+    podCertificates: true
+    issue:
+      caCertFile: $tmp/ca/tls.crt
+      caKeyFile: $tmp/ca/tls.key
+      lifetime: 24h
+      trustBundle: false
+EOF
+
+user=$IT_RUN-pcr
+ctl_kc=$(ctl_identity "$user" "$W" "$W384") || t_abort "controller identity with its RBAC"
+ctl_signing_rbac "$user" "$BUNDLE" "$W" "$W384" || t_abort "signing RBAC"
+kubectl apply -f - >/dev/null <<EOF || t_abort "PCR RBAC"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "$IT_RUN-$user-pcr", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+rules:
+- {apiGroups: [certificates.k8s.io], resources: [podcertificaterequests], verbs: [get, list, watch]}
+- {apiGroups: [certificates.k8s.io], resources: [podcertificaterequests/status], verbs: [update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "$IT_RUN-$user-pcr", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-$user-pcr"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}
+EOF
+
+kubectl create -f - >/dev/null <<EOF || t_abort "Service web"
+{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"$A"},
+ "spec":{"selector":{"app":"pcr"},"ports":[{"port":443}]}}
+EOF
+
+ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --metrics-bind-address 0 \
+	--health-probe-bind-address 0 -v debug || t_abort "controller starts"
+
+# pod NS NAME SIGNER KEYTYPE: a pod bound to hollow-1 with a podCertificate volume
+pod() {
+	kubectl create -f - >/dev/null <<EOF
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"$2","namespace":"$1","labels":{"app":"pcr"}},
+ "spec":{"nodeName":"hollow-1",
+         "containers":[{"name":"main","image":"registry.k8s.io/pause:3.10",
+                        "volumeMounts":[{"name":"cert","mountPath":"/var/run/cert"}]}],
+         "volumes":[{"name":"cert","projected":{"sources":[
+             {"podCertificate":{"signerName":"$3","keyType":"$4",
+                                "credentialBundlePath":"bundle.pem"}}]}}]}}
+EOF
+}
+
+# pcr_of NS POD: the name of the pod's PodCertificateRequest
+pcr_of() {
+	kubectl get podcertificaterequests -n "$1" -o json 2>/dev/null |
+		jq -r --arg p "$2" '[.items[] | select(.spec.podName == $p)][0].metadata.name // empty'
+}
+
+# pcr_cond NS NAME: TYPE:REASON of its condition, "" while it has none
+pcr_cond() {
+	kubectl get podcertificaterequest "$2" -n "$1" -o json 2>/dev/null |
+		jq -r '[.status.conditions[]? | "\(.type):\(.reason)"] | join(" ")'
+}
+
+# wait_cond NS POD [TIMEOUT_S]: wait for the pod's PCR to get a condition; prints it
+wait_cond() {
+	local name="" c="" deadline=$((SECONDS + ${3:-60}))
+	while ((SECONDS < deadline)); do
+		[[ -n $name ]] || name=$(pcr_of "$1" "$2")
+		[[ -n $name ]] && c=$(pcr_cond "$1" "$name")
+		[[ -n $c ]] && break
+		sleep 0.5
+	done
+	echo "$c"
+}
+
+# ---------------------------------------------------------------- issued
+pod "$A" good "$W" ECDSAP256 || t_fail "create pod good"
+t_eq "the PCR of a pod of the policy's namespace is Issued" "Issued:Issued" "$(wait_cond "$A" good)"
+pcr=$(pcr_of "$A" good)
+kubectl get podcertificaterequest "$pcr" -n "$A" -o json >"$tmp/good.json"
+jq -r .status.certificateChain "$tmp/good.json" >"$tmp/chain.pem"
+openssl x509 -in "$tmp/chain.pem" -out "$tmp/leaf.pem" 2>/dev/null
+jq -r .spec.stubPKCS10Request "$tmp/good.json" | base64 -d >"$tmp/stub.der"
+
+t_eq "the chain verifies against the CA" "$tmp/leaf.pem: OK" \
+	"$(openssl verify -CAfile "$tmp/ca/tls.crt" "$tmp/leaf.pem" 2>&1)"
+sans=$(openssl x509 -in "$tmp/leaf.pem" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')
+# The kubelet asks before the pod's sandbox exists: the pod has no IP yet,
+# so its first certificate has no podIP or podDNS names (a refresh has).
+t_eq "the leaf names the pod: SPIFFE ID first, then its service names" \
+	"URI:spiffe://cluster.local/ns/$A/sa/default,DNS:web.$A.svc,DNS:web.$A.svc.cluster.local" \
+	"$sans"
+t_eq "the leaf has an empty subject and a critical subjectAltName" "subject= critical" \
+	"$(openssl x509 -in "$tmp/leaf.pem" -noout -subject 2>&1 | tr -d ' ')$(openssl x509 -in "$tmp/leaf.pem" -noout -ext subjectAltName 2>&1 | head -1 | grep -o ' critical')"
+t_eq "the leaf carries the kubelet's key (the stub request's)" \
+	"$(openssl req -inform DER -in "$tmp/stub.der" -noout -pubkey 2>&1)" \
+	"$(openssl x509 -in "$tmp/leaf.pem" -noout -pubkey 2>&1)"
+nb=$(date -d "$(jq -r .status.notBefore "$tmp/good.json")" +%s)
+na=$(date -d "$(jq -r .status.notAfter "$tmp/good.json")" +%s)
+rf=$(date -d "$(jq -r .status.beginRefreshAt "$tmp/good.json")" +%s)
+t_eq "the lifetime is the policy's (24h) and beginRefreshAt is at 2/3 of it" \
+	"86400 57600" "$((na - nb)) $((rf - nb))"
+t_eq "the status times are the leaf's" \
+	"$na" "$(date -d "$(openssl x509 -in "$tmp/leaf.pem" -noout -enddate | cut -d= -f2)" +%s)"
+# shellcheck disable=SC2317 # called through k8s_wait
+good_running() { [[ $(kubectl get pod good -n "$A" -o jsonpath='{.status.phase}') == Running ]]; }
+if k8s_wait 60 good_running; then
+	t_ok "the pod runs once its credential bundle is written"
+else
+	t_fail "the pod runs once its credential bundle is written" \
+		"$(kubectl get pod good -n "$A" -o jsonpath='{.status}')"
+fi
+t_eq "one issued log line" "1" "$(grep -c "\"msg\":\"issued\".*pcr/$A/$pcr\"" "$(ctl_log main)")"
+
+# ---------------------------------------------------------------- refused
+pod default "$IT_RUN-out" "$W" ECDSAP256 || t_fail "create pod in default"
+t_eq "a pod of a namespace outside the policy: Denied NamespaceNotAllowed" \
+	"Denied:NamespaceNotAllowed" "$(wait_cond default "$IT_RUN-out")"
+
+pod "$A" p256 "$W384" ECDSAP256 || t_fail "create pod p256"
+t_eq "a key outside the policy's keys: Denied UnsupportedKeyType" \
+	"Denied:UnsupportedKeyType" "$(wait_cond "$A" p256)"
+msg=$(kubectl get podcertificaterequest "$(pcr_of "$A" p256)" -n "$A" -o jsonpath='{.status.conditions[0].message}')
+if [[ $msg =~ policy\ p384:.*prime256v1.*not\ in\ keys ]]; then
+	t_ok "the message names the key and the policy"
+else
+	t_fail "the message names the key and the policy" "$msg"
+fi
+
+# A pod being deleted (held by a finalizer): a PCR the node makes for it
+# afterwards (here by impersonating the node) is denied.
+kubectl create -f - >/dev/null <<EOF || t_fail "create pod going"
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"going","namespace":"$A",
+  "finalizers":["csr-approver.test/hold"]},
+ "spec":{"nodeName":"hollow-1",
+         "containers":[{"name":"main","image":"registry.k8s.io/pause:3.10",
+                        "volumeMounts":[{"name":"cert","mountPath":"/var/run/cert"}]}],
+         "volumes":[{"name":"cert","projected":{"sources":[
+             {"podCertificate":{"signerName":"$W","keyType":"ECDSAP256",
+                                "credentialBundlePath":"bundle.pem"}}]}}]}}
+EOF
+t_on_exit kubectl patch pod going -n "$A" --type=merge -p '{"metadata":{"finalizers":null}}'
+uid=$(kubectl get pod going -n "$A" -o jsonpath='{.metadata.uid}')
+sauid=$(kubectl get sa default -n "$A" -o jsonpath='{.metadata.uid}')
+nodeuid=$(kubectl get node hollow-1 -o jsonpath='{.metadata.uid}')
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	-subj "/CN=x" -outform DER -out "$tmp/going.der" 2>/dev/null
+kubectl delete pod going -n "$A" --wait=false >/dev/null
+if kubectl create --as=system:node:hollow-1 --as-group=system:nodes --as-group=system:authenticated \
+	-f - >"$tmp/going.out" 2>&1 <<EOF; then
+{"apiVersion":"certificates.k8s.io/v1","kind":"PodCertificateRequest",
+ "metadata":{"name":"going-1","namespace":"$A"},
+ "spec":{"signerName":"$W","podName":"going","podUID":"$uid",
+         "serviceAccountName":"default","serviceAccountUID":"$sauid",
+         "nodeName":"hollow-1","nodeUID":"$nodeuid","maxExpirationSeconds":86400,
+         "stubPKCS10Request":"$(base64 -w0 "$tmp/going.der")"}}
+EOF
+	c=""
+	for _ in $(seq 1 120); do
+		c=$(pcr_cond "$A" going-1)
+		[[ -n $c ]] && break
+		sleep 0.5
+	done
+	t_eq "a PCR for a pod being deleted: Denied PodMismatch" "Denied:PodMismatch" "$c"
+	msg=$(kubectl get podcertificaterequest going-1 -n "$A" -o jsonpath='{.status.conditions[0].message}')
+	if [[ $msg == *"pod $A/going is being deleted"* ]]; then
+		t_ok "the message says the pod is being deleted"
+	else
+		t_fail "the message says the pod is being deleted" "$msg"
+	fi
+else
+	t_skip "a PCR for a pod being deleted" "the API server refuses it: $(cat "$tmp/going.out")"
+fi
+
+t_eq "the controller never logged key material" "0" \
+	"$(grep -c "PRIVATE KEY" "$(ctl_log main)")"
+ctl_stop main
+t_eq "SIGTERM exits 0" 0 "$?"
+report=$(ctl_sanitizer_report main)
+if [[ -z $report ]]; then
+	t_ok "no sanitizer report"
+else
+	t_fail "no sanitizer report" "$report"
+fi
+t_done
