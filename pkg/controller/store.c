@@ -242,6 +242,7 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 	const char *uid = controller_json_str(obj, "metadata", "uid");
 	struct csr_entry *e;
 
+	inventory_observe(c, REPORT_CSR, obj);
 	if (name == NULL)
 		return;
 	e = controller_map_get(&c->store, name);
@@ -307,6 +308,7 @@ static void csr_list_begin(void *ud)
 {
 	struct controller *c = ud;
 	c->csr_gen++;
+	inventory_list_begin(c, REPORT_CSR);
 	if (c->listed_once[RES_CSR])
 		log_info("relisting", "resource", controller_res_names[RES_CSR]);
 }
@@ -339,6 +341,7 @@ static void csr_list_end(void *ud)
 		store_remove(c, s.gone.v[i]);
 	}
 	util_strv_free(&s.gone);
+	inventory_list_end(c, REPORT_CSR);
 	c->listed_once[RES_CSR] = true;
 }
 
@@ -347,6 +350,7 @@ static void csr_event(void *ud, enum watch_event_type type, const json_t *obj)
 	struct controller *c = ud;
 	if (type == WATCH_DELETED) {
 		const char *name = controller_json_str(obj, "metadata", "name");
+		inventory_delete(c, REPORT_CSR, obj);
 		if (name != NULL && controller_map_get(&c->store, name) != NULL) {
 			log_debug("deleted", "csr", name);
 			store_remove(c, name);
