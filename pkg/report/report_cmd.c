@@ -33,6 +33,7 @@ static void usage_report(FILE *f)
 	    "Usage: csr-approver report [--kubeconfig FILE] [--context NAME] [--config FILE]\n"
 	    "                           [-o table|json|csv] [--expiring D] [--pending-over D]\n"
 	    "                           [--fail-on pending,unmanaged,foreign,expiring]\n"
+	    "                           [-l SELECTOR]\n"
 	    "\n"
 	    "Lists every CertificateSigningRequest and PodCertificateRequest: who asked for\n"
 	    "which names under which signer, who decided (a csr-approver policy, a person\n"
@@ -89,11 +90,16 @@ static int parse_days(const char *s, int64_t *seconds)
  * LIST path page by page into r. Returns 0; 1 when the resource is not
  * served (404); -1 with err.
  */
-static int list_all(struct kube_client *kc, const char *path, enum report_kind kind,
-                    struct report *r, char *err, size_t errlen)
+static int list_all(struct kube_client *kc, const char *path, const char *selector,
+                    enum report_kind kind, struct report *r, char *err, size_t errlen)
 {
-	char *cont = NULL;
+	char *cont = NULL, *sel = NULL;
 	int rc = -1;
+	if (selector != NULL) {
+		char *esc = kube_escape(selector);
+		sel = util_xasprintf("&labelSelector=%s", esc);
+		free(esc);
+	}
 	for (int page = 0; page < LIST_MAX_PAGES; page++) {
 		char inner[ERRLEN];
 		char *body = NULL, *url;
@@ -101,10 +107,11 @@ static int list_all(struct kube_client *kc, const char *path, enum report_kind k
 		json_error_t jerr;
 		if (cont != NULL) {
 			char *esc = kube_escape(cont);
-			url = util_xasprintf("%s?limit=%d&continue=%s", path, LIST_PAGE, esc);
+			url = util_xasprintf("%s?limit=%d%s&continue=%s", path, LIST_PAGE,
+			                     sel ? sel : "", esc);
 			free(esc);
 		} else {
-			url = util_xasprintf("%s?limit=%d", path, LIST_PAGE);
+			url = util_xasprintf("%s?limit=%d%s", path, LIST_PAGE, sel ? sel : "");
 		}
 		long st =
 		    kube_request_sync(kc, "GET", url, NULL, 0, NULL, &body, inner, sizeof(inner));
@@ -149,6 +156,7 @@ static int list_all(struct kube_client *kc, const char *path, enum report_kind k
 	snprintf(err, errlen, "LIST %s: more than %d pages", path, LIST_MAX_PAGES);
 out:
 	free(cont);
+	free(sel);
 	return rc;
 }
 
@@ -174,10 +182,11 @@ int report_main(int argc, char **argv)
 	    {"expiring", required_argument, NULL, 'e'},
 	    {"pending-over", required_argument, NULL, 'p'},
 	    {"fail-on", required_argument, NULL, 'f'},
+	    {"selector", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *kubeconfig = NULL, *context = NULL, *config = NULL;
+	const char *kubeconfig = NULL, *context = NULL, *config = NULL, *selector = NULL;
 	enum report_format fmt = REPORT_TABLE;
 	struct report_options o = {.expiring = 7 * 86400, .pending_over = 15 * 60};
 	unsigned fail_on = 0;
@@ -191,13 +200,16 @@ int report_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:l:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			kubeconfig = optarg;
 			break;
 		case 'x':
 			context = optarg;
+			break;
+		case 'l':
+			selector = optarg;
 			break;
 		case 'c':
 			config = optarg;
@@ -272,14 +284,14 @@ int report_main(int argc, char **argv)
 	o.now = (int64_t)time(NULL);
 	o.set = set;
 	r = report_new(&o);
-	if (list_all(kc, "/apis/certificates.k8s.io/v1/certificatesigningrequests", REPORT_CSR, r,
-	             err, sizeof(err)) != 0) {
+	if (list_all(kc, "/apis/certificates.k8s.io/v1/certificatesigningrequests", selector,
+	             REPORT_CSR, r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "csr-approver report: %s\n",
 		        err[0] ? err : "certificatesigningrequests are not served");
 		goto out;
 	}
-	switch (list_all(kc, "/apis/certificates.k8s.io/v1/podcertificaterequests", REPORT_PCR, r,
-	                 err, sizeof(err))) {
+	switch (list_all(kc, "/apis/certificates.k8s.io/v1/podcertificaterequests", selector,
+	                 REPORT_PCR, r, err, sizeof(err))) {
 	case 0:
 		break;
 	case 1:
