@@ -150,10 +150,16 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 		snprintf(err, errlen, "--audit-log: %s", inner);
 		goto fail;
 	}
-	/* Series of the issuing policies exist from the start, at 0. */
-	for (size_t i = 0; set != NULL && i < set->n_rules; i++)
+	/* Series of the policies exist from the start, at 0: increase() then
+	 * sees the first foreign decision, the first certificate. */
+	for (size_t i = 0; set != NULL && i < set->n_rules; i++) {
+		static const char *const decisions[] = {"approve", "deny", "fail"};
+		for (int d = 0; d < 3; d++)
+			metrics_foreign_decisions(c->metrics, set->rules[i].signer_name,
+			                          decisions[d], 0);
 		if (set->rules[i].issue.enabled)
 			metrics_certificates_issued(c->metrics, set->rules[i].name, "csr", 0);
+	}
 
 	/* One server: metrics and probes share handlers and readiness. */
 	const char *addrs[2] = {o->metrics_addr, o->probe_addr};
@@ -310,6 +316,7 @@ static void begin_shutdown(struct controller *c, const char *why)
 	c->stopping = true;
 	c->stop_deadline_ms = now + SHUTDOWN_GRACE_MS;
 	stop_informers(c);
+	metrics_set_ready(c->metrics, false);
 	if (c->httpd != NULL)
 		httpd_set_not_ready(c->httpd, "shutting down");
 }
@@ -459,6 +466,7 @@ int controller_run(struct controller *c)
 			         "pending_csrs", nc);
 			if (c->httpd != NULL)
 				httpd_set_ready(c->httpd, true);
+			metrics_set_ready(c->metrics, true);
 			update_gauges(c, now, true);
 		}
 		update_gauges(c, now, false);

@@ -164,7 +164,7 @@ void inventory_observe(struct controller *c, enum report_kind kind, const json_t
 	 * decision of one of its signers. The first LIST only takes stock. */
 	if (e->by == REPORT_BY_NOBODY && (d.by == REPORT_BY_PERSON || d.by == REPORT_BY_OTHER) &&
 	    rule_of(c, kind, e->signer) != NULL)
-		metrics_foreign_decision(c->metrics, e->signer, d.decision);
+		metrics_foreign_decisions(c->metrics, e->signer, d.decision, 1);
 	e->by = d.by;
 	e->state = d.state;
 	if (e->state == REPORT_ISSUED && e->not_after == 0)

@@ -58,6 +58,7 @@ struct metrics {
 	uint64_t duration_count;
 	double duration_sum;
 	bool leader;
+	bool ready;
 	uint64_t audit_failures;
 };
 
@@ -266,10 +267,11 @@ void metrics_set_cache_objects(struct metrics *m, const char *resource, double n
 	pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_foreign_decision(struct metrics *m, const char *signer, const char *decision)
+void metrics_foreign_decisions(struct metrics *m, const char *signer, const char *decision,
+                               double n)
 {
 	const char *values[] = {signer, decision};
-	metrics_add(m, FAM_FOREIGN, values, 1);
+	metrics_add(m, FAM_FOREIGN, values, n);
 }
 
 void metrics_certificates_issued(struct metrics *m, const char *policy, const char *kind, double n)
@@ -328,6 +330,13 @@ void metrics_set_inventory(struct metrics *m, const struct metrics_inventory *in
 		metrics_put_series(&m->fam[FAM_EXPIRING], p24, e->within_24h);
 		metrics_put_series(&m->fam[FAM_EXPIRING], p7, e->within_7d);
 	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_set_ready(struct metrics *m, bool ready)
+{
+	pthread_mutex_lock(&m->mu);
+	m->ready = ready;
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -688,6 +697,10 @@ char *metrics_render(struct metrics *m)
 	    &b, "csr_approver_is_leader",
 	    "1 when this instance holds the leader lease (or runs without leader election), else 0.",
 	    "gauge", m->leader ? 1 : 0);
+	metrics_put_gauge(
+	    &b, "csr_approver_ready",
+	    "1 once the caches have synced and until shutdown begins (as /readyz), else 0.",
+	    "gauge", m->ready ? 1 : 0);
 	{
 		static const char *const label[] = {"version"};
 		const char *values[] = {m->version};

@@ -8,6 +8,7 @@
  *   csr_approver_watch_restarts_total{resource}                counter
  *   csr_approver_cache_objects{resource}                       gauge
  *   csr_approver_is_leader                                     gauge
+ *   csr_approver_ready                                         gauge
  *   csr_approver_build_info{version}                           gauge (1)
  *   csr_approver_pending{signer,age}                           gauge
  *   csr_approver_unmanaged{signer}                             gauge
@@ -55,12 +56,17 @@ void metrics_api_request(struct metrics *m, const char *verb, const char *resour
 void metrics_watch_restart(struct metrics *m, const char *resource);
 void metrics_set_cache_objects(struct metrics *m, const char *resource, double n);
 void metrics_set_leader(struct metrics *m, bool leader);
+/* csr_approver_ready: 1 once the caches have synced (as /readyz), 0 before
+ * and while shutting down. */
+void metrics_set_ready(struct metrics *m, bool ready);
 
 /* ---- governance (SPEC.md, "Governance") ---- */
 
-/* A CSR of a signer csr-approver decides was decided by someone else
- * (decision "approve", "deny" or "fail"). */
-void metrics_foreign_decision(struct metrics *m, const char *signer, const char *decision);
+/* n CSRs of a signer csr-approver decides were decided by someone else
+ * (decision "approve", "deny" or "fail"); n 0 creates the series at 0, so
+ * that increase() sees the first one. */
+void metrics_foreign_decisions(struct metrics *m, const char *signer, const char *decision,
+                               double n);
 /* A certificate issued by the built-in signer (kind "csr" or "pcr"); n 0
  * creates the series at 0. */
 void metrics_certificates_issued(struct metrics *m, const char *policy, const char *kind, double n);

@@ -163,6 +163,9 @@ check_metric "issued_total{policy=w,kind=csr} starts at 0" \
 	'csr_approver_certificates_issued_total{policy="w",kind="csr"}' 0
 check_metric "expiring{policy=w,within=24h} starts at 0" \
 	'csr_approver_certificates_expiring{policy="w",within="24h"}' 0
+check_metric "foreign_decisions_total{signer=manual,decision=approve} starts at 0" \
+	'csr_approver_foreign_decisions_total{signer="'$M'",decision="approve"}' 0
+check_metric "ready once the caches have synced" csr_approver_ready 1
 
 # ---------------------------------------------------------------- created
 ask g-shadow "$S" "$tmp/good.csr" "$INV"

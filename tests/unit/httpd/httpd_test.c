@@ -518,10 +518,11 @@ Test(httpd, served_metrics_sample)
 	metrics_set_cache_objects(m, "services", 7);
 	metrics_set_cache_objects(m, "nodes", 3);
 	metrics_set_leader(m, true);
-	metrics_foreign_decision(m, "example.com/workload-mtls", "approve");
+	metrics_foreign_decisions(m, "example.com/workload-mtls", "approve", 1);
 	metrics_certificates_issued(m, "workload-mtls", "csr", 3);
 	metrics_certificates_issued(m, "workload-mtls", "pcr", 0);
 	metrics_audit_failure(m);
+	metrics_set_ready(m, true);
 	{
 		struct metrics_pending p[2] = {{"example.com/workload-mtls", {1, 2, 0, 1}},
 		                               {"example.com/shadow", {0, 0, 0, 2}}};
@@ -548,6 +549,7 @@ Test(httpd, served_metrics_sample)
 	                       "csr_approver_certificates_expiring",
 	                       "csr_approver_audit_write_failures_total",
 	                       "csr_approver_is_leader",
+	                       "csr_approver_ready",
 	                       "csr_approver_build_info",
 	                       "process_cpu_seconds_total",
 	                       "process_resident_memory_bytes",

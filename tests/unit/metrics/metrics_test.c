@@ -67,6 +67,11 @@
 	"without leader election), else 0.\n"                                                      \
 	"# TYPE csr_approver_is_leader gauge\n"
 
+#define READY_HEAD                                                                                 \
+	"# HELP csr_approver_ready 1 once the caches have synced and until shutdown begins (as "   \
+	"/readyz), else 0.\n"                                                                      \
+	"# TYPE csr_approver_ready gauge\n"
+
 #define BUILD_HEAD                                                                                 \
 	"# HELP csr_approver_build_info Always 1; the version label names the running build.\n"    \
 	"# TYPE csr_approver_build_info gauge\n"
@@ -123,8 +128,8 @@ Test(metrics, empty_registry_renders_every_family)
 	    "csr_approver_decision_duration_seconds_bucket{le=\"+Inf\"} 0\n"
 	    "csr_approver_decision_duration_seconds_sum 0\n"
 	    "csr_approver_decision_duration_seconds_count 0\n" API_HEAD WATCH_HEAD CACHE_HEAD
-	        GOV_HEAD LEADER_HEAD "csr_approver_is_leader 0\n" BUILD_HEAD
-	    "csr_approver_build_info{version=\"v1.2.3\"} 1\n";
+	        GOV_HEAD LEADER_HEAD "csr_approver_is_leader 0\n" READY_HEAD
+	    "csr_approver_ready 0\n" BUILD_HEAD "csr_approver_build_info{version=\"v1.2.3\"} 1\n";
 	cr_assert_str_eq(text, want);
 	free(text);
 	metrics_free(m);
@@ -255,7 +260,8 @@ Test(metrics, api_requests_watch_restarts_cache_and_leader)
 	    "csr_approver_watch_restarts_total{resource=\"pods\"} 2\n" CACHE_HEAD
 	    "csr_approver_cache_objects{resource=\"nodes\"} 3\n"
 	    "csr_approver_cache_objects{resource=\"pods\"} 10\n" GOV_HEAD LEADER_HEAD
-	    "csr_approver_is_leader 1\n" BUILD_HEAD "csr_approver_build_info{version=\"dev\"} 1\n";
+	    "csr_approver_is_leader 1\n" READY_HEAD "csr_approver_ready 0\n" BUILD_HEAD
+	    "csr_approver_build_info{version=\"dev\"} 1\n";
 	char *at = strstr(text, API_HEAD);
 	cr_assert_not_null(at);
 	cr_assert_str_eq(at, want);
@@ -531,9 +537,11 @@ Test(metrics, concurrent_updates_and_renders)
 Test(metrics, governance_counters)
 {
 	struct metrics *m = new_registry("v");
-	metrics_foreign_decision(m, "example.com/w", "approve");
-	metrics_foreign_decision(m, "example.com/w", "approve");
-	metrics_foreign_decision(m, "example.com/w", "deny");
+	metrics_foreign_decisions(m, "example.com/w", "approve", 1);
+	metrics_foreign_decisions(m, "example.com/w", "approve", 1);
+	metrics_foreign_decisions(m, "example.com/w", "deny", 1);
+	metrics_foreign_decisions(m, "example.com/w", "fail", 0);
+	metrics_set_ready(m, true);
 	metrics_certificates_issued(m, "w", "csr", 0);
 	metrics_certificates_issued(m, "w", "csr", 1);
 	metrics_certificates_issued(m, "w", "pcr", 1);
@@ -550,6 +558,10 @@ Test(metrics, governance_counters)
 	cr_expect(
 	    has_line(text, "csr_approver_certificates_issued_total{policy=\"w\",kind=\"pcr\"} 1"));
 	cr_expect(has_line(text, "csr_approver_audit_write_failures_total 1"));
+	cr_expect(has_line(
+	    text,
+	    "csr_approver_foreign_decisions_total{signer=\"example.com/w\",decision=\"fail\"} 0"));
+	cr_expect(has_line(text, "csr_approver_ready 1"));
 	free(text);
 	metrics_free(m);
 }
