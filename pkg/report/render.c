@@ -158,14 +158,21 @@ static void summary_free(struct summary *s)
 
 /* ---------------------------------------------------------------- text */
 
-/* Printable ASCII, cut to w columns with "..." (w >= 4) into dst. */
-static void cell(char *dst, size_t len, const char *s, size_t w)
+/* Printable ASCII, cut to w columns with "..." (w >= 4) into dst: the
+ * end kept when keep_end (generated names differ at their end), else the
+ * start. */
+static void cell(char *dst, size_t len, const char *s, size_t w, bool keep_end)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (n > w && w >= 4 && len > 4) {
 		size_t k = w - 3 < len - 4 ? w - 3 : len - 4;
-		report_ascii(dst, len, s, k);
-		memcpy(dst + strlen(dst), "...", 4);
+		if (keep_end) {
+			memcpy(dst, "...", 3);
+			report_ascii(dst + 3, len - 3, s + n - k, k);
+		} else {
+			report_ascii(dst, len, s, k);
+			memcpy(dst + strlen(dst), "...", 4);
+		}
 		return;
 	}
 	report_ascii(dst, len, s, n > w ? w : n);
@@ -282,9 +289,21 @@ static const bool col_fixed[C_N] = {
     [C_DECIDED] = true,
     [C_EXPIRES] = true,
 };
+/* Columns cut at their start: the end of a generated name, a namespace's
+ * pod, a signer's path tell rows apart. */
+static const bool col_keep_end[C_N] = {
+    [C_NAME] = true,
+    [C_SIGNER] = true,
+    [C_REQUESTER] = true,
+    [C_IDENTITY] = true,
+};
+/* The least a column is narrowed to: a name stays readable. */
+static const size_t col_min[C_N] = {
+    [C_NAME] = 20, [C_SIGNER] = 8,      [C_REQUESTER] = 8, [C_IDENTITY] = 8,
+    [C_NAMES] = 8, [C_DECIDED_BY] = 12, [C_FINDINGS] = 8,
+};
 /* The most a column takes before it is cut, whatever the width. */
 #define COL_MAX 60
-#define COL_MIN 10
 
 static char *row_cell(const struct report *r, const struct report_row *w, int c)
 {
@@ -358,7 +377,7 @@ static char *render_table(const struct report *r, unsigned width)
 	while (width > 0 && total > width) {
 		int widest = -1;
 		for (int c = 0; c < C_N; c++)
-			if (!col_fixed[c] && w[c] > COL_MIN && (widest < 0 || w[c] > w[widest]))
+			if (!col_fixed[c] && w[c] > col_min[c] && (widest < 0 || w[c] > w[widest]))
 				widest = c;
 		if (widest < 0)
 			break;
@@ -375,7 +394,8 @@ static char *render_table(const struct report *r, unsigned width)
 		for (size_t i = 0; i < r->n; i++) {
 			for (int c = 0; c < C_N; c++) {
 				char v[COL_MAX * 4 + 8];
-				cell(v, sizeof(v), cells[i * C_N + (size_t)c], w[c]);
+				cell(v, sizeof(v), cells[i * C_N + (size_t)c], w[c],
+				     col_keep_end[c]);
 				util_buf_printf(&b, "%s%-*s", c ? "  " : "",
 				                c == C_N - 1 ? 0 : (int)w[c], v);
 			}

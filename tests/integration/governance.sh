@@ -306,7 +306,7 @@ t_check "report table: pending by signer and age" grep -qxF "    $M: lt1m 0, lt1
 t_eq "report table at COLUMNS=120: 6 rows" 6 "$(sed -n '2,/^$/p' "$tmp/r120.txt" | grep -c .)"
 t_eq "report table at COLUMNS=120: no line of the table is wider" "" \
 	"$(sed -n '1,/^$/p' "$tmp/r120.txt" | awk 'length($0) > 120')"
-t_check "report table at COLUMNS=120: long cells are cut with ..." grep -q '\.\.\. ' "$tmp/r120.txt"
+t_check "report table at COLUMNS=120: long cells are cut with ..." grep -q '\.\.\.' "$tmp/r120.txt"
 
 # --fail-on
 fail_rc() { rep -o json "$@" >/dev/null 2>&1; echo $?; }
