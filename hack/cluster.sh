@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on loopback for csr-approver's tests, demo
 # and benchmarks: etcd, kube-apiserver and kube-controller-manager, built by
-# hack/k8s-build.sh, running as plain processes (no containers, no kubelet).
+# hack/k8s-build.sh, running as plain processes (no containers); on demand
+# real kubelets without containers ("hollow nodes") and kube-scheduler.
 #
 # Usage: hack/cluster.sh COMMAND
 #   up                 build the binaries if needed, make the PKI, start the
@@ -17,14 +18,49 @@
 #                      (kube-controller-manager is restarted with it, so it
 #                      works at once instead of after client-go's backoff)
 #   restart-apiserver  stop-apiserver then start-apiserver
+#   nodes N            make the cluster have N Ready hollow nodes hollow-1 ..
+#                      hollow-N (starts the missing ones, stops the others);
+#                      0 stops them all, and kube-scheduler
+#   join NAME [GROUP]  a hollow node NAME that joins the way kubeadm's nodes
+#                      do: a fresh bootstrap token (Secret bootstrap-token-ID
+#                      in kube-system, extra group GROUP, default
+#                      system:bootstrappers:kubeadm:default-node-token), with
+#                      which its kubelet asks for its client certificate by a
+#                      kubelet-client CSR that someone must approve. Prints the
+#                      token id at once; exits 0 once the Node is Ready, 1 if
+#                      the kubelet gave up (CSR denied) or on timeout
+#   leave NAME         stop a hollow node; delete its Node and its token
+#   scheduler [start|stop]   kube-scheduler, for pods without spec.nodeName
 #
-# State (PKI, kubeconfigs, etcd data, logs/, pids/) lives in
+# Hollow nodes are kubemark --morph=kubelet: the real kubelet with a fake
+# container runtime. It registers its Node with a node client certificate
+# (CN=system:node:NAME, O=system:nodes: the Node authorizer and
+# NodeRestriction apply), runs the pods bound to it (each gets the fake
+# runtime's IP 192.168.192.168; images are "pulled" by a fake image service),
+# and creates a PodCertificateRequest for each podCertificate projected
+# volume, writing the bundle once the request is issued. It does not ask for
+# a kubelet-serving certificate. Each node listens on its own port below
+# 32768; an idle one costs about 15-20 MiB of private memory and half a
+# percent of a core; from about a hundred of them on, the default
+# fs.inotify.max_user_instances (128) gets short (the script warns).
+# kubemark puts its root dir and runtime socket in /tmp (no flag to move
+# them); this script removes them when it stops the node. The node
+# lifecycle controller does not run, so once a Node is Ready this script
+# takes away the not-ready taint itself; with kube-scheduler running, pods
+# without nodeName go to hollow nodes (and would get the fake IP: do not
+# leave it running under suites that set pod status by hand).
+#
+# State (PKI, kubeconfigs, etcd data, nodes/, logs/, pids/) lives in
 # $CSR_APPROVER_CLUSTER_DIR, default .cluster/ at the repository root.
 #
 # What the cluster looks like:
 #   - authorization Node,RBAC; admission defaults plus NodeRestriction;
 #     ServiceAccount admission on (the controller manager makes the
-#     "default" ServiceAccount of each namespace).
+#     "default" ServiceAccount of each namespace); bootstrap token
+#     authentication on; an audit log (logs/audit.log,
+#     $CSR_APPROVER_AUDIT_LOG) of the creation of CSRs,
+#     PodCertificateRequests and SubjectAccessReviews, with request and
+#     response (who created what, what was asked and answered).
 #   - kube-controller-manager runs the CSR signing and cleaner controllers,
 #     the service-account, service-account-token, root-CA publisher,
 #     namespace and garbage-collector controllers, and NOT the CSR approving
@@ -33,11 +69,14 @@
 #   - identities (client certificates from the cluster CA, one kubeconfig each):
 #       admin      CN=csr-approver-admin, O=system:masters
 #       node-0     CN=system:node:node-0, O=system:nodes
-#       bootstrap  CN=system:bootstrap:abcdef, O=system:bootstrappers
+#       bootstrap  CN=system:bootstrap:abcdef, O=system:bootstrappers,
+#                  O=system:bootstrappers:kubeadm:default-node-token
 #   - ClusterRoleBindings as kubeadm makes them: system:bootstrappers may
-#     create CSRs (system:node-bootstrapper) and request node client
-#     certificates (...:nodeclient); system:nodes may renew their own
-#     (...:selfnodeclient).
+#     create CSRs (system:node-bootstrapper); the group of kubeadm's join
+#     token, system:bootstrappers:kubeadm:default-node-token, may request
+#     node client certificates (...:nodeclient), so a bootstrap token with
+#     another extra group may ask but is not allowed (SubjectAccessReview
+#     says no); system:nodes may renew their own (...:selfnodeclient).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,12 +93,15 @@ KCFG=$STATE/kubeconfigs
 LOGS=$STATE/logs
 PIDS=$STATE/pids
 PORTS=$STATE/ports.env
+NODES=$STATE/nodes
 
 READY_TIMEOUT=${CSR_APPROVER_CLUSTER_TIMEOUT:-90}
 STOP_TIMEOUT=10
 SA_ISSUER=https://kubernetes.default.svc.cluster.local
 NODE_NAME=node-0
 COMPONENTS=(etcd kube-apiserver kube-controller-manager)
+# The extra group of kubeadm's node-join token, the one bound to nodeclient.
+JOIN_GROUP=system:bootstrappers:kubeadm:default-node-token
 
 say() { echo "cluster: $*" >&2; }
 die() {
@@ -71,9 +113,10 @@ die() {
 
 pidfile() { echo "$PIDS/$1.pid"; }
 
-# running NAME: the component's pid file names a live process of that binary.
+# running NAME [BINARY]: the pid file NAME.pid names a live process of
+# BINARY (default NAME).
 running() {
-	local f pid
+	local f pid bin=${2:-$1}
 	f=$(pidfile "$1")
 	[[ -f $f ]] || return 1
 	pid=$(<"$f")
@@ -83,45 +126,51 @@ running() {
 	local argv=()
 	[[ -r /proc/$pid/cmdline ]] || return 1
 	mapfile -d '' -t argv 2>/dev/null <"/proc/$pid/cmdline" || return 1
-	[[ ${#argv[@]} -gt 0 && ${argv[0]##*/} == "$1" && " ${argv[*]}" == *"=$STATE/"* ]]
+	[[ ${#argv[@]} -gt 0 && ${argv[0]##*/} == "$bin" && " ${argv[*]}" == *"=$STATE/"* ]]
 }
 
 # start NAME ARGS...: start a component in its own session, detached.
 start() {
-	local name=$1 pid
-	shift
+	spawn "$1" "$@"
+}
+
+# spawn NAME BINARY ARGS...: start BINARY detached, its pid in NAME.pid and
+# its output in logs/NAME.log.
+spawn() {
+	local name=$1 bin=$2 pid
+	shift 2
 	mkdir -p "$LOGS" "$PIDS"
-	[[ -x $BIN/$name ]] || die "$BIN/$name is missing; run hack/k8s-build.sh"
+	[[ -x $BIN/$bin ]] || die "$BIN/$bin is missing; run hack/k8s-build.sh"
 	echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) start $name" >>"$LOGS/$name.log"
 	# No job control here, so the subshell is not a group leader and setsid
 	# execs in place: $! is the component's own pid.
 	# fd 8 is the command lock (see lock()): the component must not keep it.
-	(exec setsid "$BIN/$name" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 8>&-) &
+	(exec setsid "$BIN/$bin" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 8>&-) &
 	pid=$!
 	echo "$pid" >"$(pidfile "$name")"
 }
 
-# stop NAME [SIGNAL]: stop a component by its pid file; TERM (or SIGNAL),
-# then KILL after STOP_TIMEOUT seconds.
+# stop NAME [SIGNAL [BINARY]]: stop a component by its pid file; TERM (or
+# SIGNAL), then KILL after STOP_TIMEOUT seconds.
 stop() {
-	local name=$1 sig=${2:-TERM} f pid i
+	local name=$1 sig=${2:-TERM} bin=${3:-$1} f pid i
 	f=$(pidfile "$name")
-	if running "$name"; then
+	if running "$name" "$bin"; then
 		pid=$(<"$f")
 		kill "-$sig" "$pid" 2>/dev/null || true
 		for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-			running "$name" || break
+			running "$name" "$bin" || break
 			sleep 0.1
 		done
-		if running "$name"; then
+		if running "$name" "$bin"; then
 			say "$name (pid $pid) did not stop within ${STOP_TIMEOUT}s; killing it"
 			kill -KILL "$pid" 2>/dev/null || true
 			for ((i = 0; i < 50; i++)); do
-				running "$name" || break
+				running "$name" "$bin" || break
 				sleep 0.1
 			done
 		fi
-		running "$name" && die "could not stop $name (pid $pid)"
+		running "$name" "$bin" && die "could not stop $name (pid $pid)"
 	fi
 	rm -f "$f"
 }
@@ -196,9 +245,19 @@ make_pki() {
 	pki_sa_keypair "$PKI"
 	pki_client_cert "$PKI" admin csr-approver-admin system:masters
 	pki_client_cert "$PKI" "$NODE_NAME" "system:node:$NODE_NAME" system:nodes
-	pki_client_cert "$PKI" bootstrap system:bootstrap:abcdef system:bootstrappers
+	pki_client_cert "$PKI" bootstrap system:bootstrap:abcdef system:bootstrappers "$JOIN_GROUP"
 	pki_client_cert "$PKI" kube-controller-manager system:kube-controller-manager
 	touch "$PKI/.complete"
+}
+
+# ensure_bootstrap_identity: the bootstrap identity of a cluster made before
+# it carried kubeadm's join group (the one nodeclient is bound to) is made
+# again with it.
+ensure_bootstrap_identity() { # needs ports
+	openssl x509 -in "$PKI/bootstrap.crt" -noout -subject 2>/dev/null | grep -qF "$JOIN_GROUP" && return 0
+	pki_client_cert "$PKI" bootstrap system:bootstrap:abcdef system:bootstrappers "$JOIN_GROUP"
+	pki_kubeconfig "$KCFG/bootstrap.kubeconfig" "https://127.0.0.1:$APISERVER_PORT" "$PKI/ca.crt" \
+		"$PKI/bootstrap.crt" "$PKI/bootstrap.key" bootstrap
 }
 
 make_kubeconfigs() { # needs ports
@@ -225,7 +284,29 @@ start_etcd() {
 		--log-level=warn
 }
 
+# The audit log records who created CSRs and PodCertificateRequests and
+# the SubjectAccessReviews asked, with request and response: the tests read
+# it to tell who did what (a PodCertificateRequest does not name its
+# creator).
+write_audit_policy() {
+	cat >"$STATE/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: RequestResponse
+  verbs: [create]
+  resources:
+  - group: certificates.k8s.io
+    resources: [certificatesigningrequests, podcertificaterequests]
+  - group: authorization.k8s.io
+    resources: [subjectaccessreviews]
+- level: None
+EOF
+}
+
 start_apiserver() {
+	write_audit_policy
 	start kube-apiserver \
 		--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
 		--bind-address=127.0.0.1 \
@@ -236,6 +317,7 @@ start_apiserver() {
 		--tls-private-key-file="$PKI/apiserver.key" \
 		--client-ca-file="$PKI/ca.crt" \
 		--authorization-mode=Node,RBAC \
+		--enable-bootstrap-token-auth=true \
 		--enable-admission-plugins=NodeRestriction \
 		--service-account-issuer="$SA_ISSUER" \
 		--api-audiences="$SA_ISSUER" \
@@ -245,6 +327,10 @@ start_apiserver() {
 		--allow-privileged=true \
 		--shutdown-send-retry-after=true \
 		--profiling=false \
+		--audit-policy-file="$STATE/audit-policy.yaml" \
+		--audit-log-path="$LOGS/audit.log" \
+		--audit-log-maxsize=50 \
+		--audit-log-maxbackup=1 \
 		--cert-dir="$STATE/apiserver-certs"
 }
 
@@ -360,7 +446,7 @@ roleRef:
 subjects:
 - apiGroup: rbac.authorization.k8s.io
   kind: Group
-  name: system:bootstrappers
+  name: system:bootstrappers:kubeadm:default-node-token
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -375,6 +461,197 @@ subjects:
   kind: Group
   name: system:nodes
 EOF
+}
+
+# ---------------------------------------------------------------- hollow nodes
+#
+# A hollow node is kubemark --morph=kubelet: the real kubelet with a fake
+# container runtime, as process "node-NAME" (pids/node-NAME.pid,
+# logs/node-NAME.log) with its kubeconfig and certificates in nodes/NAME/.
+# kubemark makes its root dir (/tmp/hollow-kubelet.NNN) and its runtime
+# socket (/tmp/kubelet_remote_NNN.sock) itself, with no flag to put them
+# elsewhere, and leaves both behind when it ends: it logs their names (the
+# socket's through --vmodule), and node_cleanup removes them from there.
+
+node_running() { running "node-$1" kubemark; }
+
+# node_names: every node with a pid file or a folder, running or not.
+node_names() {
+	local f names=()
+	for f in "$PIDS"/node-*.pid; do
+		[[ -e $f ]] || continue
+		f=${f##*/node-}
+		names+=("${f%.pid}")
+	done
+	for f in "$NODES"/*/; do
+		[[ -d $f ]] || continue
+		f=${f%/}
+		names+=("${f##*/}")
+	done
+	((${#names[@]})) && printf '%s\n' "${names[@]}" | sort -u
+	return 0
+}
+
+# node_start NAME PORT [BOOTSTRAP_KUBECONFIG]: a hollow kubelet for node
+# NAME with its kubelet API on PORT. With a bootstrap kubeconfig it first
+# gets its client certificate through a CSR (written to nodes/NAME/kubeconfig
+# and nodes/NAME/pki/), else nodes/NAME/kubeconfig must already hold one.
+node_start() {
+	local name=$1 port=$2 boot=${3:-} dir=$NODES/$1
+	local args=(
+		--morph=kubelet
+		--name="$name"
+		--kubeconfig="$dir/kubeconfig"
+		--cert-dir="$dir/pki"
+		--kubelet-port="$port"
+		--kubelet-read-only-port=0
+		# The host's image service is containerd's socket: use the fake one.
+		--use-host-image-service=false
+		# Log the fake runtime's socket path, so that node_cleanup finds it.
+		--vmodule=remote_runtime=3
+	)
+	[[ -n $boot ]] && args+=(--bootstrap-kubeconfig="$boot")
+	spawn "node-$name" kubemark "${args[@]}"
+}
+
+# node_cleanup NAME: remove what the (stopped) kubelet left outside the
+# state folder, as named by its log; only paths of kubemark's own patterns.
+node_cleanup() {
+	local log=$LOGS/node-$1.log p
+	[[ -f $log ]] || return 0
+	while IFS= read -r p; do
+		if [[ $p =~ ^/tmp/hollow-kubelet\.[0-9]+$ || $p =~ ^/tmp/kubelet_remote_[0-9]+\.sock$ ]]; then
+			rm -rf -- "$p"
+		fi
+	done < <(sed -n -e 's/.*Using \(\/tmp\/hollow-kubelet\.[0-9]*\) as root dir.*/\1/p' \
+		-e 's/.*"Connecting to runtime service" endpoint="unix:\/\/\(\/tmp\/kubelet_remote_[0-9]*\.sock\)".*/\1/p' "$log")
+}
+
+# node_stop NAME: stop the kubelet, clean up after it, remove its folder.
+node_stop() {
+	stop "node-$1" TERM kubemark
+	node_cleanup "$1"
+	rm -rf "${NODES:?}/$1"
+}
+
+# nodes_forget NAME...: delete their Nodes and bootstrap token Secrets, in
+# one request each (nothing to do when the API server is away).
+nodes_forget() {
+	(($#)) && apiserver_ready || return 0
+	local IFS=,
+	kubectl_admin delete node "$@" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+	kubectl_admin delete secret -n kube-system -l "csr-approver.test/join-node in ($*)" \
+		--ignore-not-found --wait=false >/dev/null 2>&1 || true
+}
+
+# node_make_identity NAME: nodes/NAME/kubeconfig with a node client
+# certificate from the cluster CA (CN=system:node:NAME, O=system:nodes).
+node_make_identity() {
+	local name=$1 dir=$NODES/$1
+	[[ -s $dir/kubeconfig ]] && return 0
+	mkdir -p "$dir"
+	# pki_client_cert signs with DIR/ca.{crt,key}.
+	ln -sf "$PKI/ca.crt" "$dir/ca.crt"
+	ln -sf "$PKI/ca.key" "$dir/ca.key"
+	pki_client_cert "$dir" client "system:node:$name" system:nodes
+	rm -f "$dir/ca.crt" "$dir/ca.key"
+	[[ -s $dir/client.crt ]] || die "could not make the client certificate of node $name"
+	pki_kubeconfig "$dir/kubeconfig" "https://127.0.0.1:$APISERVER_PORT" "$PKI/ca.crt" \
+		"$dir/client.crt" "$dir/client.key" "system:node:$name"
+}
+
+# nodes_ready SINCE NAME...: print the names among NAME... whose Node is
+# Ready; a NAME written NAME@ (a kubelet started at SINCE, RFC 3339) only
+# once its kubelet has reported since then, not on a Node its predecessor
+# left Ready.
+nodes_ready() {
+	local since=$1
+	shift
+	api_get /api/v1/nodes | jq -r --arg since "$since" --args '
+		($ARGS.positional | map({key: rtrimstr("@"), value: (if endswith("@") then $since else "" end)})
+			| from_entries) as $want
+		| .items[] | .metadata.name as $n | select($want[$n] != null)
+		| select(any(.status.conditions[]?; .type == "Ready" and .status == "True"
+			and .lastHeartbeatTime >= $want[$n]))
+		| $n' "$@"
+}
+
+# nodes_wait_ready SINCE NAME...: wait until every Node is Ready (as for
+# nodes_ready; each kubelet must keep running), then take away the
+# not-ready taint the API server put on at registration, as the node
+# lifecycle controller would (it does not run here), so that kube-scheduler
+# places pods there.
+nodes_wait_ready() {
+	local since=$1 deadline=$((SECONDS + READY_TIMEOUT)) n ready=() missing
+	shift
+	while :; do
+		mapfile -t ready < <(nodes_ready "$since" "$@")
+		((${#ready[@]} == $#)) && break
+		for n in "$@"; do
+			if ! node_running "${n%@}"; then
+				say "hollow node ${n%@} exited before its Node was Ready"
+				log_tail "node-${n%@}"
+				return 1
+			fi
+		done
+		if ((SECONDS >= deadline)); then
+			missing=$(comm -23 <(printf '%s\n' "${@%@}" | sort) <(printf '%s\n' "${ready[@]}" | sort) | tr '\n' ' ')
+			say "timed out after ${READY_TIMEOUT}s waiting for these Nodes to be Ready: $missing"
+			return 1
+		fi
+		sleep 0.5
+	done
+	while IFS= read -r n; do
+		kubectl_admin taint node "$n" node.kubernetes.io/not-ready:NoSchedule- >/dev/null 2>&1 || true
+	done < <(api_get /api/v1/nodes | jq -r --args '.items[] | .metadata.name as $n
+		| select($ARGS.positional | index($n)) | select(any(.spec.taints[]?; .key == "node.kubernetes.io/not-ready"))
+		| $n' "${@%@}")
+}
+
+# nodes_term NAME...: SIGTERM to each running kubelet at once, so that
+# stopping many (node_stop each) does not wait for them one by one.
+nodes_term() {
+	local n
+	for n in "$@"; do
+		node_running "$n" && kill -TERM "$(<"$(pidfile "node-$n")")" 2>/dev/null
+	done
+	return 0
+}
+
+need_cluster() {
+	healthy || die "the cluster is not up (run: hack/cluster.sh up)"
+	[[ -x $BIN/kubemark && -x $BIN/kube-scheduler ]] || "$here/k8s-build.sh" >/dev/null
+}
+
+start_scheduler() {
+	[[ -s $KCFG/kube-scheduler.kubeconfig ]] || {
+		[[ -s $PKI/kube-scheduler.crt ]] || pki_client_cert "$PKI" kube-scheduler system:kube-scheduler
+		pki_kubeconfig "$KCFG/kube-scheduler.kubeconfig" "https://127.0.0.1:$APISERVER_PORT" "$PKI/ca.crt" \
+			"$PKI/kube-scheduler.crt" "$PKI/kube-scheduler.key" kube-scheduler
+	}
+	start kube-scheduler \
+		--kubeconfig="$KCFG/kube-scheduler.kubeconfig" \
+		--authentication-kubeconfig="$KCFG/kube-scheduler.kubeconfig" \
+		--authorization-kubeconfig="$KCFG/kube-scheduler.kubeconfig" \
+		--authentication-skip-lookup=true \
+		--bind-address=127.0.0.1 \
+		--secure-port="$SCHEDULER_PORT" \
+		--cert-dir="$STATE/scheduler-certs" \
+		--leader-elect=false \
+		--profiling=false
+}
+
+scheduler_healthy() {
+	[[ $(curl -ksS --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz" 2>/dev/null) == ok ]]
+}
+
+ensure_scheduler() {
+	if [[ -z ${SCHEDULER_PORT:-} ]]; then
+		SCHEDULER_PORT=$(free_port "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT")
+		echo "SCHEDULER_PORT=$SCHEDULER_PORT" >>"$PORTS"
+	fi
+	running kube-scheduler || start_scheduler
+	wait_for "kube-scheduler /healthz" kube-scheduler scheduler_healthy
 }
 
 # ---------------------------------------------------------------- commands
@@ -404,6 +681,7 @@ export CSR_APPROVER_BOOTSTRAP_KUBECONFIG=$(q "$KCFG/bootstrap.kubeconfig")
 export CSR_APPROVER_SA_ISSUER=$(q "$SA_ISSUER")
 export CSR_APPROVER_ETCD_ENDPOINT=$(q "http://127.0.0.1:$ETCD_PORT")
 export CSR_APPROVER_ETCDCTL=$(q "$BIN/etcdctl")
+export CSR_APPROVER_AUDIT_LOG=$(q "$LOGS/audit.log")
 EOF
 }
 
@@ -428,6 +706,7 @@ cmd_up() {
 	load_ports || pick_ports
 	load_ports
 	make_pki
+	ensure_bootstrap_identity
 	make_kubeconfigs
 	local t=$EPOCHREALTIME times
 	ensure_etcd
@@ -446,7 +725,20 @@ cmd_up() {
 }
 
 cmd_down() {
-	local c i
+	local c i n names=()
+	load_ports || true
+	mapfile -t names < <(node_names)
+	if ((${#names[@]})); then
+		say "stopping ${#names[@]} hollow node(s)"
+		nodes_term "${names[@]}"
+		for n in "${names[@]}"; do
+			node_stop "$n"
+		done
+	fi
+	if running kube-scheduler; then
+		say "stopping kube-scheduler"
+		stop kube-scheduler
+	fi
 	for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
 		c=${COMPONENTS[i]}
 		if running "$c"; then
@@ -479,6 +771,17 @@ cmd_status() {
 			ok=1
 		fi
 	done
+	if running kube-scheduler; then
+		printf '%-24s running (pid %s)\n' kube-scheduler "$(<"$(pidfile kube-scheduler)")"
+	fi
+	local n
+	while IFS= read -r n; do
+		if node_running "$n"; then
+			printf '%-24s running (pid %s)\n' "node $n" "$(<"$(pidfile "node-$n")")"
+		else
+			printf '%-24s stopped\n' "node $n"
+		fi
+	done < <(node_names)
 	r=$(curl -sS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
 		"https://127.0.0.1:$APISERVER_PORT/readyz" 2>/dev/null) || r=""
 	case $r in
@@ -513,6 +816,159 @@ cmd_start_apiserver() {
 	say "kube-apiserver ready in $((SECONDS - t0)) s"
 }
 
+# cmd_nodes N: exactly hollow-1..hollow-N running and Ready.
+cmd_nodes() {
+	local want=${1:-} n k limit
+	[[ $want =~ ^[0-9]{1,4}$ ]] || die "usage: hack/cluster.sh nodes N   (N hollow kubelets; 0 stops them)"
+	want=$((10#$want))
+	load_ports || die "no cluster in $STATE (run: hack/cluster.sh up)"
+	local gone=()
+	while IFS= read -r n; do
+		[[ $n =~ ^hollow-([1-9][0-9]*)$ ]] && ((BASH_REMATCH[1] > want)) && gone+=("$n")
+	done < <(node_names)
+	if ((${#gone[@]})); then
+		say "stopping ${#gone[@]} hollow node(s)"
+		nodes_term "${gone[@]}"
+		for n in "${gone[@]}"; do
+			node_stop "$n"
+		done
+		nodes_forget "${gone[@]}"
+	fi
+	if ((want == 0)); then
+		running kube-scheduler && stop kube-scheduler
+		say "no hollow nodes"
+		return 0
+	fi
+	need_cluster
+	limit=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+	if ((limit > 0 && want > limit - 16)); then
+		say "warning: $want kubelets may exhaust fs.inotify.max_user_instances ($limit);" \
+			"raise it with: sysctl fs.inotify.max_user_instances=$((want * 4))"
+	fi
+	local t0=$SECONDS names=() taken=() port started=0 since
+	since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	for ((k = 1; k <= want; k++)); do
+		n=hollow-$k
+		if node_running "$n"; then
+			names+=("$n")
+			continue
+		fi
+		names+=("$n@")
+		node_cleanup "$n"
+		node_make_identity "$n"
+		port=$(free_port "${taken[@]}")
+		taken+=("$port")
+		node_start "$n" "$port"
+		started=$((started + 1))
+	done
+	nodes_wait_ready "$since" "${names[@]}" || die "the hollow nodes did not all become Ready (logs: $LOGS/node-*.log)"
+	say "$want hollow node(s) Ready ($started started in $((SECONDS - t0)) s)"
+}
+
+# cmd_join NAME [GROUP]: a hollow kubelet that joins with a fresh bootstrap
+# token (extra group GROUP) through a kubelet-client CSR that someone (the
+# approver under test) has to approve. Prints the token id on stdout at once;
+# exits 0 once the Node is Ready, non-zero when the kubelet gave up (its CSR
+# was denied) or READY_TIMEOUT passed (then it keeps waiting: leave NAME).
+cmd_join() {
+	local name=${1:-} group=${2:-$JOIN_GROUP}
+	[[ $name =~ ^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$ ]] ||
+		die "usage: hack/cluster.sh join NAME [GROUP]   (NAME a lower-case DNS name)"
+	[[ $group =~ ^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$ ]] ||
+		die "GROUP must look like system:bootstrappers:NAME (lower case, digits, '-', ':'); got \"$group\""
+	load_ports || die "no cluster in $STATE (run: hack/cluster.sh up)"
+	need_cluster
+	node_running "$name" && die "hollow node $name is running (hack/cluster.sh leave $name first)"
+	if [[ -d $NODES/$name ]]; then
+		node_stop "$name"
+		nodes_forget "$name"
+	fi
+	# The bindings and bootstrap identity of a cluster made before this
+	# version of the script.
+	apply_rbac || die "could not apply the RBAC bindings"
+	ensure_bootstrap_identity
+	local id secret dir=$NODES/$name
+	id=$(openssl rand -hex 3)
+	secret=$(openssl rand -hex 8)
+	mkdir -p "$dir"
+	kubectl_admin create -f - >/dev/null <<EOF || die "could not create the bootstrap token Secret"
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bootstrap-token-$id
+  namespace: kube-system
+  labels: {csr-approver.test/join-node: "$name"}
+type: bootstrap.kubernetes.io/token
+stringData:
+  description: "hack/cluster.sh join $name"
+  token-id: "$id"
+  token-secret: "$secret"
+  expiration: "$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)"
+  usage-bootstrap-authentication: "true"
+  auth-extra-groups: "$group"
+EOF
+	(
+		umask 077
+		cat >"$dir/bootstrap.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: csr-approver
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $(pki_b64 "$PKI/ca.crt")
+users:
+- name: system:bootstrap:$id
+  user:
+    token: $id.$secret
+contexts:
+- name: bootstrap@csr-approver
+  context:
+    cluster: csr-approver
+    user: system:bootstrap:$id
+current-context: bootstrap@csr-approver
+EOF
+	)
+	local since
+	since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	node_start "$name" "$(free_port)" "$dir/bootstrap.kubeconfig"
+	echo "$id"
+	say "hollow node $name asks for its client certificate as system:bootstrap:$id ($group)"
+	if ! nodes_wait_ready "$since" "$name@"; then
+		node_running "$name" &&
+			say "its kubelet keeps waiting for the CSR; stop it with: hack/cluster.sh leave $name"
+		die "hollow node $name did not join"
+	fi
+	say "hollow node $name joined and is Ready"
+}
+
+# cmd_leave NAME: stop a hollow node, delete its Node and bootstrap token.
+cmd_leave() {
+	local name=${1:-}
+	[[ -n $name ]] || die "usage: hack/cluster.sh leave NAME"
+	load_ports || die "no cluster in $STATE"
+	node_names | grep -qxF -- "$name" || die "no hollow node $name"
+	node_stop "$name"
+	nodes_forget "$name"
+	say "hollow node $name is gone"
+}
+
+cmd_scheduler() {
+	load_ports || die "no cluster in $STATE (run: hack/cluster.sh up)"
+	case ${1:-start} in
+	start)
+		need_cluster
+		ensure_scheduler
+		say "kube-scheduler running"
+		;;
+	stop)
+		stop kube-scheduler
+		say "kube-scheduler stopped"
+		;;
+	*) die "usage: hack/cluster.sh scheduler [start|stop]" ;;
+	esac
+}
+
 # One command at a time per state folder.
 lock() {
 	local key
@@ -535,11 +991,15 @@ main() {
 	stop-apiserver) lock && cmd_stop_apiserver "$@" ;;
 	start-apiserver) lock && cmd_start_apiserver ;;
 	restart-apiserver) lock && cmd_stop_apiserver "$@" && cmd_start_apiserver ;;
+	nodes) lock && cmd_nodes "$@" ;;
+	join) lock && cmd_join "$@" ;;
+	leave) lock && cmd_leave "$@" ;;
+	scheduler) lock && cmd_scheduler "$@" ;;
 	-h | --help | help)
-		sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,79p' "$0" | sed 's/^# \{0,1\}//'
 		;;
 	*)
-		echo "usage: hack/cluster.sh up|down|env|status|stop-apiserver [--kill]|start-apiserver|restart-apiserver" >&2
+		echo "usage: hack/cluster.sh up|down|env|status|stop-apiserver [--kill]|start-apiserver|restart-apiserver|nodes N|join NAME [GROUP]|leave NAME|scheduler [start|stop]" >&2
 		exit 2
 		;;
 	esac

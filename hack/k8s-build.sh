@@ -4,8 +4,12 @@
 # proxy, once, into a cache folder outside the repository:
 #
 #   kube-apiserver, kube-controller-manager, kubectl   k8s.io/kubernetes
+#   kubemark, kube-scheduler                           k8s.io/kubernetes
 #   etcd, etcdctl                                      go.etcd.io/etcd
 #   helm                                               helm.sh/helm/v3
+#
+# kubemark is Kubernetes' scale-test "hollow node": with --morph=kubelet it
+# is the real kubelet with a fake container runtime (hack/cluster.sh nodes).
 #
 # Usage: hack/k8s-build.sh [--force]   (prints the bin folder on success)
 #
@@ -28,7 +32,7 @@ case "${1:-}" in
 --force) force=1 ;;
 "") ;;
 -h | --help)
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -93,18 +97,12 @@ install_bins() {
 	echo "$value" >"$bin/.stamp-$group"
 }
 
-build_k8s() {
-	local v=$CSR_APPROVER_K8S_VERSION
-	local stamp="kubernetes $v recipe $RECIPE"
-	local bins=(kube-apiserver kube-controller-manager kubectl)
-	if stamp_ok k8s "$stamp" "${bins[@]}"; then
-		return 0
-	fi
-	say "building kubernetes $v (kube-apiserver, kube-controller-manager, kubectl); log: $log"
-	local src=$cache/src/k8s tmp=$cache/tmp-k8s
-	rm -rf "$src" "$tmp"
-	mkdir -p "$src" "$tmp"
-
+# k8s_module DIR PACKAGE...: a Go module in DIR that requires
+# k8s.io/kubernetes at the pinned version and pins PACKAGE... (the
+# packages behind the binaries to build) in tools.go; go mod tidy'ed.
+k8s_module() {
+	local src=$1 v=$CSR_APPROVER_K8S_VERSION p
+	shift
 	local json gomod goline
 	if ! json=$("$GO" mod download -json "k8s.io/kubernetes@$v" 2>>"$log"); then
 		echo "$json" >>"$log"
@@ -132,39 +130,88 @@ build_k8s() {
 		echo "$replaces"
 		echo ")"
 	} >"$src/go.mod"
-	cat >"$src/tools.go" <<'EOF'
-//go:build tools
-
-// Package tools pins the packages behind the binaries built from this module.
-package tools
-
-import (
-	_ "k8s.io/client-go/plugin/pkg/client/auth"
-	_ "k8s.io/component-base/cli"
-	_ "k8s.io/component-base/logs/json/register"
-	_ "k8s.io/component-base/metrics/prometheus/clientgo"
-	_ "k8s.io/component-base/metrics/prometheus/version"
-	_ "k8s.io/kubectl/pkg/cmd"
-	_ "k8s.io/kubectl/pkg/cmd/util"
-	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
-)
-EOF
+	{
+		echo "//go:build tools"
+		echo
+		echo "// Package tools pins the packages behind the binaries built from this module."
+		echo "package tools"
+		echo
+		echo "import ("
+		for p in "$@"; do
+			echo "	_ \"$p\""
+		done
+		echo ")"
+	} >"$src/tools.go"
 	(cd "$src" && run "go mod tidy (kubernetes $v)" "$GO" mod tidy)
+}
 
+# k8s_ldflags: -ldflags for binaries of k8s.io/kubernetes (version stamped).
+k8s_ldflags() {
+	local v=$CSR_APPROVER_K8S_VERSION
 	local minor=${v#v1.}
 	minor=${minor%%.*}
-	local ld="-s -w" key val
+	local ld="-s -w" key val kv
 	for kv in "gitVersion=$v" "gitMajor=1" "gitMinor=$minor" "gitTreeState=clean" \
 		"buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"; do
 		key=${kv%%=*} val=${kv#*=}
 		ld+=" -X k8s.io/component-base/version.$key=$val -X k8s.io/client-go/pkg/version.$key=$val"
 	done
-	(cd "$src" && run "go build (kubernetes $v)" "$GO" build -mod=mod -trimpath -ldflags "$ld" -o "$tmp/" \
+	echo "$ld"
+}
+
+build_k8s() {
+	local v=$CSR_APPROVER_K8S_VERSION
+	local stamp="kubernetes $v recipe $RECIPE"
+	local bins=(kube-apiserver kube-controller-manager kubectl)
+	if stamp_ok k8s "$stamp" "${bins[@]}"; then
+		return 0
+	fi
+	say "building kubernetes $v (kube-apiserver, kube-controller-manager, kubectl); log: $log"
+	local src=$cache/src/k8s tmp=$cache/tmp-k8s
+	rm -rf "$src" "$tmp"
+	mkdir -p "$src" "$tmp"
+	k8s_module "$src" \
+		k8s.io/client-go/plugin/pkg/client/auth \
+		k8s.io/component-base/cli \
+		k8s.io/component-base/logs/json/register \
+		k8s.io/component-base/metrics/prometheus/clientgo \
+		k8s.io/component-base/metrics/prometheus/version \
+		k8s.io/kubectl/pkg/cmd \
+		k8s.io/kubectl/pkg/cmd/util \
+		k8s.io/kubernetes/cmd/kube-apiserver/app \
+		k8s.io/kubernetes/cmd/kube-controller-manager/app
+	(cd "$src" && run "go build (kubernetes $v)" "$GO" build -mod=mod -trimpath -ldflags "$(k8s_ldflags)" -o "$tmp/" \
 		k8s.io/kubernetes/cmd/kube-apiserver \
 		k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kubectl)
 	install_bins k8s "$stamp" "$tmp" "${bins[@]}"
+	rm -rf "$tmp"
+}
+
+# The hollow kubelet and the scheduler, a group of their own so that adding
+# them did not rebuild the control plane.
+build_k8s_nodes() {
+	local v=$CSR_APPROVER_K8S_VERSION
+	local stamp="kubernetes $v recipe $RECIPE"
+	local bins=(kubemark kube-scheduler)
+	if stamp_ok k8s-nodes "$stamp" "${bins[@]}"; then
+		return 0
+	fi
+	say "building kubernetes $v (kubemark, kube-scheduler); log: $log"
+	local src=$cache/src/k8s-nodes tmp=$cache/tmp-k8s-nodes
+	rm -rf "$src" "$tmp"
+	mkdir -p "$src" "$tmp"
+	k8s_module "$src" \
+		k8s.io/component-base/cli \
+		k8s.io/component-base/logs/json/register \
+		k8s.io/component-base/metrics/prometheus/clientgo \
+		k8s.io/component-base/metrics/prometheus/version \
+		k8s.io/kubernetes/cmd/kubemark/app \
+		k8s.io/kubernetes/cmd/kube-scheduler/app
+	(cd "$src" && run "go build (kubemark, kube-scheduler $v)" "$GO" build -mod=mod -trimpath -ldflags "$(k8s_ldflags)" -o "$tmp/" \
+		k8s.io/kubernetes/cmd/kubemark \
+		k8s.io/kubernetes/cmd/kube-scheduler)
+	install_bins k8s-nodes "$stamp" "$tmp" "${bins[@]}"
 	rm -rf "$tmp"
 }
 
@@ -244,6 +291,7 @@ start=$SECONDS
 : >>"$log"
 echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) k8s-build (force=$force)" >>"$log"
 build_k8s
+build_k8s_nodes
 build_etcd
 build_helm
 if ((SECONDS - start > 5)); then

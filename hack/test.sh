@@ -64,6 +64,12 @@ if [ "${CSR_APPROVER_SKIP_UNIT:-}" != "1" ]; then
 	rc=${PIPESTATUS[0]}
 	count_criterion asan "$logdir/asan.log"
 	[ "$rc" -eq 0 ] || broken+=("asan(exit $rc)")
+	# A report from a test's process after the test ended (a leak seen at
+	# exit) can leave Criterion's counts untouched: read the log too.
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$logdir/asan.log"; then
+		echo "test: the ASan+UBSan unit run printed a sanitizer report" >&2
+		broken+=("asan(sanitizer report)")
+	fi
 fi
 
 if [ "${CSR_APPROVER_SKIP_INTEGRATION:-}" = "1" ]; then

@@ -222,7 +222,8 @@ static void put_already_decided(struct util_buf *b, const json_t *obj,
 /* `check --config FILE` alone: the file loads, and what it holds. */
 static int check_config_only(const struct policy_set *set, const char *path)
 {
-	static const char *const types[] = {"workload", "kubelet-serving", "kubelet-client"};
+	static const char *const types[] = {"workload", "kubelet-serving", "kubelet-client",
+	                                    "client"};
 	printf("%s: %zu %s, clusterDomain %s\n", path, set->n_rules,
 	       set->n_rules == 1 ? "policy" : "policies", set->cluster_domain);
 	for (size_t i = 0; i < set->n_rules; i++) {

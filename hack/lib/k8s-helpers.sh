@@ -5,8 +5,10 @@
 # kubectl then talks to the cluster as admin (KUBECONFIG); to act as another
 # identity set KUBECONFIG for one command, e.g.
 #   KUBECONFIG=$CSR_APPROVER_NODE_KUBECONFIG k8s_csr_create ...
-# There is no kubelet and no scheduler: pods never run by themselves, the
-# helpers below give them the status a kubelet would.
+# No kubelet runs unless asked for (hack/cluster.sh nodes N: hollow nodes
+# hollow-1..N, real kubelets with a fake runtime): pods on other node names
+# never run by themselves, the helpers below give them the status a kubelet
+# would.
 #
 # Namespaces, service accounts
 #   k8s_ns_create NS                          create NS (if missing), wait for its

@@ -643,14 +643,7 @@ static void step(struct agent *a, int64_t now)
 
 static int setup_signals(struct agent *a)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	a->sigfd = util_signalfd(false);
 	return a->sigfd >= 0 ? 0 : -1;
 }
 

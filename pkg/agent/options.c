@@ -371,23 +371,14 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv, char *er
 			o->pod_ips = arg;
 			break;
 		case OPT_LOG_FORMAT:
-			if (log_parse_format(arg, &o->log_format) != 0) {
-				snprintf(err, errlen,
-				         "--log-format takes json or text, not \"%.40s\"", arg);
+			if (log_format_flag(arg, &o->log_format, err, errlen) != 0)
 				return -1;
-			}
 			break;
 		case 'v':
 		case OPT_LOG_LEVEL:
-			if (c == 'v' && arg[0] == '=')
-				arg++;
-			if (log_parse_level(arg, &o->log_level) != 0) {
-				snprintf(
-				    err, errlen,
-				    "%s takes error, warn, info, debug, trace or 0..4, not \"%.40s\"",
-				    c == 'v' ? "-v" : "--log-level", arg);
+			if (log_level_flag(c == 'v' ? "-v" : "--log-level", arg, &o->log_level, err,
+			                   errlen) != 0)
 				return -1;
-			}
 			break;
 		case ':':
 			snprintf(err, errlen, "flag %s needs a value", argv[optind - 1]);

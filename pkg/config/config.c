@@ -171,6 +171,9 @@ enum cfg_pkey {
 	PK_TRUST,
 	PK_REQUIRE_POD,
 	PK_ALLOWED_NAMES,
+	PK_REQUESTERS,
+	PK_ALLOW_SA,
+	PK_ALLOWED_GROUPS,
 	PK_KEYS,
 	PK_USAGES,
 	PK_MAX_EXP,
@@ -186,29 +189,34 @@ enum cfg_pkey {
 #define T_W (1u << POLICY_TYPE_WORKLOAD)
 #define T_S (1u << POLICY_TYPE_KUBELET_SERVING)
 #define T_C (1u << POLICY_TYPE_KUBELET_CLIENT)
+#define T_U (1u << POLICY_TYPE_CLIENT)
 
 /* Each key and the types whose rules read it. A key the type ignores is an
  * error, so that no one believes a rule is in force when it is not: the
  * kubelet types have no namespaces, pods or SPIFFE names; kubelet-client
- * allows no SAN at all; only kubelet-serving has dnsNameRegex and
- * ipPrefixes. usages narrows the type's fixed usages further. */
+ * and client allow no SAN at all; only kubelet-serving has dnsNameRegex and
+ * ipPrefixes; only client has requesters and the groups of its O. usages
+ * narrows the type's fixed usages further. */
 static const struct {
 	const char *name;
 	unsigned types;
 } cfg_pkeys[PK_COUNT] = {
-    [PK_NAME] = {"name", T_W | T_S | T_C},
-    [PK_SIGNER] = {"signerName", T_W | T_S | T_C},
-    [PK_TYPE] = {"type", T_W | T_S | T_C},
-    [PK_ON_FAILURE] = {"onFailure", T_W | T_S | T_C},
+    [PK_NAME] = {"name", T_W | T_S | T_C | T_U},
+    [PK_SIGNER] = {"signerName", T_W | T_S | T_C | T_U},
+    [PK_TYPE] = {"type", T_W | T_S | T_C | T_U},
+    [PK_ON_FAILURE] = {"onFailure", T_W | T_S | T_C | T_U},
     [PK_NAMESPACES] = {"namespaces", T_W},
     [PK_EXCLUDE] = {"excludeNamespaces", T_W},
     [PK_TRUST] = {"trustDomain", T_W},
     [PK_REQUIRE_POD] = {"requirePodBinding", T_W},
     [PK_ALLOWED_NAMES] = {"allowedNames", T_W},
-    [PK_KEYS] = {"keys", T_W | T_S | T_C},
-    [PK_USAGES] = {"usages", T_W | T_S | T_C},
-    [PK_MAX_EXP] = {"maxExpirationSeconds", T_W | T_S | T_C},
-    [PK_MIN_EXP] = {"minExpirationSeconds", T_W | T_S | T_C},
+    [PK_REQUESTERS] = {"requesters", T_U},
+    [PK_ALLOW_SA] = {"allowServiceAccounts", T_U},
+    [PK_ALLOWED_GROUPS] = {"allowedGroups", T_U},
+    [PK_KEYS] = {"keys", T_W | T_S | T_C | T_U},
+    [PK_USAGES] = {"usages", T_W | T_S | T_C | T_U},
+    [PK_MAX_EXP] = {"maxExpirationSeconds", T_W | T_S | T_C | T_U},
+    [PK_MIN_EXP] = {"minExpirationSeconds", T_W | T_S | T_C | T_U},
     [PK_MAX_SANS] = {"maxSANs", T_W | T_S},
     [PK_DNS_REGEX] = {"dnsNameRegex", T_S},
     [PK_IP_PREFIXES] = {"ipPrefixes", T_S},
@@ -220,12 +228,14 @@ static const char *const cfg_type_names[] = {
     [POLICY_TYPE_WORKLOAD] = "workload",
     [POLICY_TYPE_KUBELET_SERVING] = "kubelet-serving",
     [POLICY_TYPE_KUBELET_CLIENT] = "kubelet-client",
+    [POLICY_TYPE_CLIENT] = "client",
 };
 
 /*
- * The usages the kubelet types can ever approve, and the one each requires
- * (rules_kubelet.c applies the same lists to every CSR): a usages key
- * outside them could only deny. workload has no fixed list.
+ * The usages the kubelet and client types can ever approve, and the one
+ * each requires (rules_kubelet.c and rules_client.c apply the same lists to
+ * every CSR): a usages key outside them could only deny. workload has no
+ * fixed list.
  */
 static const char *const cfg_serving_usages[] = {"digital signature", "key encipherment",
                                                  "server auth", NULL};
@@ -235,11 +245,12 @@ static const char *const cfg_client_usages[] = {"digital signature", "key enciph
 static int cfg_type_usages(struct config_ctx *c, const struct policy_rule *r,
                            const struct config_ynode *v, const char *path)
 {
+	bool client = r->type == POLICY_TYPE_KUBELET_CLIENT || r->type == POLICY_TYPE_CLIENT;
 	const char *const *fixed = r->type == POLICY_TYPE_KUBELET_SERVING ? cfg_serving_usages
-	    : r->type == POLICY_TYPE_KUBELET_CLIENT                       ? cfg_client_usages
+	    : client                                                      ? cfg_client_usages
 	                                                                  : NULL;
 	const char *required = r->type == POLICY_TYPE_KUBELET_SERVING ? "server auth"
-	    : r->type == POLICY_TYPE_KUBELET_CLIENT                   ? "client auth"
+	    : client                                                  ? "client auth"
 	                                                              : NULL;
 	char ipath[200];
 
@@ -467,6 +478,12 @@ static int cfg_policy_value(struct config_ctx *c, struct policy_rule *r, enum cf
 		return config_bool(c, v, path, &r->require_pod_binding);
 	case PK_ALLOWED_NAMES:
 		return cfg_flags(c, v, path, cfg_names, "name", &r->allowed_names);
+	case PK_REQUESTERS:
+		return config_requesters(c, v, path, r);
+	case PK_ALLOW_SA:
+		return config_bool(c, v, path, &r->allow_service_accounts);
+	case PK_ALLOWED_GROUPS:
+		return config_allowed_groups(c, v, path, r);
 	case PK_KEYS:
 		return cfg_flags(c, v, path, cfg_keys, "key", &r->keys);
 	case PK_USAGES:
@@ -561,7 +578,8 @@ static int cfg_policy(struct config_ctx *c, size_t idx, const struct config_ynod
 		char d[128];
 		config_ydescribe(vals[PK_TYPE], d, sizeof(d));
 		config_error(c, vals[PK_TYPE], path,
-		             "expected workload, kubelet-serving or kubelet-client, got %s", d);
+		             "expected workload, kubelet-serving, kubelet-client or client, got %s",
+		             d);
 		return -1;
 	}
 	type = (enum policy_type)t;
@@ -570,7 +588,7 @@ static int cfg_policy(struct config_ctx *c, size_t idx, const struct config_ynod
 	memset(r, 0, sizeof(*r));
 	r->type = type;
 	policy_rule_init(r, c->set->cluster_domain);
-	r->type = type;
+	policy_rule_set_type(r, type);
 
 	/* In file order, so that the first error reported is the first in the file. */
 	for (size_t i = 0; i < n_order; i++) {
@@ -590,6 +608,16 @@ static int cfg_policy(struct config_ctx *c, size_t idx, const struct config_ynod
 		config_error(
 		    c, keys[PK_POD_CERTS], path,
 		    "answering PodCertificateRequests needs issue: (the policy signs them)");
+		return -1;
+	}
+	if (r->pod_certificates && r->issue.lifetime_seconds < 3600) {
+		/* The API server refuses a pod certificate that lives less than
+		 * an hour: every one would fail. */
+		snprintf(path, sizeof(path), "%s.issue.lifetime", base);
+		config_error(c, keys[PK_ISSUE], path,
+		             "podCertificates needs a lifetime of at least 1h (the API server "
+		             "refuses shorter pod certificates), got %llds",
+		             (long long)r->issue.lifetime_seconds);
 		return -1;
 	}
 	if (r->issue.enabled &&

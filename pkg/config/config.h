@@ -43,12 +43,19 @@
  *  - keys by type: onFailure, keys, usages, min/maxExpirationSeconds for
  *    all; maxSANs for workload and kubelet-serving; namespaces,
  *    excludeNamespaces, trustDomain, requirePodBinding, allowedNames for
- *    workload; dnsNameRegex, ipPrefixes for kubelet-serving. Any other key
- *    for a type is an error ("key is not valid for type kubelet-client");
+ *    workload; dnsNameRegex, ipPrefixes for kubelet-serving; requesters
+ *    (users, groups), allowServiceAccounts, allowedGroups for client. Any
+ *    other key for a type is an error ("key is not valid for type
+ *    kubelet-client");
+ *  - client: maxExpirationSeconds defaults to 28800; requesters.users,
+ *    requesters.groups and allowedGroups are glob patterns, not empty; an
+ *    allowedGroups pattern starting with "system:" is an error (such a
+ *    group is never allowed); requesters missing or empty is valid and
+ *    means nobody may self-serve (every CSR of the signer is denied);
  *  - namespaces, allowedNames, keys and usages must not be empty, and the
  *    last three hold no duplicates; namespace patterns are not empty;
  *    usages come from the Kubernetes list of key usages, and for the
- *    kubelet types from the usages that type can approve, the one it
+ *    kubelet and client types from the usages that type can approve, the one it
  *    requires included (a policy that could approve nothing is an error);
  *  - trustDomain: lowercase letters, digits, '.', '-', '_';
  *  - min/maxExpirationSeconds within [600, 2^31-1], min <= max; maxSANs

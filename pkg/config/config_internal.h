@@ -6,7 +6,8 @@
  *   config_values.c  the syntax of single values: names, CIDRs, and
  *                    dnsNameRegex (what a pattern may cost, compiling it);
  *   config.c         the policy file: its keys, which policy types read them,
- *                    their defaults and the checks across keys.
+ *                    their defaults and the checks across keys;
+ *   config_client.c  the keys of type client: requesters, allowedGroups.
  * Same thread-safety as config.h: no shared state.
  */
 #ifndef CSR_APPROVER_CONFIG_INTERNAL_H
@@ -163,5 +164,18 @@ int config_prefix(struct config_ctx *c, const struct config_ynode *n, const char
  */
 int config_regex(struct config_ctx *c, const struct config_ynode *n, const char *path,
                  struct policy_rule *r);
+
+/* ---- type client (config_client.c) ---- */
+
+/* requesters: a mapping with users and groups, each a sequence of glob
+ * patterns (either may be missing or empty), into r->requester_users and
+ * r->requester_groups. Returns 0, or -1 with an error naming path. */
+int config_requesters(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                      struct policy_rule *r);
+
+/* allowedGroups: a sequence of glob patterns into r->allowed_groups; a
+ * pattern starting with "system:" is an error. Returns 0 or -1. */
+int config_allowed_groups(struct config_ctx *c, const struct config_ynode *n, const char *path,
+                          struct policy_rule *r);
 
 #endif

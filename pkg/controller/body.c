@@ -17,28 +17,44 @@ void controller_format_time(time_t t, char *buf, size_t len)
 	}
 }
 
+/* A copy of the CertificateSigningRequest csr to send back whole, with the
+ * apiVersion and kind that LIST items lack, and its status object (made
+ * when absent). Returns the copy (caller json_decref()s) with *status
+ * borrowed from it, or NULL when csr is not an object with metadata.name or
+ * its status is not an object. */
+static json_t *csr_copy(const json_t *csr, json_t **status)
+{
+	json_t *obj, *st;
+	if (!json_is_object(csr) ||
+	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
+		return NULL;
+	obj = json_deep_copy(csr);
+	if (obj == NULL)
+		return NULL;
+	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
+	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
+	st = json_object_get(obj, "status");
+	if (st == NULL || json_is_null(st)) {
+		st = json_object();
+		json_object_set_new(obj, "status", st);
+	}
+	if (!json_is_object(st)) {
+		json_decref(obj);
+		return NULL;
+	}
+	*status = st;
+	return obj;
+}
+
 char *controller_approval_body(const json_t *csr, const char *type, const char *reason,
                                const char *message, time_t now)
 {
-	json_t *obj = NULL, *status, *conds, *cond;
+	json_t *obj, *status = NULL, *conds, *cond;
 	char *out = NULL;
 	char ts[32];
 
-	if (!json_is_object(csr) ||
-	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
-		goto out;
-	obj = json_deep_copy(csr);
+	obj = csr_copy(csr, &status);
 	if (obj == NULL)
-		goto out;
-	/* Items of a LIST come without apiVersion and kind. */
-	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
-	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
-	status = json_object_get(obj, "status");
-	if (status == NULL || json_is_null(status)) {
-		status = json_object();
-		json_object_set_new(obj, "status", status);
-	}
-	if (!json_is_object(status))
 		goto out;
 	conds = json_object_get(status, "conditions");
 	if (conds == NULL || json_is_null(conds)) {
@@ -61,23 +77,10 @@ out:
 
 char *controller_certificate_body(const json_t *csr, const char *cert_pem)
 {
-	json_t *obj = NULL, *status;
+	json_t *obj = NULL, *status = NULL;
 	char *out = NULL, *b64 = NULL;
 
-	if (!json_is_object(csr) || cert_pem == NULL ||
-	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
-		goto out;
-	obj = json_deep_copy(csr);
-	if (obj == NULL)
-		goto out;
-	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
-	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
-	status = json_object_get(obj, "status");
-	if (status == NULL || json_is_null(status)) {
-		status = json_object();
-		json_object_set_new(obj, "status", status);
-	}
-	if (!json_is_object(status))
+	if (cert_pem == NULL || (obj = csr_copy(csr, &status)) == NULL)
 		goto out;
 	b64 = util_base64_encode(cert_pem, strlen(cert_pem));
 	json_object_set_new(status, "certificate", json_string(b64));

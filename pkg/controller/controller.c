@@ -44,16 +44,8 @@ static const char *const res_paths[RES_N] = {
 
 static int setup_signals(struct controller *c)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
 	/* SIGHUP reopens the audit log (logrotate). */
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	c->sigfd = util_signalfd(true);
 	return c->sigfd >= 0 ? 0 : -1;
 }
 

@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -139,4 +140,23 @@ void log_msg(enum log_level level, const char *msg, ...)
 	fwrite(b.data, 1, b.len, f);
 	fflush(f);
 	util_buf_reset(&b);
+}
+
+int log_level_flag(const char *flag, const char *arg, enum log_level *out, char *err, size_t errlen)
+{
+	if (strcmp(flag, "-v") == 0 && arg[0] == '=')
+		arg++;
+	if (log_parse_level(arg, out) == 0)
+		return 0;
+	snprintf(err, errlen, "%s takes error, warn, info, debug, trace or 0..4, not \"%.64s\"",
+	         flag, arg);
+	return -1;
+}
+
+int log_format_flag(const char *arg, enum log_format *out, char *err, size_t errlen)
+{
+	if (log_parse_format(arg, out) == 0)
+		return 0;
+	snprintf(err, errlen, "--log-format takes json or text, not \"%.64s\"", arg);
+	return -1;
 }

@@ -40,6 +40,13 @@ void log_set_stream(FILE *f);
 int log_parse_level(const char *s, enum log_level *out);
 /* Parse "json|text"; returns 0 or -1. */
 int log_parse_format(const char *s, enum log_format *out);
+/* The flags every command shares: the value arg of -v or --log-level (flag
+ * says which was given) and of --log-format. Return 0 with *out, or -1 with
+ * "FLAG takes ..., not \"ARG\"" in err (arg cut at 64 bytes). -v=3 is
+ * read as -v 3. */
+int log_level_flag(const char *flag, const char *arg, enum log_level *out, char *err,
+                   size_t errlen);
+int log_format_flag(const char *arg, enum log_format *out, char *err, size_t errlen);
 
 /*
  * Write one line at level if enabled. After msg come key/value string

@@ -36,6 +36,14 @@ void policy_rule_init(struct policy_rule *r, const char *cluster_domain)
 	r->issue.trust_bundle = true;
 }
 
+void policy_rule_set_type(struct policy_rule *r, enum policy_type type)
+{
+	r->type = type;
+	/* A person's certificate cannot be revoked: short-lived by default. */
+	if (type == POLICY_TYPE_CLIENT)
+		r->max_expiration_seconds = 28800;
+}
+
 void policy_rule_clear(struct policy_rule *r)
 {
 	if (r == NULL)
@@ -54,6 +62,9 @@ void policy_rule_clear(struct policy_rule *r)
 	free(r->ip_prefixes);
 	free(r->issue.ca_cert_file);
 	free(r->issue.ca_key_file);
+	util_strv_free(&r->requester_users);
+	util_strv_free(&r->requester_groups);
+	util_strv_free(&r->allowed_groups);
 	memset(r, 0, sizeof(*r));
 }
 

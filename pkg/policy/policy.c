@@ -441,6 +441,9 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 	case POLICY_TYPE_KUBELET_CLIENT:
 		policy_rules_kubelet_client(&ev);
 		break;
+	case POLICY_TYPE_CLIENT:
+		policy_rules_client(&ev);
+		break;
 	default:
 		util_buf_printf(policy_fail(&ev, POLICY_R_NOT_AUTHORIZED),
 		                "policy type %d is not supported", (int)rule->type);

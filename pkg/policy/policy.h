@@ -26,6 +26,7 @@ enum policy_type {
 	POLICY_TYPE_WORKLOAD,
 	POLICY_TYPE_KUBELET_SERVING,
 	POLICY_TYPE_KUBELET_CLIENT,
+	POLICY_TYPE_CLIENT, /* a person's own client certificate (SPEC "type: client") */
 };
 
 enum policy_on_failure {
@@ -94,6 +95,13 @@ struct policy_rule {
 	size_t n_ip_prefixes;
 	struct policy_issue issue; /* workload only: the built-in signer */
 	bool pod_certificates; /* also answer PodCertificateRequests (needs issue) */
+	/* client: who may self-serve (spec.username matching a users glob, or
+	 * one of spec.groups matching a groups glob; both empty: nobody), and
+	 * the O values a certificate may carry (globs; empty: none). */
+	struct util_strv requester_users;
+	struct util_strv requester_groups;
+	bool allow_service_accounts; /* default false */
+	struct util_strv allowed_groups;
 };
 
 struct policy_set {
@@ -103,9 +111,13 @@ struct policy_set {
 };
 
 /* Fill r with the defaults of SPEC.md (name and signer left NULL, type
- * workload: no default depends on the type, set it afterwards).
+ * workload; policy_rule_set_type() sets another type and its defaults).
  * cluster_domain (NULL: "cluster.local") is copied into trust_domain. */
 void policy_rule_init(struct policy_rule *r, const char *cluster_domain);
+/* Set the type of a rule fresh from policy_rule_init(), with the defaults
+ * that depend on it (client: maxExpirationSeconds 28800). Call it before
+ * the keys of the file are applied, which may override those defaults. */
+void policy_rule_set_type(struct policy_rule *r, enum policy_type type);
 /* Free what a rule owns (not r itself). */
 void policy_rule_clear(struct policy_rule *r);
 /* Free a set and everything it owns; NULL does nothing. */

@@ -87,7 +87,7 @@ void policy_check_usages(struct policy_eval *ev, const char *const *fixed, const
 /* spec.expirationSeconds, when set, within [min, max]. */
 void policy_check_expiration(struct policy_eval *ev);
 /* Number of SANs within maxSANs (run by the global rules for every type
- * that takes SANs). */
+ * that takes SANs; kubelet-client and client take none). */
 void policy_check_max_sans(struct policy_eval *ev);
 
 /* The rules, in SPEC order. */
@@ -95,5 +95,6 @@ void policy_rules_global(struct policy_eval *ev);
 void policy_rules_workload(struct policy_eval *ev);
 void policy_rules_kubelet_serving(struct policy_eval *ev);
 void policy_rules_kubelet_client(struct policy_eval *ev);
+void policy_rules_client(struct policy_eval *ev);
 
 #endif

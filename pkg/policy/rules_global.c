@@ -408,8 +408,9 @@ static void g_check_sans(struct policy_eval *ev)
 	const struct csr_info *info = ev->info;
 
 	/* The count first, so that it leads the SAN failures of a request with
-	 * thousands of names. kubelet-client allows no SAN at all and says so. */
-	if (ev->rule->type != POLICY_TYPE_KUBELET_CLIENT)
+	 * thousands of names. kubelet-client and client allow no SAN at all and
+	 * say so themselves. */
+	if (ev->rule->type != POLICY_TYPE_KUBELET_CLIENT && ev->rule->type != POLICY_TYPE_CLIENT)
 		policy_check_max_sans(ev);
 	for (size_t i = 0; i < info->n_sans; i++) {
 		const struct csr_san *s = &info->sans[i];

@@ -18,6 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Block SIGTERM and SIGINT (and SIGHUP with hup) in this thread and the
+ * threads it starts, ignore SIGPIPE, and return a non-blocking signalfd
+ * that reads them, or -1 with errno. Call before any thread starts: a
+ * thread that does not block SIGTERM would take it and die of it. */
+int util_signalfd(bool hup);
+
 /* The monotonic clock in milliseconds: every timer, backoff and lease of
  * csr-approver is judged on it. Any thread. */
 int64_t util_now_ms(void);

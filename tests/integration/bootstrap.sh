@@ -16,13 +16,8 @@ SIGNER="bootstrap.csr-approver.test/$IT_RUN"
 CTB_NAME="${SIGNER//\//:}:ca"
 IP=10.20.30.40
 NS=$IT_NS
-declare -A AGENT_PID=()
 
 cleanup() {
-	local n
-	for n in "${!AGENT_PID[@]}"; do
-		kill -KILL "${AGENT_PID[$n]}" 2>/dev/null || true
-	done
 	[[ -n ${READER_PID:-} ]] && kill "$READER_PID" 2>/dev/null
 	kubectl delete clustertrustbundle "$CTB_NAME" --wait=false >/dev/null 2>&1 || true
 	# The agent's CSRs carry no test label: delete them by signer.
@@ -130,25 +125,6 @@ start_agent() {
 	POD_NAME=$pod POD_NAMESPACE=$NS POD_IPS=$IP "$BIN" bootstrap --signer-name "$SIGNER" \
 		--kubeconfig "$kc" --log-format text "$@" >"$T_TMP/$name.log" 2>&1 &
 	AGENT_PID[$name]=$!
-}
-
-# wait_agent NAME [TIMEOUT_S]: its exit status (124 if it did not exit).
-wait_agent() {
-	local pid=${AGENT_PID[$1]} i rc
-	for ((i = 0; i < ${2:-30} * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		unset "AGENT_PID[$1]"
-		return 124
-	fi
-	wait "$pid"
-	rc=$?
-	unset "AGENT_PID[$1]"
-	return $rc
 }
 
 agent_log() { cat "$T_TMP/$1.log"; }

@@ -17,6 +17,11 @@
 #                                  those signers (ClusterRole + binding labelled
 #                                  $IT_LABEL; a Role for Leases in $IT_NS);
 #                                  prints the kubeconfig's path
+#   ctl_signing_rbac USER BUNDLE SIGNER...
+#                                  what an issuing policy adds for USER (as the
+#                                  chart does): update on CSR status, sign and
+#                                  attest on those signers, create on
+#                                  ClusterTrustBundles and get/update on BUNDLE
 #   ctl_start NAME ARGS...         start `csr-approver run ARGS` in the background,
 #                                  log in $T_TMP/NAME.log, pid in CTL_PID[NAME];
 #                                  waits for "caches synced" (CTL_START_WAIT_SYNC=0
@@ -121,6 +126,31 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}
 EOF
 	echo "$out"
+}
+
+ctl_signing_rbac() { # USER BUNDLE SIGNER...
+	local user=$1 bundle=$2 names="" s
+	shift 2
+	for s in "$@"; do
+		names+="${names:+, }\"$s\""
+	done
+	kubectl apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "$IT_RUN-$user-signing", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+rules:
+- {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/status], verbs: [update]}
+- {apiGroups: [certificates.k8s.io], resources: [signers], resourceNames: [$names], verbs: [sign, attest]}
+- {apiGroups: [certificates.k8s.io], resources: [clustertrustbundles], verbs: [create]}
+- {apiGroups: [certificates.k8s.io], resources: [clustertrustbundles], resourceNames: ["$bundle"], verbs: [get, update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "$IT_RUN-$user-signing", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-$user-signing"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}
+EOF
 }
 
 ctl_log() { echo "$T_TMP/$1.log"; }

@@ -9,6 +9,10 @@
 #                         the work folder $T_TMP; all of it is removed at exit
 #   it_as KUBECONFIG CMD...  run CMD (a command or helper function) with that
 #                         kubeconfig, e.g. it_as "$CSR_APPROVER_NODE_KUBECONFIG" k8s_csr_create ...
+#   AGENT_PID[NAME]       pids of background `csr-approver bootstrap` runs a
+#                         suite starts; wait_agent NAME [TIMEOUT_S] waits for
+#                         one (its exit status, 124 when it did not end: then
+#                         it is killed); all are killed at exit
 #
 # CSRs, ClusterRoles and ClusterRoleBindings are cluster-scoped: give them the
 # label "$IT_LABEL" (k8s_csr_create takes LABEL=VALUE arguments) so they are
@@ -43,5 +47,34 @@ it_setup() { # SUITE
 	IT_LABEL="$IT_LABEL_KEY=$IT_RUN"
 	t_tmp
 	t_on_exit it_teardown
+	t_on_exit agents_kill
 	k8s_ns_create "$IT_NS" || t_abort "create namespace $IT_NS"
+}
+
+declare -gA AGENT_PID=()
+
+wait_agent() { # NAME [TIMEOUT_S]
+	local pid=${AGENT_PID[$1]} i rc
+	for ((i = 0; i < ${2:-30} * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		unset "AGENT_PID[$1]"
+		return 124
+	fi
+	wait "$pid"
+	rc=$?
+	unset "AGENT_PID[$1]"
+	return $rc
+}
+
+# Kill every agent still running (at exit).
+agents_kill() {
+	local n
+	for n in "${!AGENT_PID[@]}"; do
+		kill -KILL "${AGENT_PID[$n]}" 2>/dev/null
+	done
 }

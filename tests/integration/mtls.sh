@@ -26,14 +26,9 @@ tmp=$T_TMP
 W=$IT_RUN.example.com/mtls
 BUNDLE=${W//\//:}:ca
 bin=$(ctl_bin)
-declare -A AGENT_PID=()
 
 # shellcheck disable=SC2317 # run at exit
 stop_agents() {
-	local n
-	for n in "${!AGENT_PID[@]}"; do
-		kill -KILL "${AGENT_PID[$n]}" 2>/dev/null
-	done
 	[[ -n ${READER_PID:-} ]] && kill "$READER_PID" 2>/dev/null
 	[[ -n ${SERVER_PID:-} ]] && kill "$SERVER_PID" 2>/dev/null
 	# The agents' CSRs carry no test label.
@@ -63,23 +58,8 @@ policies:
       backdate: 0s
 EOF
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W") || t_abort "controller identity"
-kubectl apply -f - >/dev/null <<EOF || t_abort "signing RBAC"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$IT_RUN-signing", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-rules:
-- {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/status], verbs: [update]}
-- {apiGroups: [certificates.k8s.io], resources: [signers], resourceNames: ["$W"], verbs: [sign, attest]}
-- {apiGroups: [certificates.k8s.io], resources: [clustertrustbundles], verbs: [create]}
-- {apiGroups: [certificates.k8s.io], resources: [clustertrustbundles], resourceNames: ["$BUNDLE"], verbs: [get, update]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$IT_RUN-signing", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-signing"}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$IT_RUN-approver"}
----
+ctl_signing_rbac "$IT_RUN-approver" "$BUNDLE" "$W" || t_abort "signing RBAC"
+kubectl apply -f - >/dev/null <<EOF || t_abort "requesters RBAC"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: "$IT_RUN-requesters", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
@@ -122,25 +102,6 @@ agent() {
 	POD_NAME=$pod POD_NAMESPACE=$A POD_IPS=$ip "$bin" bootstrap --signer-name "$W" \
 		--kubeconfig "$tmp/$pod.kubeconfig" --log-format text "$@" >"$tmp/$name.log" 2>&1 &
 	AGENT_PID[$name]=$!
-}
-
-# wait_agent NAME [TIMEOUT_S]: its exit status, 124 when it did not end.
-wait_agent() {
-	local pid=${AGENT_PID[$1]} i rc
-	for ((i = 0; i < ${2:-30} * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		unset "AGENT_PID[$1]"
-		return 124
-	fi
-	wait "$pid"
-	rc=$?
-	unset "AGENT_PID[$1]"
-	return $rc
 }
 
 declare -A IPS=([web]=10.244.5.10 [api]=10.244.5.11) took=()

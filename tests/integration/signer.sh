@@ -99,37 +99,7 @@ EOF
 signers=("$W" "long.$W" "lenient.$W" "strict.$W" "broken.$W")
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "${signers[@]}") ||
 	t_abort "controller identity with its RBAC"
-names=""
-for s in "${signers[@]}"; do
-	names+="${names:+, }\"$s\""
-done
-kubectl apply -f - >/dev/null <<EOF || t_abort "signing RBAC"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$IT_RUN-signing", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-rules:
-- apiGroups: [certificates.k8s.io]
-  resources: [certificatesigningrequests/status]
-  verbs: [update]
-- apiGroups: [certificates.k8s.io]
-  resources: [signers]
-  resourceNames: [$names]
-  verbs: [sign, attest]
-- apiGroups: [certificates.k8s.io]
-  resources: [clustertrustbundles]
-  verbs: [create]
-- apiGroups: [certificates.k8s.io]
-  resources: [clustertrustbundles]
-  resourceNames: ["$BUNDLE"]
-  verbs: [get, update]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$IT_RUN-signing", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$IT_RUN-signing"}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "$IT_RUN-approver"}
-EOF
+ctl_signing_rbac "$IT_RUN-approver" "$BUNDLE" "${signers[@]}" || t_abort "signing RBAC"
 
 ctl_workload_world "$A" 10.244.7.10 "$tmp" || t_abort "workload world"
 ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/signer-policy.yaml" --metrics-bind-address 0 \

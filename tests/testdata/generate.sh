@@ -108,6 +108,13 @@ req workload-foreign-dns p256b "/CN=10-244-1-9.shop.pod.cluster.local" \
 	-addext "extendedKeyUsage=serverAuth,clientAuth" \
 	-addext "basicConstraints=critical,CA:FALSE"
 
+# A person's own client certificate (type client), as `openssl req` makes
+# it for `kubectl create -f csr.yaml`: their name, a group, no SAN.
+req client-alice p256 "/CN=alice@example.com/O=developers"
+req client-alice-masters p256 "/CN=alice@example.com/O=system:masters"
+req client-mallory p256 "/CN=mallory@evil.test"
+req client-sa p256 "/CN=system:serviceaccount:ci:deployer"
+
 # Accepted PEM variations of good-ec-p256.
 sed 's/$/\r/' "$out/good-ec-p256.pem" >"$out/pem-crlf.pem"
 { printf '\n\n'; sed 's/$/  /' "$out/good-ec-p256.pem"; printf '\n\t\n'; } >"$out/pem-surrounding-space.pem"
@@ -372,6 +379,26 @@ obj kubelet-client good-rsa3072 kubernetes.io/kube-apiserver-client-kubelet syst
 	"$NODE_GROUPS" "digital signature,key encipherment,client auth" "" "" ""
 obj other-signer good-ec-p256 example.com/someone-else system:serviceaccount:shop:web \
 	"$SA_GROUPS" "$WL_USAGES" 3600 "$POD_EXTRA" ""
+# People asking for client certificates (type client, signer
+# kubernetes.io/kube-apiserver-client): alice for herself, and the hostile
+# variations: another user's name, system:masters, a requester outside
+# requesters, no expirationSeconds, a service account.
+PERSON_GROUPS="developers,system:authenticated"
+PERSON_EXTRA="authentication.kubernetes.io/credential-id=X509SHA256=5e1d0c7a9b3f2e4d6c8a0b1f3e5d7c9a"
+CL=kubernetes.io/kube-apiserver-client
+CL_USAGES="digital signature,key encipherment,client auth"
+obj client-own client-alice $CL alice@example.com "$PERSON_GROUPS" "$CL_USAGES" 3600 \
+	"$PERSON_EXTRA" ""
+obj client-other-user client-alice $CL bob@example.com "$PERSON_GROUPS" "$CL_USAGES" 3600 \
+	"$PERSON_EXTRA" ""
+obj client-system-masters client-alice-masters $CL alice@example.com \
+	"developers,system:masters,system:authenticated" "$CL_USAGES" 3600 "$PERSON_EXTRA" ""
+obj client-outside-requesters client-mallory $CL mallory@evil.test "system:authenticated" \
+	"$CL_USAGES" 3600 "$PERSON_EXTRA" ""
+obj client-no-expiration client-alice $CL alice@example.com "$PERSON_GROUPS" "$CL_USAGES" "" \
+	"$PERSON_EXTRA" ""
+obj client-service-account client-sa $CL system:serviceaccount:ci:deployer \
+	"system:serviceaccounts,system:serviceaccounts:ci,system:authenticated" "$CL_USAGES" 3600 "" ""
 # The CSR of the troubleshooting docs, denied by the controller as
 # `csr-approver check` decides it (tests/e2e/docs-recipes.sh replays it).
 API_EXTRA="authentication.kubernetes.io/credential-id=JTI=9a4c2e6f-1b3d-4f5a-8c7e-0d2f4b6a8c1e"

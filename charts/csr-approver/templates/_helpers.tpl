@@ -41,6 +41,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{- define "csr-approver.requesterRoleName" -}}
+{{- default (printf "%s-requester" (include "csr-approver.fullname" .)) .Values.requesterRole.name }}
+{{- end }}
+
 {{- define "csr-approver.leaseName" -}}
 {{- default (include "csr-approver.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
@@ -65,6 +69,60 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $names = append $names .signerName }}
 {{- end }}
 {{- $names | uniq | toJson }}
+{{- end }}
+
+{{/* Where the CA Secret of policy NAME is mounted: CADIR/NAME/tls.crt, tls.key. */}}
+{{- define "csr-approver.caDir" -}}
+/etc/csr-approver/ca
+{{- end }}
+
+{{/*
+The policies as the policy file holds them: each `issuer` (chart values: a
+Secret) becomes the `issue` block csr-approver reads (the files of that
+Secret, mounted by the Deployment). The other keys are copied as they are,
+so csr-approver applies its own defaults.
+*/}}
+{{- define "csr-approver.policyFile" -}}
+{{- $out := list }}
+{{- range .Values.policies }}
+{{- $p := omit . "issuer" }}
+{{- if .issuer }}
+{{- $issue := omit .issuer "secretName" }}
+{{- $dir := printf "%s/%s" (include "csr-approver.caDir" $) .name }}
+{{- $_ := set $issue "caCertFile" (printf "%s/tls.crt" $dir) }}
+{{- $_ := set $issue "caKeyFile" (printf "%s/tls.key" $dir) }}
+{{- $_ := set $p "issue" $issue }}
+{{- end }}
+{{- $out = append $out $p }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/*
+What the built-in signer needs, as JSON: {"sign": signerNames of the
+policies with an issuer, "attest": those publishing a trust bundle (trustBundle
+unset means true, csr-approver's default), "bundles": the names of those
+bundles (signerName with "/" written ":", then ":ca"), "podCertificates":
+signerNames of the policies answering PodCertificateRequests}.
+*/}}
+{{- define "csr-approver.issuing" -}}
+{{- $sign := list }}
+{{- $attest := list }}
+{{- $bundles := list }}
+{{- $pcr := list }}
+{{- range .Values.policies }}
+{{- if .issuer }}
+{{- $sign = append $sign .signerName }}
+{{- if or (not (hasKey .issuer "trustBundle")) .issuer.trustBundle }}
+{{- $attest = append $attest .signerName }}
+{{- $bundles = append $bundles (printf "%s:ca" (replace "/" ":" .signerName)) }}
+{{- end }}
+{{- if .podCertificates }}
+{{- $pcr = append $pcr .signerName }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- dict "sign" $sign "attest" $attest "bundles" $bundles "podCertificates" $pcr | toJson }}
 {{- end }}
 
 {{/* "true" when a policy of type $type exists: include "csr-approver.hasType" (list . "workload") */}}
@@ -100,17 +158,58 @@ that depends on the values, so a bad combination fails `helm template`.
 {{- end }}
 
 {{/*
+A Go duration, as the schema's pattern lets it through ("90m", "1.5h",
+"0"), in whole milliseconds (rounded down, as csr-approver does); more
+than 290 years gives a larger number, never an error.
+*/}}
+{{- define "csr-approver.durationMs" -}}
+{{- $unitMs := dict "ns" 0.000001 "us" 0.001 "µs" 0.001 "μs" 0.001 "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)" (trimPrefix "+" .) -1 }}
+{{- $n := regexFind "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)" . }}
+{{- $total = addf $total (mulf (float64 $n) (get $unitMs (trimPrefix $n .))) }}
+{{- end }}
+{{- printf "%.0f" (floor $total) }}
+{{- end }}
+
+{{/*
 What values.schema.json cannot say about a policy, with the message
 csr-approver gives for the same policy file (the file:line aside):
-minExpirationSeconds above maxExpirationSeconds (either may be a default),
+minExpirationSeconds above maxExpirationSeconds (either may be a default,
+which depends on the type),
 and CIDRs whose host bits are set. csr-approver stays the authority:
 `csr-approver check --config` on the values checks everything.
 */}}
 {{- define "csr-approver.validatePolicies" -}}
 {{- $pow := list 1 2 4 8 16 32 64 128 256 512 1024 2048 4096 8192 16384 32768 65536 }}
 {{- range $i, $p := .Values.policies }}
+{{- with $p.issuer }}
+{{- /* csr-approver's bounds: lifetime 1m to 100 years (of 366 days),
+backdate up to 1h, both in whole seconds. */}}
+{{- range $key, $bounds := dict "lifetime" (list 60 3162240000) "backdate" (list 0 3600) }}
+{{- if hasKey $p.issuer $key }}
+{{- $v := toString (get $p.issuer $key) }}
+{{- $ms := include "csr-approver.durationMs" $v | float64 }}
+{{- $at := printf "policies[%d].issuer.%s" $i $key }}
+{{- if ne (mod (int64 $ms) 1000) 0 }}
+{{- fail (printf "%s: expected a duration in whole seconds like 24h or 90m, got %q" $at $v) }}
+{{- end }}
+{{- $sec := div (int64 $ms) 1000 }}
+{{- if or (lt $sec (index $bounds 0 | int64)) (gt $sec (index $bounds 1 | int64)) }}
+{{- fail (printf "%s: %q is out of range [%ds, %ds]" $at $v (index $bounds 0 | int64) (index $bounds 1 | int64)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $p.podCertificates }}
+{{- $life := include "csr-approver.durationMs" (toString ($p.issuer.lifetime | default "24h")) | float64 }}
+{{- if lt $life 3600000.0 }}
+{{- fail (printf "policies[%d].issuer.lifetime: podCertificates needs a lifetime of at least 1h (the API server refuses shorter pod certificates), got %ds" $i (div (int64 $life) 1000)) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- $min := 600 }}
-{{- $max := 86400 }}
+{{- /* The default maximum of type client is 8 hours. */}}
+{{- $max := ternary 28800 86400 (eq (toString $p.type) "client") }}
 {{- if hasKey $p "minExpirationSeconds" }}{{ $min = int64 $p.minExpirationSeconds }}{{ end }}
 {{- if hasKey $p "maxExpirationSeconds" }}{{ $max = int64 $p.maxExpirationSeconds }}{{ end }}
 {{- if gt (int64 $min) (int64 $max) }}

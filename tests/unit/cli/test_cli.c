@@ -172,6 +172,21 @@ static struct check_case check_cases[] = {
     {"kubelet-client", "", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client", false, ""},
     {"kubelet-client", "deny", OBJECTS, 1, "deny", "NotAuthorized", "kubelet-client", false, ""},
     {"kubelet-client", "allow", OBJECTS, 0, "approve", "AutoApproved", "kubelet-client", false, ""},
+    /* a person's own client certificate, and the names that are not theirs */
+    {"client-own", "", "", 0, "approve", "AutoApproved", "self-service", false, "", "",
+     "requester \"alice@example.com\" (requesters: users \"*@example.com\"): CN "},
+    {"client-other-user", "", "", 1, "deny", "SubjectNotAllowed", "self-service", false, "", "",
+     "subject CN \"alice@example.com\" is not the requester \"bob@example.com\""},
+    {"client-system-masters", "", "", 1, "deny", "SubjectNotAllowed", "self-service", false, "", "",
+     "subject O \"system:masters\" is not allowed"},
+    {"client-outside-requesters", "", "", 1, "deny", "RequesterNotAllowed", "self-service", false,
+     "", "", "requester \"mallory@evil.test\" and its groups match no entry of requesters"},
+    {"client-no-expiration", "", "", 1, "deny", "ExpirationNotAllowed", "self-service", false, "",
+     "", "spec.expirationSeconds is not set (type client requires it, within [600, 28800])"},
+    {"client-service-account", "", "", 1, "deny", "RequesterNotAllowed", "self-service", false, "",
+     "", "is a service account (allowServiceAccounts is false)"},
+    /* the objects given change nothing: the decision rests on the request */
+    {"client-own", "allow", OBJECTS, 0, "approve", "AutoApproved", "self-service", false, ""},
 
     /* spec.groups must hold both service-account groups */
     {"workload-missing-group", "", OBJECTS, 1, "deny", "RequesterNotAllowed", "workload-mtls",
@@ -394,11 +409,12 @@ Test(cli, check_config_only)
 	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
 	cr_expect_str_eq(r.out,
 	                 POLICY
-	                 ": 3 policies, clusterDomain cluster.local\n"
+	                 ": 4 policies, clusterDomain cluster.local\n"
 	                 "  workload-mtls: workload for example.com/workload-mtls\n"
 	                 "  kubelet-serving: kubelet-serving for kubernetes.io/kubelet-serving\n"
 	                 "  kubelet-client: kubelet-client for "
-	                 "kubernetes.io/kube-apiserver-client-kubelet\n");
+	                 "kubernetes.io/kube-apiserver-client-kubelet\n"
+	                 "  self-service: client for kubernetes.io/kube-apiserver-client\n");
 	const char *a2[] = {"check", "--config", "tests/fuzz/corpus/config/regex-stacked-plus.yaml",
 	                    NULL};
 	expect_usage(a2, "regex-stacked-plus.yaml:6: policies[0].dnsNameRegex: invalid regex");

@@ -71,7 +71,7 @@ Test(config, every_key)
 	    config_load_file("tests/testdata/policy/every-key.yaml", err, sizeof(err));
 	cr_assert_not_null(set, "%s", err);
 	cr_assert_str_eq(set->cluster_domain, "corp.internal");
-	cr_assert_eq(set->n_rules, 3);
+	cr_assert_eq(set->n_rules, 4);
 
 	const struct policy_rule *w = &set->rules[0];
 	cr_assert_str_eq(w->name, "shop-mtls");
@@ -115,6 +115,20 @@ Test(config, every_key)
 	cr_assert_eq(s->ip_prefixes[2].addr[0], 0xfd);
 	cr_assert_eq(s->ip_prefixes[3].bits, 32);
 	cr_assert_eq(s->ip_prefixes[3].addr[3], 7);
+
+	const struct policy_rule *c = &set->rules[3];
+	cr_assert_eq(c->type, POLICY_TYPE_CLIENT);
+	cr_assert_eq(c->on_failure, POLICY_ON_FAILURE_LEAVE_PENDING);
+	cr_assert_eq(c->requester_users.n, 2);
+	cr_assert_str_eq(c->requester_users.v[1], "system:serviceaccount:ci:*");
+	cr_assert_eq(c->requester_groups.n, 1);
+	cr_assert_str_eq(c->requester_groups.v[0], "team-*");
+	cr_assert(c->allow_service_accounts);
+	cr_assert_eq(c->allowed_groups.n, 2);
+	cr_assert_eq(c->keys, POLICY_KEY_ED25519);
+	cr_assert_eq(c->usages.n, 2);
+	cr_assert_eq(c->max_expiration_seconds, 3600);
+	cr_assert_eq(c->min_expiration_seconds, 900);
 	policy_set_free(set);
 }
 
@@ -341,7 +355,7 @@ static struct
                     {"policies:\n- name: w\n  signerName: example.com/a..b\n  type: workload\n",
                      "p.yaml:3: policies[0].signerName: invalid signer name \"example.com/a..b\": the path must be lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit"},
                     {"policies:\n- name: w\n  signerName: example.com/w\n  type: Workload\n",
-                     "p.yaml:4: policies[0].type: expected workload, kubelet-serving or kubelet-client, got \"Workload\""},
+                     "p.yaml:4: policies[0].type: expected workload, kubelet-serving, kubelet-client or client, got \"Workload\""},
                     {P0 "  onFailure: ignore\n",
                      "p.yaml:5: policies[0].onFailure: expected deny or leave-pending, got \"ignore\""},
                     /* wrong types */
@@ -511,6 +525,121 @@ ParameterizedTest(size_t *i, config, errors)
 	struct policy_set *set = parse(c->yaml, err);
 	cr_assert_null(set, "accepted:\n%s", c->yaml);
 	cr_assert_str_eq(err, c->err, "input:\n%s", c->yaml);
+}
+
+/* ---- type client: its keys, and its keys on other types ---- */
+
+#define PC                                                                                         \
+	"policies:\n- name: c\n  signerName: kubernetes.io/kube-apiserver-client\n  type: client\n"
+
+static struct bad client_bad_cases[] = {
+    {PC "  maxSANs: 1\n", "p.yaml:5: policies[0].maxSANs: key is not valid for type client"},
+    {PC "  namespaces: [a]\n",
+     "p.yaml:5: policies[0].namespaces: key is not valid for type client"},
+    {PC "  requirePodBinding: true\n",
+     "p.yaml:5: policies[0].requirePodBinding: key is not valid for type client"},
+    {PC "  dnsNameRegex: x\n",
+     "p.yaml:5: policies[0].dnsNameRegex: key is not valid for type client"},
+    {P0 "  requesters: {users: [a]}\n",
+     "p.yaml:5: policies[0].requesters: key is not valid for type workload"},
+    {PS "  allowedGroups: [a]\n",
+     "p.yaml:5: policies[0].allowedGroups: key is not valid for type kubelet-serving"},
+    {"policies:\n- {name: c, signerName: a.b/c, type: kubelet-client, allowServiceAccounts: true}\n",
+     "p.yaml:2: policies[0].allowServiceAccounts: key is not valid for type kubelet-client"},
+    {PC "  requesters: [a]\n",
+     "p.yaml:5: policies[0].requesters: expected a mapping with users and groups, got a sequence"},
+    {PC "  requesters: ~\n",
+     "p.yaml:5: policies[0].requesters: expected a mapping with users and groups, got ~"},
+    {PC "  requesters: {user: [a]}\n", "p.yaml:5: policies[0].requesters: unknown key \"user\""},
+    {PC "  requesters: {users: a}\n",
+     "p.yaml:5: policies[0].requesters.users: expected a sequence, got \"a\""},
+    {PC "  requesters:\n    users: [a]\n    users: [b]\n",
+     "p.yaml:7: policies[0].requesters.users: duplicate key (first at line 6)"},
+    {PC "  requesters:\n    groups:\n    - dev\n    - ''\n",
+     "p.yaml:8: policies[0].requesters.groups[1]: \"\" is empty: a pattern matches at least one character"},
+    {PC "  requesters: {groups: [5]}\n",
+     "p.yaml:5: policies[0].requesters.groups[0]: expected a string, got 5"},
+    {PC "  allowServiceAccounts: yes\n",
+     "p.yaml:5: policies[0].allowServiceAccounts: expected true or false, got \"yes\""},
+    {PC "  allowedGroups: [developers, system:masters]\n",
+     "p.yaml:5: policies[0].allowedGroups[1]: \"system:masters\" names a system: group, never allowed in a client certificate"},
+    {PC "  allowedGroups: ['system:*']\n",
+     "p.yaml:5: policies[0].allowedGroups[0]: \"system:*\" names a system: group, never allowed in a client certificate"},
+    {PC "  allowedGroups: developers\n",
+     "p.yaml:5: policies[0].allowedGroups: expected a sequence, got \"developers\""},
+    {PC "  allowedGroups: ['']\n",
+     "p.yaml:5: policies[0].allowedGroups[0]: \"\" is empty: a pattern matches at least one character"},
+    {PC "  usages: [server auth]\n",
+     "p.yaml:5: policies[0].usages[0]: \"server auth\" is never approved for type client (its usages: digital signature, key encipherment, client auth)"},
+    {PC "  usages: [digital signature]\n",
+     "p.yaml:5: policies[0].usages: lacks \"client auth\", which every client CSR must ask for: this policy would approve nothing"},
+    {PC "  minExpirationSeconds: 30000\n",
+     "p.yaml:5: policies[0]: minExpirationSeconds (30000) is greater than maxExpirationSeconds (28800)"},
+};
+
+#define N_CLIENT_BAD (sizeof(client_bad_cases) / sizeof(client_bad_cases[0]))
+
+ParameterizedTestParameters(config, client_errors)
+{
+	static size_t idx[N_CLIENT_BAD];
+	for (size_t i = 0; i < N_CLIENT_BAD; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_CLIENT_BAD);
+}
+
+ParameterizedTest(size_t *i, config, client_errors)
+{
+	const struct bad *c = &client_bad_cases[*i];
+	char err[ERRLEN];
+	struct policy_set *set = parse(c->yaml, err);
+	cr_assert_null(set, "accepted:\n%s", c->yaml);
+	cr_assert_str_eq(err, c->err, "input:\n%s", c->yaml);
+}
+
+Test(config, client_type)
+{
+	char err[ERRLEN];
+	struct policy_set *set =
+	    parse(PC "  requesters: {users: ['*@example.com'], groups: [developers]}\n"
+	             "  allowServiceAccounts: true\n"
+	             "  allowedGroups: [developers, 'sre-*']\n"
+	             "  usages: [client auth]\n"
+	             "  maxExpirationSeconds: 3600\n"
+	             "- {name: d, signerName: example.com/d, type: client}\n",
+	          err);
+	cr_assert_not_null(set, "%s", err);
+	const struct policy_rule *r = &set->rules[0];
+	cr_assert_eq(r->type, POLICY_TYPE_CLIENT);
+	cr_assert_eq(r->requester_users.n, 1);
+	cr_assert_str_eq(r->requester_users.v[0], "*@example.com");
+	cr_assert_eq(r->requester_groups.n, 1);
+	cr_assert_str_eq(r->requester_groups.v[0], "developers");
+	cr_assert(r->allow_service_accounts);
+	cr_assert_eq(r->allowed_groups.n, 2);
+	cr_assert_str_eq(r->allowed_groups.v[1], "sre-*");
+	cr_assert_eq(r->usages.n, 1);
+	cr_assert_eq(r->max_expiration_seconds, 3600);
+
+	/* The defaults: nobody may self-serve, no O, no service account, 8 h. */
+	const struct policy_rule *d = &set->rules[1];
+	cr_assert_eq(d->type, POLICY_TYPE_CLIENT);
+	cr_assert_eq(d->requester_users.n, 0);
+	cr_assert_eq(d->requester_groups.n, 0);
+	cr_assert_eq(d->allowed_groups.n, 0);
+	cr_assert_not(d->allow_service_accounts);
+	cr_assert_eq(d->max_expiration_seconds, 28800);
+	cr_assert_eq(d->min_expiration_seconds, 600);
+	cr_assert_eq(d->keys, POLICY_KEY_DEFAULT);
+	policy_set_free(set);
+
+	/* Empty lists are valid: requesters {} is a policy that denies all. */
+	set = parse(PC "  requesters: {users: [], groups: []}\n  allowedGroups: []\n", err);
+	cr_assert_not_null(set, "%s", err);
+	cr_assert_eq(set->rules[0].requester_users.n, 0);
+	policy_set_free(set);
+	set = parse(PC "  requesters: {}\n", err);
+	cr_assert_not_null(set, "%s", err);
+	policy_set_free(set);
 }
 
 /* ---- allowedNames: each name to its bit ---- */
@@ -736,6 +865,10 @@ static struct bad issue_bad_cases[] = {
     {P0 "  podCertificates: true\n",
      "p.yaml:5: policies[0].podCertificates: answering PodCertificateRequests needs issue: (the "
      "policy signs them)"},
+    {P0
+     "  issue: {caCertFile: /c.crt, caKeyFile: /c.key, lifetime: 30m}\n  podCertificates: true\n",
+     "p.yaml:5: policies[0].issue.lifetime: podCertificates needs a lifetime of at least 1h (the "
+     "API server refuses shorter pod certificates), got 1800s"},
     {PS "  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n",
      "p.yaml:5: policies[0].issue: key is not valid for type kubelet-serving"},
     {P0 "  usages: [digital signature]\n  issue: {caCertFile: /c.crt, caKeyFile: /c.key}\n",

@@ -102,3 +102,25 @@ Test(log, parse_level_and_format)
 	cr_assert_eq(f, LOG_FORMAT_TEXT);
 	cr_assert_eq(log_parse_format("xml", &f), -1);
 }
+
+/* The flags every command shares. */
+Test(log, flags)
+{
+	enum log_level l = LOG_INFO;
+	enum log_format f = LOG_FORMAT_JSON;
+	char err[256] = "";
+	cr_assert_eq(log_level_flag("-v", "=3", &l, err, sizeof(err)), 0);
+	cr_assert_eq(l, LOG_DEBUG);
+	cr_assert_eq(log_level_flag("--log-level", "trace", &l, err, sizeof(err)), 0);
+	cr_assert_eq(l, LOG_TRACE);
+	cr_assert_eq(log_level_flag("--log-level", "loud", &l, err, sizeof(err)), -1);
+	cr_assert_str_eq(err,
+	                 "--log-level takes error, warn, info, debug, trace or 0..4, not "
+	                 "\"loud\"");
+	cr_assert_eq(log_level_flag("--log-level", "=3", &l, err, sizeof(err)), -1,
+	             "only -v reads -v=3");
+	cr_assert_eq(log_format_flag("text", &f, err, sizeof(err)), 0);
+	cr_assert_eq(f, LOG_FORMAT_TEXT);
+	cr_assert_eq(log_format_flag("xml", &f, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "--log-format takes json or text, not \"xml\"");
+}

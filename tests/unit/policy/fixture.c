@@ -198,7 +198,7 @@ static struct policy_rule *pt_push_rule(struct policy_set *set, const char *name
 	policy_rule_init(r, set->cluster_domain);
 	r->name = util_xstrdup(name);
 	r->signer_name = util_xstrdup(signer);
-	r->type = type;
+	policy_rule_set_type(r, type);
 	return r;
 }
 
@@ -223,6 +223,13 @@ static struct policy_set *pt_set(void)
 	r->ip_prefixes[0].addr[1] = 20;
 
 	pt_push_rule(set, "kubelet-client", PT_SIGNER_CLIENT, POLICY_TYPE_KUBELET_CLIENT);
+
+	r = pt_push_rule(set, "self-service", PT_SIGNER_USER, POLICY_TYPE_CLIENT);
+	util_strv_push(&r->requester_users, "*@example.com");
+	util_strv_push(&r->requester_groups, "oncall");
+	util_strv_push(&r->requester_groups, "team-*");
+	util_strv_push(&r->allowed_groups, "developers");
+	util_strv_push(&r->allowed_groups, "sre-*");
 	return set;
 }
 
@@ -536,6 +543,25 @@ static void pt_good_node(struct pt *t, const char *signer, const char *eku)
 	pt_set_eku(t, eku, NULL);
 }
 
+/* alice@example.com, in developers and sre-db, asks with kubectl for a
+ * certificate of her own name and group developers, for an hour. */
+static void pt_good_user(struct pt *t)
+{
+	struct policy_request *r = t->req;
+	r->signer_name = util_xstrdup(PT_SIGNER_USER);
+	r->username = util_xstrdup("alice@example.com");
+	r->user_uid = util_xstrdup("u-alice");
+	pt_set_groups(t, "developers", "sre-db", "system:authenticated", NULL);
+	pt_set_extra(t, "authentication.kubernetes.io/credential-id", "X509SHA256=ab12");
+	pt_set_usages(t, "digital signature", "key encipherment", "client auth", NULL);
+	r->has_expiration = true;
+	r->expiration_seconds = 3600;
+	pt_add_subject(t, CSR_ATTR_O, CSR_STR_UTF8, "developers");
+	pt_add_subject(t, CSR_ATTR_CN, CSR_STR_UTF8, "alice@example.com");
+	pt_add_ext(t, CSR_EXT_EXT_KEY_USAGE, "2.5.29.37", "extendedKeyUsage", false);
+	pt_set_eku(t, "1.3.6.1.5.5.7.3.2", NULL);
+}
+
 void pt_init(struct pt *t, enum pt_base base)
 {
 	memset(t, 0, sizeof(*t));
@@ -563,6 +589,9 @@ void pt_init(struct pt *t, enum pt_base base)
 	case PT_CLIENT:
 		pt_good_node(t, PT_SIGNER_CLIENT, "1.3.6.1.5.5.7.3.2");
 		pt_set_usages(t, "digital signature", "key encipherment", "client auth", NULL);
+		break;
+	case PT_USER:
+		pt_good_user(t);
 		break;
 	}
 }

@@ -16,11 +16,13 @@ enum pt_base {
 	PT_WORKLOAD,
 	PT_SERVING,
 	PT_CLIENT,
+	PT_USER, /* type client: a person asking for their own client certificate */
 };
 
 #define PT_SIGNER_WORKLOAD "example.com/workload-mtls"
 #define PT_SIGNER_SERVING "kubernetes.io/kubelet-serving"
 #define PT_SIGNER_CLIENT "kubernetes.io/kube-apiserver-client-kubelet"
+#define PT_SIGNER_USER "kubernetes.io/kube-apiserver-client"
 
 struct pt_world {
 	struct policy_pod **pods;
