@@ -100,7 +100,7 @@ static const struct metrics_family metrics_family_defs[FAM_COUNT] = {
                            0},
     [FAM_PENDING] =
         {"csr_approver_pending",
-         "Pending CertificateSigningRequests, by signer and age (lt1m, lt15m, lt1h, ge1h).",
+         "Pending CertificateSigningRequests and PodCertificateRequests, by signer and age (lt1m, lt15m, lt1h, ge1h).",
          "gauge",
          2,
          {"signer", "age"},

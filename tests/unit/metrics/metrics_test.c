@@ -37,29 +37,29 @@
 	"# HELP csr_approver_cache_objects Objects held in the local cache, by resource.\n"        \
 	"# TYPE csr_approver_cache_objects gauge\n"
 
-#define GOV_HEAD                                                                                     \
-	"# HELP csr_approver_pending Pending CertificateSigningRequests, by signer and age (lt1m, "  \
-	"lt15m, lt1h, ge1h).\n"                                                                      \
-	"# TYPE csr_approver_pending gauge\n"                                                        \
-	"# HELP csr_approver_unmanaged CertificateSigningRequests under signers no policy covers, "  \
-	"by signer.\n"                                                                               \
-	"# TYPE csr_approver_unmanaged gauge\n"                                                      \
-	"# HELP csr_approver_foreign_decisions_total CertificateSigningRequests of the configured "  \
-	"signers decided by someone else, by signer and decision.\n"                                 \
-	"# TYPE csr_approver_foreign_decisions_total counter\n"                                      \
-	"# HELP csr_approver_certificates_issued_total Certificates issued by the built-in signer, " \
-	"by policy and kind (csr, pcr).\n"                                                           \
-	"# TYPE csr_approver_certificates_issued_total counter\n"                                    \
-	"# HELP csr_approver_certificate_expiry_earliest_timestamp_seconds The earliest notAfter "   \
-	"of the certificates of a policy's signer that have not expired, in seconds since the "      \
-	"epoch.\n"                                                                                   \
-	"# TYPE csr_approver_certificate_expiry_earliest_timestamp_seconds gauge\n"                  \
-	"# HELP csr_approver_certificates_expiring Certificates of a policy's signer that expire "   \
-	"within 24h or 7d (and have not expired).\n"                                                 \
-	"# TYPE csr_approver_certificates_expiring gauge\n"                                          \
-	"# HELP csr_approver_audit_write_failures_total Audit log lines that could not be "          \
-	"written.\n"                                                                                 \
-	"# TYPE csr_approver_audit_write_failures_total counter\n"                                   \
+#define GOV_HEAD                                                                                      \
+	"# HELP csr_approver_pending Pending CertificateSigningRequests and PodCertificateRequests, " \
+	"by signer and age (lt1m, lt15m, lt1h, ge1h).\n"                                              \
+	"# TYPE csr_approver_pending gauge\n"                                                         \
+	"# HELP csr_approver_unmanaged CertificateSigningRequests under signers no policy covers, "   \
+	"by signer.\n"                                                                                \
+	"# TYPE csr_approver_unmanaged gauge\n"                                                       \
+	"# HELP csr_approver_foreign_decisions_total CertificateSigningRequests of the configured "   \
+	"signers decided by someone else, by signer and decision.\n"                                  \
+	"# TYPE csr_approver_foreign_decisions_total counter\n"                                       \
+	"# HELP csr_approver_certificates_issued_total Certificates issued by the built-in signer, "  \
+	"by policy and kind (csr, pcr).\n"                                                            \
+	"# TYPE csr_approver_certificates_issued_total counter\n"                                     \
+	"# HELP csr_approver_certificate_expiry_earliest_timestamp_seconds The earliest notAfter "    \
+	"of the certificates of a policy's signer that have not expired, in seconds since the "       \
+	"epoch.\n"                                                                                    \
+	"# TYPE csr_approver_certificate_expiry_earliest_timestamp_seconds gauge\n"                   \
+	"# HELP csr_approver_certificates_expiring Certificates of a policy's signer that expire "    \
+	"within 24h or 7d (and have not expired).\n"                                                  \
+	"# TYPE csr_approver_certificates_expiring gauge\n"                                           \
+	"# HELP csr_approver_audit_write_failures_total Audit log lines that could not be "           \
+	"written.\n"                                                                                  \
+	"# TYPE csr_approver_audit_write_failures_total counter\n"                                    \
 	"csr_approver_audit_write_failures_total 0\n"
 
 #define LEADER_HEAD                                                                                \
