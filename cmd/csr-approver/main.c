@@ -18,6 +18,7 @@
 #include "../../pkg/kube/kube.h"
 #include "../../pkg/log/log.h"
 #include "../../pkg/policy/policy.h"
+#include "../../pkg/report/report.h"
 #include "../../pkg/util/util.h"
 
 #ifndef CSR_APPROVER_VERSION
@@ -48,6 +49,9 @@ static void usage_main(FILE *f)
 	      "  run       the controller: watch CSRs, decide, approve or deny\n"
 	      "  check     decide one CSR offline and print the decision as JSON\n"
 	      "  inspect   decode a PEM CSR or a CertificateSigningRequest object as JSON\n"
+	      "  report    inventory of CSRs and PodCertificateRequests: names, deciders,\n"
+	      "            expiry; shadow enrollments and other findings\n"
+	      "  why       why a CSR is (or would be) approved or denied, check by check\n"
 	      "  bootstrap the pod-side agent: get, check, publish and renew a certificate\n"
 	      "  version   print the version and the library versions\n"
 	      "\n"
@@ -61,6 +65,7 @@ static void usage_check(FILE *f)
 	    "Usage: csr-approver check [--config FILE] [--objects FILE]... [--authorize allow|deny]\n"
 	    "                          [--respect-status] CSR_FILE\n"
 	    "       csr-approver check --config FILE\n"
+	    "       csr-approver check --kubeconfig FILE [--config FILE] CSR_NAME   (see 'why')\n"
 	    "\n"
 	    "Decides a CertificateSigningRequest offline, with the rules the controller uses,\n"
 	    "and prints one JSON decision record on stdout:\n"
@@ -608,8 +613,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "check") == 0)
+	if (strcmp(cmd, "check") == 0) {
+		/* Live: the CSR and its objects from the cluster (SPEC.md). */
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--kubeconfig") == 0 ||
+			    strncmp(argv[i], "--kubeconfig=", 13) == 0)
+				return report_why_main(argc - 1, argv + 1, true);
 		return cmd_check(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "why") == 0)
+		return report_why_main(argc - 1, argv + 1, false);
+	if (strcmp(cmd, "report") == 0)
+		return report_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc - 1, argv + 1);
 	if (strcmp(cmd, "bootstrap") == 0)

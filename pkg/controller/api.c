@@ -268,6 +268,9 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 	if (e->w_kind == CSR_WRITE_CERTIFICATE) {
 		log_info("issued", "csr", e->name, "signer", e->signer, "requester", e->w_requester,
 		         "policy", e->w_policy, "message", e->w_message);
+		metrics_certificates_issued(c->metrics, e->w_policy, "csr", 1);
+		auditlog_csr(c, e, "issuance", "issue", e->w_reason, e->w_message, e->w_policy,
+		             resp->body, resp->body_len, false);
 		api_post_event(c, e, "Normal", "Issued", e->w_message);
 		write_finished(c, e);
 		return;
@@ -276,6 +279,8 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 		log_warn("not signed", "csr", e->name, "signer", e->signer, "requester",
 		         e->w_requester, "policy", e->w_policy, "reason", e->w_reason, "message",
 		         e->w_message);
+		auditlog_csr(c, e, "decision", "fail", e->w_reason, e->w_message, e->w_policy,
+		             resp->body, resp->body_len, false);
 		api_post_event(c, e, "Warning", e->w_reason, e->w_message);
 		write_finished(c, e);
 		return;
@@ -284,6 +289,8 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 	api_log_decision("decided", e, e->w_requester, e->w_policy, decision, e->w_reason,
 	                 e->w_message, secs);
 	metrics_decision(c->metrics, e->w_policy, decision, e->w_reason, secs);
+	auditlog_csr(c, e, "decision", decision, e->w_reason, e->w_message, e->w_policy, resp->body,
+	             resp->body_len, false);
 	api_post_event(c, e, e->w_verdict == POLICY_APPROVE ? "Normal" : "Warning", e->w_reason,
 	               e->w_message);
 	/* Approved under a policy that issues: sign it now, from the object

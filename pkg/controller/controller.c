@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <poll.h>
@@ -44,7 +45,8 @@ static const char *const res_paths[RES_N] = {
 
 static int setup_signals(struct controller *c)
 {
-	c->sigfd = util_signalfd(false);
+	/* SIGHUP reopens the audit log (logrotate). */
+	c->sigfd = util_signalfd(true);
 	return c->sigfd >= 0 ? 0 : -1;
 }
 
@@ -137,6 +139,23 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 		cache_lookup(c->cache[r], &c->lk[r]);
 	}
 	sign_setup(c);
+	c->inv = inventory_new();
+	if (auditlog_open(c, inner, sizeof(inner)) != 0) {
+		snprintf(err, errlen, "--audit-log: %s", inner);
+		goto fail;
+	}
+	/* Series of the policies exist from the start, at 0: increase() then
+	 * sees the first foreign decision, the first certificate. */
+	for (size_t i = 0; set != NULL && i < set->n_rules; i++) {
+		static const char *const decisions[] = {"approve", "deny", "fail"};
+		for (int d = 0; d < 3; d++)
+			metrics_foreign_decisions(c->metrics, set->rules[i].signer_name,
+			                          decisions[d], 0);
+		if (set->rules[i].issue.enabled)
+			metrics_certificates_issued(c->metrics, set->rules[i].name, "csr", 0);
+		if (set->rules[i].pod_certificates)
+			metrics_certificates_issued(c->metrics, set->rules[i].name, "pcr", 0);
+	}
 
 	/* One server: metrics and probes share handlers and readiness. */
 	const char *addrs[2] = {o->metrics_addr, o->probe_addr};
@@ -185,6 +204,8 @@ void controller_free(struct controller *c)
 	kube_config_free(c->cfg);
 	store_clear(c);
 	sign_free(c);
+	inventory_free(c->inv);
+	auditlog_close(c);
 	identity_delay_free(c->delayed);
 	controller_queue_free(c->queue);
 	for (int r = 0; r < RES_N; r++) {
@@ -207,28 +228,23 @@ static int start_informers(struct controller *c)
 	const struct watch_informer_ops *const ops[RES_N] = {
 	    &store_csr_ops, &pcr_ops, identity_ops(RES_POD), identity_ops(RES_SVC),
 	    identity_ops(RES_NODE)};
-	const char *selector = NULL;
-	char *sel = NULL, *pcr_sel = pcr_selector(c->set);
-	if (c->set != NULL && c->set->n_rules == 1) {
-		sel = util_xasprintf("spec.signerName=%s", c->set->rules[0].signer_name);
-		selector = sel;
-	}
+	/* Every CSR, whatever its signer (no field selector, even with one
+	 * policy): the governance metrics count those no policy covers
+	 * (shadow enrollments) and those of our signers that someone else
+	 * decided; the store keeps only what it decides. PodCertificateRequests
+	 * only of our signers. */
+	char *pcr_sel = pcr_selector(c->set);
 	for (int r = 0; r < RES_N; r++) {
 		if (!c->want[r])
 			continue;
 		c->inf[r] = watch_informer_new(c->client, controller_res_names[r], res_paths[r],
-		                               r == RES_CSR       ? selector
-		                                   : r == RES_PCR ? pcr_sel
-		                                                  : NULL,
-		                               ops[r], c);
+		                               r == RES_PCR ? pcr_sel : NULL, ops[r], c);
 		if (c->inf[r] == NULL || watch_informer_start(c->inf[r]) != 0) {
 			log_error("could not start informer", "resource", controller_res_names[r]);
-			free(sel);
 			free(pcr_sel);
 			return -1;
 		}
 	}
-	free(sel);
 	free(pcr_sel);
 	return 0;
 }
@@ -279,6 +295,8 @@ static void update_gauges(struct controller *c, int64_t now, bool force)
 	metrics_set_cache_objects(c->metrics, "nodes",
 	                          (double)cache_count_nodes(c->cache[RES_NODE]));
 	metrics_set_cache_objects(c->metrics, "certificatesigningrequests", (double)c->store.n);
+	if (c->listed_once[RES_CSR])
+		inventory_publish(c, (int64_t)time(NULL));
 }
 
 static int64_t min_deadline(int64_t a, int64_t b)
@@ -299,6 +317,7 @@ static void begin_shutdown(struct controller *c, const char *why)
 	c->stopping = true;
 	c->stop_deadline_ms = now + SHUTDOWN_GRACE_MS;
 	stop_informers(c);
+	metrics_set_ready(c->metrics, false);
 	if (c->httpd != NULL)
 		httpd_set_not_ready(c->httpd, "shutting down");
 }
@@ -314,13 +333,18 @@ static bool still_leading(struct controller *c)
 	return leader_is_leader(c->leader);
 }
 
-/* Read pending signals; returns the name of the last one, or NULL. */
-static const char *read_signal(struct controller *c)
+/* Read pending signals; returns the name of the last one that stops the
+ * process, or NULL. SIGHUP sets *hup. */
+static const char *read_signal(struct controller *c, bool *hup)
 {
 	struct signalfd_siginfo si;
 	const char *name = NULL;
-	while (read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		name = si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	while (read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			*hup = true;
+		else
+			name = si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	}
 	return name;
 }
 
@@ -373,7 +397,10 @@ int controller_run(struct controller *c)
 		}
 		now = util_now_ms();
 		if (pfd.revents & POLLIN) {
-			const char *sig = read_signal(c);
+			bool hup = false;
+			const char *sig = read_signal(c, &hup);
+			if (hup)
+				auditlog_reopen(c);
 			if (sig != NULL) {
 				if (c->stopping) {
 					log_warn("second signal: exiting now", "signal", sig);
@@ -440,6 +467,7 @@ int controller_run(struct controller *c)
 			         "pending_csrs", nc);
 			if (c->httpd != NULL)
 				httpd_set_ready(c->httpd, true);
+			metrics_set_ready(c->metrics, true);
 			update_gauges(c, now, true);
 		}
 		update_gauges(c, now, false);

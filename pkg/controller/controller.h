@@ -148,6 +148,7 @@ struct controller_options {
 	int64_t write_delay_ms; /* hold each approval write this long */
 	int64_t identity_event_delay_ms; /* apply Pod/Service/Node events this late */
 	const char *version; /* for build_info; NULL: "dev" */
+	const char *audit_log; /* --audit-log FILE, "-" for stdout; NULL: none */
 };
 
 /* The defaults of SPEC.md. */

@@ -21,11 +21,14 @@
 #include <stdint.h>
 
 #include "../policy/policy.h"
+#include "../report/report.h"
 #include "../watch/watch.h"
 #include "controller.h"
 
+struct audit_log;
 struct cache;
 struct httpd;
+struct inventory;
 struct identity_delay;
 struct kube_client;
 struct kube_config;
@@ -190,6 +193,8 @@ struct controller {
 	int64_t stop_deadline_ms;
 	int64_t last_gauges_ms;
 	int sigfd;
+	struct inventory *inv; /* owned: every CSR (and PCR) seen, for the governance metrics */
+	struct audit_log *audit; /* owned; NULL without --audit-log */
 };
 
 /* ---- store.c: the CSR store ---- */
@@ -307,6 +312,35 @@ void pcr_reconcile(struct controller *c, struct csr_entry *e);
 bool pcr_is_decided(const json_t *obj);
 /* The status write of e took: the log line, then e ends. */
 void pcr_write_succeeded(struct controller *c, struct csr_entry *e);
+
+/* ---- inventory.c: every request seen, for the governance metrics ---- */
+
+struct inventory *inventory_new(void);
+void inventory_free(struct inventory *inv); /* NULL does nothing */
+/* The informer callbacks of a kind (CSRs from store.c; PCRs from their
+ * informer): a LIST begins, an object (not DELETED) is seen, one is
+ * DELETED, the LIST ends (what it did not show is dropped). */
+void inventory_list_begin(struct controller *c, enum report_kind kind);
+void inventory_observe(struct controller *c, enum report_kind kind, const json_t *obj);
+void inventory_delete(struct controller *c, enum report_kind kind, const json_t *obj);
+void inventory_list_end(struct controller *c, enum report_kind kind);
+/* Compute the inventory gauges at now (Unix s) into c->metrics. */
+void inventory_publish(struct controller *c, int64_t now);
+
+/* ---- auditlog.c: --audit-log ---- */
+
+/* Open --audit-log when set. Returns 0, or -1 with err. */
+int auditlog_open(struct controller *c, char *err, size_t errlen);
+void auditlog_close(struct controller *c);
+/* SIGHUP: open the path again (logrotate moved the file). */
+void auditlog_reopen(struct controller *c);
+/* One line about e: event "decision" or "issuance"; decision "approve",
+ * "deny", "leave-pending", "fail" or "issue". body (body_len bytes) is the
+ * object the write returned (NULL: e->obj is read). Does nothing without
+ * --audit-log. */
+void auditlog_csr(struct controller *c, const struct csr_entry *e, const char *event,
+                  const char *decision, const char *reason, const char *message, const char *policy,
+                  const char *body, size_t body_len, bool dry_run);
 
 /* ---- reconcile.c ---- */
 

@@ -61,6 +61,9 @@ void controller_usage(FILE *f)
 	    "  --metrics-bind-address ADDR       /metrics (default :8080; 0 disables)\n"
 	    "  --health-probe-bind-address ADDR  /healthz, /readyz (default :8081; 0 disables)\n"
 	    "  --dry-run[=BOOL]         decide and log, write nothing\n"
+	    "  --audit-log FILE|-       append one JSON line per decision and per issuance\n"
+	    "                           (docs/governance.md); '-' is stdout; reopened on\n"
+	    "                           SIGHUP, for logrotate\n"
 	    "  --missing-object-timeout D\n"
 	    "                           how long a CSR whose pod or node is not there yet\n"
 	    "                           is retried before it is denied (default 30s,\n"
@@ -108,6 +111,7 @@ enum {
 	OPT_MISSING_RETRY,
 	OPT_WRITE_DELAY,
 	OPT_IDENTITY_DELAY,
+	OPT_AUDIT_LOG,
 };
 
 /* Bounds of --missing-object-timeout: long enough for a watch to catch up,
@@ -149,6 +153,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"missing-object-timeout", required_argument, NULL, OPT_MISSING_RETRY},
+	    {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
 #ifdef CSR_APPROVER_TEST_HOOKS
 	    /* Test binary only: hold each approval write, hold back the
 	     * identity watches' events. */
@@ -208,6 +213,14 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 			break;
 		case OPT_METRICS:
 			o->metrics_addr = arg;
+			break;
+		case OPT_AUDIT_LOG:
+			if (arg[0] == '\0') {
+				snprintf(err, errlen,
+				         "--audit-log needs a file name, or - for stdout");
+				return -1;
+			}
+			o->audit_log = arg;
 			break;
 		case OPT_PROBE:
 			o->probe_addr = arg;

@@ -17,6 +17,7 @@
 #include "../csr/csr.h"
 #include "../kobj/kobj.h"
 #include "../log/log.h"
+#include "../metrics/metrics.h"
 #include "../signer/signer.h"
 #include "../util/util.h"
 #include "internal.h"
@@ -153,12 +154,14 @@ static void pcr_list_begin(void *ud)
 {
 	struct controller *c = ud;
 	c->pcr_gen++;
+	inventory_list_begin(c, REPORT_PCR);
 	if (c->listed_once[RES_PCR])
 		log_info("relisting", "resource", controller_res_names[RES_PCR]);
 }
 
 static void pcr_list_item(void *ud, const json_t *obj)
 {
+	inventory_observe(ud, REPORT_PCR, obj);
 	pcr_observe(ud, obj, true);
 }
 
@@ -166,6 +169,7 @@ static void pcr_list_end(void *ud)
 {
 	struct controller *c = ud;
 	store_sweep(c, true);
+	inventory_list_end(c, REPORT_PCR);
 	c->listed_once[RES_PCR] = true;
 }
 
@@ -173,6 +177,7 @@ static void pcr_event(void *ud, enum watch_event_type type, const json_t *obj)
 {
 	struct controller *c = ud;
 	if (type == WATCH_DELETED) {
+		inventory_delete(c, REPORT_PCR, obj);
 		const char *ns = controller_json_str(obj, "metadata", "namespace");
 		const char *name = controller_json_str(obj, "metadata", "name");
 		if (ns == NULL || name == NULL)
@@ -185,8 +190,10 @@ static void pcr_event(void *ud, enum watch_event_type type, const json_t *obj)
 		free(key);
 		return;
 	}
-	if (type == WATCH_ADDED || type == WATCH_MODIFIED)
+	if (type == WATCH_ADDED || type == WATCH_MODIFIED) {
+		inventory_observe(c, REPORT_PCR, obj);
 		pcr_observe(c, obj, false);
+	}
 }
 
 const struct watch_informer_ops pcr_ops = {pcr_list_begin, pcr_list_item, pcr_list_end, pcr_event};
@@ -266,6 +273,8 @@ void pcr_write_succeeded(struct controller *c, struct csr_entry *e)
 	         "signer", e->signer, "requester", e->w_requester, "policy", e->w_policy,
 	         "decision", decision, "reason", e->w_reason, "message", e->w_message, "duration",
 	         dur);
+	if (e->w_kind == CSR_WRITE_CERTIFICATE)
+		metrics_certificates_issued(c->metrics, e->w_policy, "pcr", 1);
 	if (e->decided_elsewhere)
 		store_remove(c, e->name);
 	else

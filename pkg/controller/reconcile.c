@@ -48,6 +48,8 @@ static void note(struct controller *c, struct csr_entry *e, const struct policy_
 			                 reason, d->message, since_s(e->first_seen_ms));
 			metrics_decision(c->metrics, d->policy ? d->policy : "", "leave-pending",
 			                 reason, -1);
+			auditlog_csr(c, e, "decision", "leave-pending", reason, d->message,
+			             d->policy, NULL, 0, c->opt.dry_run);
 			if (!c->opt.dry_run)
 				api_post_event(c, e, "Warning", reason, d->message);
 		} else {
@@ -56,6 +58,8 @@ static void note(struct controller *c, struct csr_entry *e, const struct policy_
 			                 e, requester, d->policy, decision, reason, d->message, -1);
 			metrics_decision(c->metrics, d->policy ? d->policy : "", decision, reason,
 			                 -1);
+			auditlog_csr(c, e, "decision", decision, reason, d->message, d->policy,
+			             NULL, 0, true);
 		}
 		free(e->noted_rv);
 		e->noted_rv = util_xstrdup(e->rv);

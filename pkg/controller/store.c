@@ -244,6 +244,7 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 	const char *uid = controller_json_str(obj, "metadata", "uid");
 	struct csr_entry *e;
 
+	inventory_observe(c, REPORT_CSR, obj);
 	if (name == NULL)
 		return;
 	e = controller_map_get(&c->store, name);
@@ -309,6 +310,7 @@ static void csr_list_begin(void *ud)
 {
 	struct controller *c = ud;
 	c->csr_gen++;
+	inventory_list_begin(c, REPORT_CSR);
 	if (c->listed_once[RES_CSR])
 		log_info("relisting", "resource", controller_res_names[RES_CSR]);
 }
@@ -348,6 +350,7 @@ static void csr_list_end(void *ud)
 {
 	struct controller *c = ud;
 	store_sweep(c, false);
+	inventory_list_end(c, REPORT_CSR);
 	c->listed_once[RES_CSR] = true;
 }
 
@@ -356,6 +359,7 @@ static void csr_event(void *ud, enum watch_event_type type, const json_t *obj)
 	struct controller *c = ud;
 	if (type == WATCH_DELETED) {
 		const char *name = controller_json_str(obj, "metadata", "name");
+		inventory_delete(c, REPORT_CSR, obj);
 		if (name != NULL && controller_map_get(&c->store, name) != NULL) {
 			log_debug("deleted", "csr", name);
 			store_remove(c, name);

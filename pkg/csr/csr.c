@@ -62,6 +62,22 @@ void csr_oid_name(const ASN1_OBJECT *obj, char out[64])
 	csr_oid_text(obj, out);
 }
 
+int csr_sha256_hex(const unsigned char *p, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const char hex[] = "0123456789abcdef";
+	out[0] = '\0';
+	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return -1;
+	for (unsigned int i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
 /* ---- strings ---- */
 
 static void utf8_put(struct util_buf *b, uint32_t cp)
@@ -750,6 +766,10 @@ int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, siz
 	if (decode_subject(req, info, err, errlen) != 0)
 		goto out;
 	decode_key(req, info);
+	if (csr_sha256_hex(parts.spki, parts.spki_len, info->key.spki_sha256) != 0) {
+		csr_errf(err, errlen, "internal error: SHA-256 unavailable");
+		goto out;
+	}
 	decode_signature(req, info);
 	if (decode_attributes(req, info, err, errlen) != 0)
 		goto out;

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/util.h"
+
 /* Cap on the PEM text of a request (SPEC: at most 64 KiB). */
 #define CSR_MAX_PEM (64 * 1024)
 /* The most SANs a policy may allow (maxSANs). The decoder itself has no
@@ -98,6 +100,9 @@ struct csr_key {
 	bool ec_named_curve; /* EC key uses a named curve (not explicit parameters) */
 	char ec_curve[32]; /* short name, e.g. "prime256v1", "secp384r1", "secp256k1", or "" */
 	char alg_oid[64]; /* the SubjectPublicKeyInfo algorithm OID */
+	/* SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex: the key's
+	 * fingerprint for the audit log (the same as the certificate's). */
+	char spki_sha256[65];
 };
 
 enum csr_hash {
@@ -250,6 +255,11 @@ const char *csr_san_type_name(enum csr_san_type t);
 const char *csr_str_type_name(enum csr_str_type t);
 /* Name of a key type: "RSA", "EC", "Ed25519", ... */
 const char *csr_key_type_name(enum csr_key_type t);
+/* A key in the words of the policy file and the audit log: "RSA-2048",
+ * "ECDSA-P256", "ECDSA-P384", "ECDSA-P521", "EC-<curve>", "Ed25519",
+ * "Ed448", "DSA-<bits>", "RSA-PSS-<bits>" or "unknown"; into buf, which it
+ * returns. */
+const char *csr_key_text(const struct csr_key *k, char *buf, size_t len);
 /* Name of a hash: "SHA-256", "SHA-1", ... */
 const char *csr_hash_name(enum csr_hash h);
 /* Name of a signature scheme: "RSA-PKCS1", "RSA-PSS", "ECDSA", "Ed25519", ... */
@@ -266,6 +276,36 @@ char *csr_info_to_json(const struct csr_info *info);
 /* Does signature scheme s go with key type k? (RSA PKCS#1 with RSA; PSS with
  * RSA or RSA-PSS; ECDSA with EC; EdDSA with its own curve.) */
 bool csr_sig_scheme_fits_key(enum csr_sig_scheme s, enum csr_key_type k);
+
+/* ---- issued certificates ---- */
+
+/* Cap on a certificate text handed to csr_cert_parse() (a CSR's
+ * status.certificate, a PodCertificateRequest's status.certificateChain). */
+#define CSR_MAX_CERT_PEM (1024 * 1024)
+/* Most SANs csr_cert_parse() lists; further ones are counted only. */
+#define CSR_CERT_MAX_SANS 64
+
+/* What the inventory and the audit log need of an issued certificate. */
+struct csr_cert {
+	char serial[72]; /* upper-case hex, as `openssl x509 -serial` prints it */
+	int64_t not_before, not_after; /* Unix seconds */
+	char spki_sha256[65]; /* SHA-256 of the SubjectPublicKeyInfo, lower-case hex */
+	/* DNS, IP and URI names of subjectAltName, in order (owned), with a
+	 * value that is not printable ASCII written as "?"; other kinds are
+	 * left out. n_sans_total counts every GeneralName. */
+	struct util_strv sans;
+	size_t n_sans_total;
+};
+
+/*
+ * Decode the first PEM CERTIFICATE block of pem (len bytes, at most
+ * CSR_MAX_CERT_PEM; need not be NUL-terminated; further blocks, an
+ * issuer chain, are ignored). Nothing is verified: this describes what a
+ * signer wrote. Returns 0 and fills *out (release with csr_cert_clear()),
+ * or -1 with a one-line reason in err and *out cleared.
+ */
+int csr_cert_parse(const char *pem, size_t len, struct csr_cert *out, char *err, size_t errlen);
+void csr_cert_clear(struct csr_cert *c);
 
 /* OpenSSL's version text, for `csr-approver version`. */
 const char *csr_library_version(void);

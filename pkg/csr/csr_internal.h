@@ -63,6 +63,10 @@ int csr_der_request_parts(const unsigned char *der, size_t len, struct csr_der_p
 int csr_der_next(const unsigned char *p, size_t len, unsigned char *tag,
                  const unsigned char **content, size_t *clen);
 
+/* SHA-256 of p (n bytes) as lower-case hex into out. Returns 0, or -1
+ * when OpenSSL cannot hash (out is then ""). */
+int csr_sha256_hex(const unsigned char *p, size_t n, char out[65]);
+
 /* Dotted text of obj into out (see csr.h about long OIDs); "" for NULL. */
 void csr_oid_text(const ASN1_OBJECT *obj, char out[64]);
 /* OpenSSL's short name of obj, else its dotted text. */

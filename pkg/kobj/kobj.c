@@ -185,8 +185,7 @@ static bool kobj_digits(const char *s, size_t n, int *out)
 	return true;
 }
 
-/* RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)) to Unix seconds. */
-static int kobj_rfc3339(const char *s, int64_t *out)
+int kobj_parse_time(const char *s, int64_t *out)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
@@ -337,7 +336,7 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
 	    kobj_string(meta, "creationTimestamp", "metadata.creationTimestamp", &ts, err,
 	                errlen) != 0)
 		goto out;
-	if (*ts != '\0' && kobj_rfc3339(ts, &r->creation_unix) != 0) {
+	if (*ts != '\0' && kobj_parse_time(ts, &r->creation_unix) != 0) {
 		kobj_error(err, errlen,
 		           "metadata.creationTimestamp: expected an RFC 3339 time, got \"%.64s\"",
 		           ts);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../policy/policy.h"
 
@@ -42,6 +43,10 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
  * field in err.
  */
 struct policy_pcr *kobj_pcr_from_json(const json_t *obj, char *err, size_t errlen);
+
+/* A Kubernetes time, RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)),
+ * to Unix seconds. Returns 0, or -1 when s is not such a time. */
+int kobj_parse_time(const char *s, int64_t *out);
 
 /* A Pod, Service or Node to its slim struct; NULL with an error in err when
  * metadata.name (and, for namespaced kinds, metadata.namespace) is missing,

@@ -40,6 +40,12 @@ enum {
 	FAM_API_REQUESTS,
 	FAM_WATCH_RESTARTS,
 	FAM_CACHE_OBJECTS,
+	FAM_PENDING,
+	FAM_UNMANAGED,
+	FAM_FOREIGN,
+	FAM_ISSUED,
+	FAM_EXPIRY_EARLIEST,
+	FAM_EXPIRING,
 	FAM_COUNT,
 };
 
@@ -52,7 +58,11 @@ struct metrics {
 	uint64_t duration_count;
 	double duration_sum;
 	bool leader;
+	bool ready;
+	uint64_t audit_failures;
 };
+
+const char *const metrics_age_bucket_names[METRICS_AGE_BUCKETS] = {"lt1m", "lt15m", "lt1h", "ge1h"};
 
 static const struct metrics_family metrics_family_defs[FAM_COUNT] = {
     [FAM_DECISIONS] = {"csr_approver_decisions_total",
@@ -88,6 +98,58 @@ static const struct metrics_family metrics_family_defs[FAM_COUNT] = {
                            NULL,
                            0,
                            0},
+    [FAM_PENDING] =
+        {"csr_approver_pending",
+         "Pending CertificateSigningRequests and PodCertificateRequests, by signer and age (lt1m, lt15m, lt1h, ge1h).",
+         "gauge",
+         2,
+         {"signer", "age"},
+         NULL,
+         0,
+         0},
+    [FAM_UNMANAGED] = {"csr_approver_unmanaged",
+                       "CertificateSigningRequests under signers no policy covers, by signer.",
+                       "gauge",
+                       1,
+                       {"signer"},
+                       NULL,
+                       0,
+                       0},
+    [FAM_FOREIGN] =
+        {"csr_approver_foreign_decisions_total",
+         "CertificateSigningRequests of the configured signers decided by someone else, by signer and decision.",
+         "counter",
+         2,
+         {"signer", "decision"},
+         NULL,
+         0,
+         0},
+    [FAM_ISSUED] = {"csr_approver_certificates_issued_total",
+                    "Certificates issued by the built-in signer, by policy and kind (csr, pcr).",
+                    "counter",
+                    2,
+                    {"policy", "kind"},
+                    NULL,
+                    0,
+                    0},
+    [FAM_EXPIRY_EARLIEST] =
+        {"csr_approver_certificate_expiry_earliest_timestamp_seconds",
+         "The earliest notAfter of the certificates of a policy's signer that have not expired, in seconds since the epoch.",
+         "gauge",
+         1,
+         {"policy"},
+         NULL,
+         0,
+         0},
+    [FAM_EXPIRING] =
+        {"csr_approver_certificates_expiring",
+         "Certificates of a policy's signer that expire within 24h or 7d (and have not expired).",
+         "gauge",
+         2,
+         {"policy", "within"},
+         NULL,
+         0,
+         0},
 };
 
 struct metrics *metrics_new(const char *version)
@@ -202,6 +264,79 @@ void metrics_set_cache_objects(struct metrics *m, const char *resource, double n
 	struct metrics_series *s = metrics_find(&m->fam[FAM_CACHE_OBJECTS], values, true);
 	if (s != NULL)
 		s->value = n;
+	pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_foreign_decisions(struct metrics *m, const char *signer, const char *decision,
+                               double n)
+{
+	const char *values[] = {signer, decision};
+	metrics_add(m, FAM_FOREIGN, values, n);
+}
+
+void metrics_certificates_issued(struct metrics *m, const char *policy, const char *kind, double n)
+{
+	const char *values[] = {policy, kind};
+	metrics_add(m, FAM_ISSUED, values, n);
+}
+
+void metrics_audit_failure(struct metrics *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->audit_failures++;
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* Drop every series of f. Called with the lock held. */
+static void metrics_family_clear(struct metrics_family *f)
+{
+	for (size_t j = 0; j < f->n; j++)
+		for (size_t k = 0; k < f->nlabels; k++)
+			free(f->series[j].values[k]);
+	f->n = 0;
+}
+
+static void metrics_put_series(struct metrics_family *f, const char *const *values, double v)
+{
+	struct metrics_series *s = metrics_find(f, values, true);
+	if (s != NULL)
+		s->value = v;
+}
+
+void metrics_set_inventory(struct metrics *m, const struct metrics_inventory *inv)
+{
+	pthread_mutex_lock(&m->mu);
+	metrics_family_clear(&m->fam[FAM_PENDING]);
+	metrics_family_clear(&m->fam[FAM_UNMANAGED]);
+	metrics_family_clear(&m->fam[FAM_EXPIRY_EARLIEST]);
+	metrics_family_clear(&m->fam[FAM_EXPIRING]);
+	for (size_t i = 0; i < inv->n_pending; i++)
+		for (size_t a = 0; a < METRICS_AGE_BUCKETS; a++) {
+			const char *values[] = {inv->pending[i].signer,
+			                        metrics_age_bucket_names[a]};
+			metrics_put_series(&m->fam[FAM_PENDING], values, inv->pending[i].n[a]);
+		}
+	for (size_t i = 0; i < inv->n_unmanaged; i++) {
+		const char *values[] = {inv->unmanaged[i].label};
+		metrics_put_series(&m->fam[FAM_UNMANAGED], values, inv->unmanaged[i].n);
+	}
+	for (size_t i = 0; i < inv->n_expiry; i++) {
+		const struct metrics_expiry *e = &inv->expiry[i];
+		const char *p1[] = {e->policy};
+		const char *p24[] = {e->policy, "24h"};
+		const char *p7[] = {e->policy, "7d"};
+		if (e->has_earliest)
+			metrics_put_series(&m->fam[FAM_EXPIRY_EARLIEST], p1, e->earliest);
+		metrics_put_series(&m->fam[FAM_EXPIRING], p24, e->within_24h);
+		metrics_put_series(&m->fam[FAM_EXPIRING], p7, e->within_7d);
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_set_ready(struct metrics *m, bool ready)
+{
+	pthread_mutex_lock(&m->mu);
+	m->ready = ready;
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -553,10 +688,19 @@ char *metrics_render(struct metrics *m)
 	metrics_put_family(&b, &m->fam[FAM_API_REQUESTS]);
 	metrics_put_family(&b, &m->fam[FAM_WATCH_RESTARTS]);
 	metrics_put_family(&b, &m->fam[FAM_CACHE_OBJECTS]);
+	for (int f = FAM_PENDING; f <= FAM_EXPIRING; f++)
+		metrics_put_family(&b, &m->fam[f]);
+	metrics_put_gauge(&b, "csr_approver_audit_write_failures_total",
+	                  "Audit log lines that could not be written.", "counter",
+	                  (double)m->audit_failures);
 	metrics_put_gauge(
 	    &b, "csr_approver_is_leader",
 	    "1 when this instance holds the leader lease (or runs without leader election), else 0.",
 	    "gauge", m->leader ? 1 : 0);
+	metrics_put_gauge(
+	    &b, "csr_approver_ready",
+	    "1 once the caches have synced and until shutdown begins (as /readyz), else 0.",
+	    "gauge", m->ready ? 1 : 0);
 	{
 		static const char *const label[] = {"version"};
 		const char *values[] = {m->version};

@@ -8,7 +8,15 @@
  *   csr_approver_watch_restarts_total{resource}                counter
  *   csr_approver_cache_objects{resource}                       gauge
  *   csr_approver_is_leader                                     gauge
+ *   csr_approver_ready                                         gauge
  *   csr_approver_build_info{version}                           gauge (1)
+ *   csr_approver_pending{signer,age}                           gauge
+ *   csr_approver_unmanaged{signer}                             gauge
+ *   csr_approver_foreign_decisions_total{signer,decision}      counter
+ *   csr_approver_certificates_issued_total{policy,kind}        counter
+ *   csr_approver_certificate_expiry_earliest_timestamp_seconds{policy}  gauge
+ *   csr_approver_certificates_expiring{policy,within}          gauge
+ *   csr_approver_audit_write_failures_total                    counter
  *   process_cpu_seconds_total, process_resident_memory_bytes,
  *   process_virtual_memory_bytes, process_open_fds, process_max_fds,
  *   process_start_time_seconds                                 (from /proc)
@@ -48,6 +56,51 @@ void metrics_api_request(struct metrics *m, const char *verb, const char *resour
 void metrics_watch_restart(struct metrics *m, const char *resource);
 void metrics_set_cache_objects(struct metrics *m, const char *resource, double n);
 void metrics_set_leader(struct metrics *m, bool leader);
+/* csr_approver_ready: 1 once the caches have synced (as /readyz), 0 before
+ * and while shutting down. */
+void metrics_set_ready(struct metrics *m, bool ready);
+
+/* ---- governance (SPEC.md, "Governance") ---- */
+
+/* n CSRs of a signer csr-approver decides were decided by someone else
+ * (decision "approve", "deny" or "fail"); n 0 creates the series at 0, so
+ * that increase() sees the first one. */
+void metrics_foreign_decisions(struct metrics *m, const char *signer, const char *decision,
+                               double n);
+/* A certificate issued by the built-in signer (kind "csr" or "pcr"); n 0
+ * creates the series at 0. */
+void metrics_certificates_issued(struct metrics *m, const char *policy, const char *kind, double n);
+/* An audit line that could not be written. */
+void metrics_audit_failure(struct metrics *m);
+
+/* Pending CSRs of one signer by age: lt1m, lt15m, lt1h, ge1h. */
+#define METRICS_AGE_BUCKETS 4
+extern const char *const metrics_age_bucket_names[METRICS_AGE_BUCKETS];
+struct metrics_pending {
+	const char *signer; /* borrowed */
+	double n[METRICS_AGE_BUCKETS];
+};
+struct metrics_count {
+	const char *label; /* borrowed */
+	double n;
+};
+/* Certificates of one policy's signer that have not expired yet. */
+struct metrics_expiry {
+	const char *policy; /* borrowed */
+	bool has_earliest; /* false: no such certificate (no earliest series) */
+	double earliest; /* the earliest notAfter, Unix seconds */
+	double within_24h, within_7d;
+};
+/* The inventory gauges, replaced whole (series absent from inv go away). */
+struct metrics_inventory {
+	const struct metrics_pending *pending;
+	size_t n_pending;
+	const struct metrics_count *unmanaged; /* label: the signer */
+	size_t n_unmanaged;
+	const struct metrics_expiry *expiry;
+	size_t n_expiry;
+};
+void metrics_set_inventory(struct metrics *m, const struct metrics_inventory *inv);
 
 /* The value of decisions_total for one label set (0 when never seen). */
 double metrics_decisions(struct metrics *m, const char *policy, const char *decision,

@@ -212,6 +212,9 @@ void policy_decision_clear(struct policy_decision *d)
 	if (d == NULL)
 		return;
 	free(d->message);
+	for (size_t i = 0; i < d->n_failed; i++)
+		free(d->failed[i].text);
+	free(d->failed);
 	memset(d, 0, sizeof(*d));
 }
 

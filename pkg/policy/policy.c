@@ -492,6 +492,13 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 		out->leave_pending = rule->on_failure == POLICY_ON_FAILURE_LEAVE_PENDING;
 		out->missing_object = ev.missing_object;
 		out->rests_on_objects = policy_rests_on_objects(&ev);
+		if (ev.n_failures > 0)
+			out->failed = util_xcalloc(ev.n_failures, sizeof(*out->failed));
+		for (size_t i = 0; i < ev.n_failures; i++) {
+			out->failed[i].reason = ev.failures[i].reason;
+			out->failed[i].text = util_xstrdup(util_buf_str(&ev.failures[i].text));
+			out->n_failed++;
+		}
 		for (size_t i = 0; i < ev.n_failures; i++) {
 			if (i > 0)
 				util_buf_puts(&msg, "; ");

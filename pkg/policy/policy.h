@@ -301,6 +301,12 @@ enum policy_reason {
  * messages should stay short. */
 #define POLICY_MESSAGE_MAX 1024
 
+/* One failed check of a denial. */
+struct policy_failed_check {
+	enum policy_reason reason;
+	char *text; /* owned: the check's part of the message, uncut */
+};
+
 struct policy_decision {
 	enum policy_verdict verdict;
 	enum policy_reason reason;
@@ -325,6 +331,10 @@ struct policy_decision {
 	/* With POLICY_NEEDS_AUTHORIZATION: the review to run. Its pointers
 	 * borrow from the request given to policy_decide(). */
 	struct policy_sar sar;
+	/* Deny: every failed check, in the order of the message (owned array;
+	 * `csr-approver why` lists them one by one). */
+	struct policy_failed_check *failed;
+	size_t n_failed;
 };
 
 /* "AutoApproved", "InvalidRequest", ... ; skip reasons: "AlreadyDecided",

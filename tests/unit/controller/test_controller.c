@@ -506,6 +506,32 @@ Test(controller_flags, defaults)
 	cr_assert_eq(o.log_level, LOG_INFO);
 	cr_assert_eq(o.missing_object_retry_ms, 30000);
 	cr_assert_eq(o.write_delay_ms, 0);
+	cr_assert_null(o.audit_log);
+}
+
+Test(controller_flags, audit_log)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(
+	    parse(&o, err, sizeof(err), "--audit-log", "/var/log/csr-approver.jsonl", NULL), 0,
+	    "%s", err);
+	cr_assert_str_eq(o.audit_log, "/var/log/csr-approver.jsonl");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--audit-log=-", NULL), 0, "%s", err);
+	cr_assert_str_eq(o.audit_log, "-");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--audit-log=", NULL), -1);
+	cr_expect_str_eq(err, "--audit-log needs a file name, or - for stdout");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--audit-log", NULL), -1);
+	cr_expect(strstr(err, "needs a value") != NULL, "%s", err);
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	controller_usage(f);
+	fclose(f);
+	cr_expect(strstr(text, "--audit-log FILE|-") != NULL);
+	cr_expect(strstr(text, "SIGHUP") != NULL);
+	free(text);
 }
 
 Test(controller_flags, every_flag)

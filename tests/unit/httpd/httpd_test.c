@@ -518,6 +518,19 @@ Test(httpd, served_metrics_sample)
 	metrics_set_cache_objects(m, "services", 7);
 	metrics_set_cache_objects(m, "nodes", 3);
 	metrics_set_leader(m, true);
+	metrics_foreign_decisions(m, "example.com/workload-mtls", "approve", 1);
+	metrics_certificates_issued(m, "workload-mtls", "csr", 3);
+	metrics_certificates_issued(m, "workload-mtls", "pcr", 0);
+	metrics_audit_failure(m);
+	metrics_set_ready(m, true);
+	{
+		struct metrics_pending p[2] = {{"example.com/workload-mtls", {1, 2, 0, 1}},
+		                               {"example.com/shadow", {0, 0, 0, 2}}};
+		struct metrics_count u[1] = {{"example.com/shadow", 2}};
+		struct metrics_expiry x[1] = {{"workload-mtls", true, 1785000000, 1, 3}};
+		struct metrics_inventory inv = {p, 2, u, 1, x, 1};
+		metrics_set_inventory(m, &inv);
+	}
 	struct httpd *h = httpd_start("127.0.0.1:0", m, err, sizeof(err));
 	cr_assert_not_null(h, "%s", err);
 	struct reply r;
@@ -528,7 +541,15 @@ Test(httpd, served_metrics_sample)
 	                       "csr_approver_api_requests_total",
 	                       "csr_approver_watch_restarts_total",
 	                       "csr_approver_cache_objects",
+	                       "csr_approver_pending",
+	                       "csr_approver_unmanaged",
+	                       "csr_approver_foreign_decisions_total",
+	                       "csr_approver_certificates_issued_total",
+	                       "csr_approver_certificate_expiry_earliest_timestamp_seconds",
+	                       "csr_approver_certificates_expiring",
+	                       "csr_approver_audit_write_failures_total",
 	                       "csr_approver_is_leader",
+	                       "csr_approver_ready",
 	                       "csr_approver_build_info",
 	                       "process_cpu_seconds_total",
 	                       "process_resident_memory_bytes",

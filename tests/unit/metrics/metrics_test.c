@@ -37,10 +37,40 @@
 	"# HELP csr_approver_cache_objects Objects held in the local cache, by resource.\n"        \
 	"# TYPE csr_approver_cache_objects gauge\n"
 
+#define GOV_HEAD                                                                                      \
+	"# HELP csr_approver_pending Pending CertificateSigningRequests and PodCertificateRequests, " \
+	"by signer and age (lt1m, lt15m, lt1h, ge1h).\n"                                              \
+	"# TYPE csr_approver_pending gauge\n"                                                         \
+	"# HELP csr_approver_unmanaged CertificateSigningRequests under signers no policy covers, "   \
+	"by signer.\n"                                                                                \
+	"# TYPE csr_approver_unmanaged gauge\n"                                                       \
+	"# HELP csr_approver_foreign_decisions_total CertificateSigningRequests of the configured "   \
+	"signers decided by someone else, by signer and decision.\n"                                  \
+	"# TYPE csr_approver_foreign_decisions_total counter\n"                                       \
+	"# HELP csr_approver_certificates_issued_total Certificates issued by the built-in signer, "  \
+	"by policy and kind (csr, pcr).\n"                                                            \
+	"# TYPE csr_approver_certificates_issued_total counter\n"                                     \
+	"# HELP csr_approver_certificate_expiry_earliest_timestamp_seconds The earliest notAfter "    \
+	"of the certificates of a policy's signer that have not expired, in seconds since the "       \
+	"epoch.\n"                                                                                    \
+	"# TYPE csr_approver_certificate_expiry_earliest_timestamp_seconds gauge\n"                   \
+	"# HELP csr_approver_certificates_expiring Certificates of a policy's signer that expire "    \
+	"within 24h or 7d (and have not expired).\n"                                                  \
+	"# TYPE csr_approver_certificates_expiring gauge\n"                                           \
+	"# HELP csr_approver_audit_write_failures_total Audit log lines that could not be "           \
+	"written.\n"                                                                                  \
+	"# TYPE csr_approver_audit_write_failures_total counter\n"                                    \
+	"csr_approver_audit_write_failures_total 0\n"
+
 #define LEADER_HEAD                                                                                \
 	"# HELP csr_approver_is_leader 1 when this instance holds the leader lease (or runs "      \
 	"without leader election), else 0.\n"                                                      \
 	"# TYPE csr_approver_is_leader gauge\n"
+
+#define READY_HEAD                                                                                 \
+	"# HELP csr_approver_ready 1 once the caches have synced and until shutdown begins (as "   \
+	"/readyz), else 0.\n"                                                                      \
+	"# TYPE csr_approver_ready gauge\n"
 
 #define BUILD_HEAD                                                                                 \
 	"# HELP csr_approver_build_info Always 1; the version label names the running build.\n"    \
@@ -98,8 +128,8 @@ Test(metrics, empty_registry_renders_every_family)
 	    "csr_approver_decision_duration_seconds_bucket{le=\"+Inf\"} 0\n"
 	    "csr_approver_decision_duration_seconds_sum 0\n"
 	    "csr_approver_decision_duration_seconds_count 0\n" API_HEAD WATCH_HEAD CACHE_HEAD
-	        LEADER_HEAD "csr_approver_is_leader 0\n" BUILD_HEAD
-	    "csr_approver_build_info{version=\"v1.2.3\"} 1\n";
+	        GOV_HEAD LEADER_HEAD "csr_approver_is_leader 0\n" READY_HEAD
+	    "csr_approver_ready 0\n" BUILD_HEAD "csr_approver_build_info{version=\"v1.2.3\"} 1\n";
 	cr_assert_str_eq(text, want);
 	free(text);
 	metrics_free(m);
@@ -229,8 +259,9 @@ Test(metrics, api_requests_watch_restarts_cache_and_leader)
 	    "csr_approver_watch_restarts_total{resource=\"certificatesigningrequests\"} 1\n"
 	    "csr_approver_watch_restarts_total{resource=\"pods\"} 2\n" CACHE_HEAD
 	    "csr_approver_cache_objects{resource=\"nodes\"} 3\n"
-	    "csr_approver_cache_objects{resource=\"pods\"} 10\n" LEADER_HEAD
-	    "csr_approver_is_leader 1\n" BUILD_HEAD "csr_approver_build_info{version=\"dev\"} 1\n";
+	    "csr_approver_cache_objects{resource=\"pods\"} 10\n" GOV_HEAD LEADER_HEAD
+	    "csr_approver_is_leader 1\n" READY_HEAD "csr_approver_ready 0\n" BUILD_HEAD
+	    "csr_approver_build_info{version=\"dev\"} 1\n";
 	char *at = strstr(text, API_HEAD);
 	cr_assert_not_null(at);
 	cr_assert_str_eq(at, want);
@@ -497,6 +528,83 @@ Test(metrics, concurrent_updates_and_renders)
 	cr_assert(
 	    has_line(text, "csr_approver_decision_duration_seconds_bucket{le=\"0.01\"} 20000"));
 	cr_assert(has_line(text, "csr_approver_decision_duration_seconds_bucket{le=\"0.005\"} 0"));
+	free(text);
+	metrics_free(m);
+}
+
+/* ---- governance ---- */
+
+Test(metrics, governance_counters)
+{
+	struct metrics *m = new_registry("v");
+	metrics_foreign_decisions(m, "example.com/w", "approve", 1);
+	metrics_foreign_decisions(m, "example.com/w", "approve", 1);
+	metrics_foreign_decisions(m, "example.com/w", "deny", 1);
+	metrics_foreign_decisions(m, "example.com/w", "fail", 0);
+	metrics_set_ready(m, true);
+	metrics_certificates_issued(m, "w", "csr", 0);
+	metrics_certificates_issued(m, "w", "csr", 1);
+	metrics_certificates_issued(m, "w", "pcr", 1);
+	metrics_audit_failure(m);
+	char *text = metrics_render(m);
+	cr_expect(has_line(
+	    text,
+	    "csr_approver_foreign_decisions_total{signer=\"example.com/w\",decision=\"approve\"} 2"));
+	cr_expect(has_line(
+	    text,
+	    "csr_approver_foreign_decisions_total{signer=\"example.com/w\",decision=\"deny\"} 1"));
+	cr_expect(
+	    has_line(text, "csr_approver_certificates_issued_total{policy=\"w\",kind=\"csr\"} 1"));
+	cr_expect(
+	    has_line(text, "csr_approver_certificates_issued_total{policy=\"w\",kind=\"pcr\"} 1"));
+	cr_expect(has_line(text, "csr_approver_audit_write_failures_total 1"));
+	cr_expect(has_line(
+	    text,
+	    "csr_approver_foreign_decisions_total{signer=\"example.com/w\",decision=\"fail\"} 0"));
+	cr_expect(has_line(text, "csr_approver_ready 1"));
+	free(text);
+	metrics_free(m);
+}
+
+Test(metrics, inventory_gauges_are_replaced_whole)
+{
+	struct metrics *m = new_registry("v");
+	struct metrics_pending p[2] = {{"example.com/w", {1, 0, 2, 0}}, {"other", {0, 0, 0, 3}}};
+	struct metrics_count u[1] = {{"example.com/shadow", 4}};
+	struct metrics_expiry x[2] = {{"w", true, 1785000000, 1, 2}, {"k", false, 0, 0, 0}};
+	struct metrics_inventory inv = {p, 2, u, 1, x, 2};
+	metrics_set_inventory(m, &inv);
+	char *text = metrics_render(m);
+	cr_expect(has_line(text, "csr_approver_pending{signer=\"example.com/w\",age=\"lt1m\"} 1"));
+	cr_expect(has_line(text, "csr_approver_pending{signer=\"example.com/w\",age=\"lt15m\"} 0"));
+	cr_expect(has_line(text, "csr_approver_pending{signer=\"example.com/w\",age=\"lt1h\"} 2"));
+	cr_expect(has_line(text, "csr_approver_pending{signer=\"other\",age=\"ge1h\"} 3"));
+	cr_expect_eq(count_prefix(text, "csr_approver_pending{"), 8);
+	cr_expect(has_line(text, "csr_approver_unmanaged{signer=\"example.com/shadow\"} 4"));
+	cr_expect(has_line(
+	    text,
+	    "csr_approver_certificate_expiry_earliest_timestamp_seconds{policy=\"w\"} 1785000000"));
+	cr_expect_eq(
+	    count_prefix(text, "csr_approver_certificate_expiry_earliest_timestamp_seconds{"), 1,
+	    "no earliest series for a policy without certificates");
+	cr_expect(
+	    has_line(text, "csr_approver_certificates_expiring{policy=\"w\",within=\"24h\"} 1"));
+	cr_expect(
+	    has_line(text, "csr_approver_certificates_expiring{policy=\"w\",within=\"7d\"} 2"));
+	cr_expect(
+	    has_line(text, "csr_approver_certificates_expiring{policy=\"k\",within=\"7d\"} 0"));
+	free(text);
+
+	/* The next inventory has no shadow enrollments and no certificates:
+	 * those series go away. */
+	struct metrics_inventory inv2 = {p, 1, NULL, 0, &x[1], 1};
+	metrics_set_inventory(m, &inv2);
+	text = metrics_render(m);
+	cr_expect_eq(count_prefix(text, "csr_approver_pending{"), 4);
+	cr_expect_eq(count_prefix(text, "csr_approver_unmanaged{"), 0);
+	cr_expect_eq(
+	    count_prefix(text, "csr_approver_certificate_expiry_earliest_timestamp_seconds{"), 0);
+	cr_expect_eq(count_prefix(text, "csr_approver_certificates_expiring{"), 2);
 	free(text);
 	metrics_free(m);
 }

@@ -129,6 +129,32 @@ Test(policy_messages, every_failure_in_reason_order)
 	pt_fini(&t);
 }
 
+/* Each failed check on its own (for `csr-approver why`), in the order of
+ * the message, with its reason. */
+Test(policy_messages, failed_checks_listed_one_by_one)
+{
+	struct pt t;
+	pt_init(&t, PT_WORKLOAD);
+	pt_set_usages(&t, NULL);
+	t.req->expiration_seconds = 30;
+	t.info->sig.verified = false;
+	pt_decide(&t);
+	cr_assert_eq(t.d.n_failed, 3);
+	cr_expect_eq(t.d.failed[0].reason, POLICY_R_SIGNATURE_INVALID);
+	cr_expect_eq(t.d.failed[1].reason, POLICY_R_USAGE_NOT_ALLOWED);
+	cr_expect_str_eq(t.d.failed[1].text, "spec.usages is empty");
+	cr_expect_eq(t.d.failed[2].reason, POLICY_R_EXPIRATION_NOT_ALLOWED);
+	cr_expect_str_eq(t.d.failed[2].text, "spec.expirationSeconds 30 is outside [600, 86400]");
+	pt_fini(&t);
+
+	pt_init(&t, PT_WORKLOAD);
+	pt_decide(&t);
+	cr_expect_eq(t.d.verdict, POLICY_APPROVE);
+	cr_expect_eq(t.d.n_failed, 0);
+	cr_expect_null(t.d.failed);
+	pt_fini(&t);
+}
+
 Test(policy_messages, reason_is_the_first_in_rule_order)
 {
 	/* The type rules run after the global ones, yet a requester failure

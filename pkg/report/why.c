@@ -1,0 +1,692 @@
+/*
+ * report: `csr-approver why NAME` and `check --kubeconfig F NAME`: read one
+ * CertificateSigningRequest and exactly the objects its decision needs from
+ * the cluster, decide it as the controller would, and print the record
+ * with every check that passed or failed.
+ *
+ * "Exactly the objects": the policy asks its lookups for what it needs (the
+ * pod of the token, the Services of its namespace, a node); each pass
+ * decides with what was read so far and records what was asked, and what
+ * was asked and not read yet is read before the next pass. A decision
+ * that asks for nothing new is final.
+ */
+#include "internal.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../cache/cache.h"
+#include "../config/config.h"
+#include "../controller/controller.h"
+#include "../csr/csr.h"
+#include "../kobj/kobj.h"
+#include "../kube/kube.h"
+
+#define ERRLEN 1024
+/* Passes of decide-then-read: the rules ask for a pod, a namespace's
+ * Services and a node, each at most once. */
+#define WHY_MAX_PASSES 6
+#define DEFAULT_CONFIG "/etc/csr-approver/policy.yaml"
+
+enum {
+	EXIT_APPROVE = 0,
+	EXIT_DENY = 1,
+	EXIT_USAGE = 2,
+	EXIT_SKIP = 3,
+};
+
+/* ---------------------------------------------------------------- the checks */
+
+/* What each reason's checks verify, in rule order. */
+struct why_check {
+	enum policy_reason reason;
+	const char *what;
+	bool needs_request; /* not run when the request does not decode */
+};
+
+static const struct why_check why_checks[] = {
+    {POLICY_R_INVALID_REQUEST,
+     "the request decodes: one PEM block, strict DER, PKCS#10 v1, only an extensionRequest", false},
+    {POLICY_R_SIGNATURE_INVALID, "the self-signature verifies with the embedded key", true},
+    {POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
+     "the signature algorithm is SHA-256 or stronger and matches the key", true},
+    {POLICY_R_KEY_NOT_ALLOWED, "the key type, size and curve are within keys", true},
+    {POLICY_R_EXTENSION_NOT_ALLOWED,
+     "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints CA:FALSE", true},
+    {POLICY_R_SUBJECT_NOT_ALLOWED, "the subject holds only the CN and O the type allows", true},
+    {POLICY_R_REQUESTER_NOT_ALLOWED,
+     "the requester (spec.username, groups, token claims) has the type's form", false},
+    {POLICY_R_NAMESPACE_NOT_ALLOWED, "the namespace is within namespaces, not excluded", false},
+    {POLICY_R_POD_NOT_FOUND, "the pod named by the token exists", false},
+    {POLICY_R_POD_MISMATCH, "the pod's uid, service account, node, phase and deletion state match",
+     false},
+    {POLICY_R_NODE_NOT_FOUND, "the node exists", false},
+    {POLICY_R_SAN_NOT_ALLOWED, "every SAN is a name the requester owns", true},
+    {POLICY_R_USAGE_NOT_ALLOWED, "spec.usages are within the allowed set", false},
+    {POLICY_R_EXPIRATION_NOT_ALLOWED, "spec.expirationSeconds is within [min, max]", false},
+    {POLICY_R_NOT_AUTHORIZED,
+     "a SubjectAccessReview allows the requester certificatesigningrequests/"
+     "(self)nodeclient",
+     false},
+};
+#define N_CHECKS (sizeof(why_checks) / sizeof(why_checks[0]))
+
+/* Does a policy type run the checks of reason? */
+static bool type_checks(enum policy_type t, enum policy_reason r)
+{
+	switch (r) {
+	case POLICY_R_NAMESPACE_NOT_ALLOWED:
+	case POLICY_R_POD_NOT_FOUND:
+	case POLICY_R_POD_MISMATCH:
+		return t == POLICY_TYPE_WORKLOAD;
+	case POLICY_R_NODE_NOT_FOUND:
+		return t == POLICY_TYPE_KUBELET_SERVING;
+	case POLICY_R_NOT_AUTHORIZED:
+		return t == POLICY_TYPE_KUBELET_CLIENT;
+	default:
+		return true;
+	}
+}
+
+/* ---------------------------------------------------------------- reading what is asked */
+
+struct why_reader {
+	struct kube_client *kc;
+	struct cache *cache;
+	struct policy_lookup inner; /* over cache */
+	struct util_strv asked_pods, asked_svcs, asked_nodes; /* keys asked this pass */
+	struct util_strv read_pods, read_svcs, read_nodes; /* keys read */
+	json_t *objects; /* array: what was read, for the output */
+	char err[ERRLEN]; /* a read that failed */
+};
+
+static void ask(struct util_strv *sv, const char *key)
+{
+	if (!util_strv_contains(sv, key))
+		util_strv_push(sv, key);
+}
+
+static enum policy_found rd_get_pod(void *ctx, const char *ns, const char *name,
+                                    const struct policy_pod **out)
+{
+	struct why_reader *w = ctx;
+	char *key = util_xasprintf("%s/%s", ns, name);
+	ask(&w->asked_pods, key);
+	free(key);
+	return w->inner.get_pod(w->inner.ctx, ns, name, out);
+}
+
+static size_t rd_list_services(void *ctx, const char *ns, const struct policy_service *const **out)
+{
+	struct why_reader *w = ctx;
+	ask(&w->asked_svcs, ns);
+	return w->inner.list_services(w->inner.ctx, ns, out);
+}
+
+static enum policy_found rd_get_node(void *ctx, const char *name, const struct policy_node **out)
+{
+	struct why_reader *w = ctx;
+	ask(&w->asked_nodes, name);
+	return w->inner.get_node(w->inner.ctx, name, out);
+}
+
+static void note_object(struct why_reader *w, const char *kind, const char *name, bool found,
+                        const char *uid, long count)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "kind", json_string(kind));
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "found", json_boolean(found));
+	if (uid != NULL)
+		json_object_set_new(o, "uid", json_string(uid));
+	if (count >= 0)
+		json_object_set_new(o, "count", json_integer(count));
+	json_array_append_new(w->objects, o);
+}
+
+/* GET path: 1 and *obj on 200, 0 on 404, -1 (w->err) otherwise. */
+static int get_json(struct why_reader *w, const char *path, json_t **obj)
+{
+	char *body = NULL, inner[ERRLEN];
+	json_error_t jerr;
+	long st = kube_request_sync(w->kc, "GET", path, NULL, 0, NULL, &body, inner, sizeof(inner));
+	*obj = NULL;
+	if (st == 404) {
+		free(body);
+		return 0;
+	}
+	if (st == 200)
+		*obj = json_loads(body ? body : "", 0, &jerr);
+	free(body);
+	if (st != 200 || *obj == NULL) {
+		snprintf(w->err, sizeof(w->err), "GET %s: HTTP %ld: %.400s", path, st,
+		         st == 200      ? "not JSON"
+		             : inner[0] ? inner
+		                        : "no answer");
+		return -1;
+	}
+	return 1;
+}
+
+static int read_pod(struct why_reader *w, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	char *ns = util_xstrndup(key, (size_t)(slash - key));
+	char *ens = kube_escape(ns), *ename = kube_escape(slash + 1);
+	char *path = util_xasprintf("/api/v1/namespaces/%s/pods/%s", ens, ename);
+	json_t *obj = NULL;
+	char inner[ERRLEN];
+	int rc = get_json(w, path, &obj);
+	if (rc == 1) {
+		struct policy_pod *p = kobj_pod_from_json(obj, inner, sizeof(inner));
+		if (p == NULL) {
+			snprintf(w->err, sizeof(w->err), "pod %s: %.400s", key, inner);
+			rc = -1;
+		} else {
+			note_object(w, "Pod", key, true, p->uid, -1);
+			cache_put_pod(w->cache, p);
+		}
+	} else if (rc == 0) {
+		note_object(w, "Pod", key, false, NULL, -1);
+	}
+	json_decref(obj);
+	free(path);
+	free(ens);
+	free(ename);
+	free(ns);
+	return rc < 0 ? -1 : 0;
+}
+
+static int read_services(struct why_reader *w, const char *ns)
+{
+	char *ens = kube_escape(ns);
+	char *path = util_xasprintf("/api/v1/namespaces/%s/services", ens);
+	json_t *obj = NULL;
+	char inner[ERRLEN];
+	long n = 0;
+	int rc = get_json(w, path, &obj);
+	if (rc == 1) {
+		size_t i;
+		const json_t *item;
+		json_array_foreach(json_object_get(obj, "items"), i, item)
+		{
+			struct policy_service *s =
+			    kobj_service_from_json(item, inner, sizeof(inner));
+			if (s == NULL) {
+				snprintf(w->err, sizeof(w->err), "services of %s: %.400s", ns,
+				         inner);
+				rc = -1;
+				break;
+			}
+			cache_put_service(w->cache, s);
+			n++;
+		}
+		if (rc == 1)
+			note_object(w, "ServiceList", ns, true, NULL, n);
+	} else if (rc == 0) {
+		note_object(w, "ServiceList", ns, false, NULL, 0);
+	}
+	json_decref(obj);
+	free(path);
+	free(ens);
+	return rc < 0 ? -1 : 0;
+}
+
+static int read_node(struct why_reader *w, const char *name)
+{
+	char *en = kube_escape(name);
+	char *path = util_xasprintf("/api/v1/nodes/%s", en);
+	json_t *obj = NULL;
+	char inner[ERRLEN];
+	int rc = get_json(w, path, &obj);
+	if (rc == 1) {
+		struct policy_node *nd = kobj_node_from_json(obj, inner, sizeof(inner));
+		if (nd == NULL) {
+			snprintf(w->err, sizeof(w->err), "node %s: %.400s", name, inner);
+			rc = -1;
+		} else {
+			const char *uid = json_string_value(
+			    json_object_get(json_object_get(obj, "metadata"), "uid"));
+			note_object(w, "Node", name, true, uid, -1);
+			cache_put_node(w->cache, nd);
+		}
+	} else if (rc == 0) {
+		note_object(w, "Node", name, false, NULL, -1);
+	}
+	json_decref(obj);
+	free(path);
+	free(en);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Read what the last pass asked for and was not read yet. Returns the
+ * number of reads made, or -1 (w->err). */
+static int read_asked(struct why_reader *w)
+{
+	int n = 0;
+	for (size_t i = 0; i < w->asked_pods.n; i++)
+		if (!util_strv_contains(&w->read_pods, w->asked_pods.v[i])) {
+			util_strv_push(&w->read_pods, w->asked_pods.v[i]);
+			if (read_pod(w, w->asked_pods.v[i]) != 0)
+				return -1;
+			n++;
+		}
+	for (size_t i = 0; i < w->asked_svcs.n; i++)
+		if (!util_strv_contains(&w->read_svcs, w->asked_svcs.v[i])) {
+			util_strv_push(&w->read_svcs, w->asked_svcs.v[i]);
+			if (read_services(w, w->asked_svcs.v[i]) != 0)
+				return -1;
+			n++;
+		}
+	for (size_t i = 0; i < w->asked_nodes.n; i++)
+		if (!util_strv_contains(&w->read_nodes, w->asked_nodes.v[i])) {
+			util_strv_push(&w->read_nodes, w->asked_nodes.v[i]);
+			if (read_node(w, w->asked_nodes.v[i]) != 0)
+				return -1;
+			n++;
+		}
+	util_strv_free(&w->asked_pods);
+	util_strv_free(&w->asked_svcs);
+	util_strv_free(&w->asked_nodes);
+	return n;
+}
+
+/* Ask the SubjectAccessReview a kubelet-client decision needs. Returns 0
+ * with *answer, or -1 (w->err). */
+static int ask_review(struct why_reader *w, const struct policy_sar *sar,
+                      enum policy_sar_answer *answer)
+{
+	char *body = controller_sar_body(sar), *resp = NULL, inner[ERRLEN];
+	bool allowed = false;
+	int rc = -1;
+	long st =
+	    kube_request_sync(w->kc, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+	                      body, strlen(body), NULL, &resp, inner, sizeof(inner));
+	if ((st == 200 || st == 201) && resp != NULL &&
+	    controller_sar_parse(resp, strlen(resp), &allowed) == 0) {
+		*answer = allowed ? POLICY_SAR_ALLOWED : POLICY_SAR_DENIED;
+		json_t *o = json_object();
+		json_object_set_new(o, "kind", json_string("SubjectAccessReview"));
+		json_object_set_new(o, "name",
+		                    json_string(sar->subresource ? sar->subresource : ""));
+		json_object_set_new(o, "found", json_true());
+		json_object_set_new(o, "allowed", json_boolean(allowed));
+		json_array_append_new(w->objects, o);
+		rc = 0;
+	} else {
+		snprintf(
+		    w->err, sizeof(w->err),
+		    "the SubjectAccessReview could not be asked (HTTP %ld: %.400s); needs create "
+		    "on subjectaccessreviews.authorization.k8s.io",
+		    st, inner[0] ? inner : "no answer");
+	}
+	free(body);
+	free(resp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static json_t *checks_json(const struct policy_set *set, const struct policy_request *req,
+                           const struct csr_info *info, const struct policy_decision *d)
+{
+	json_t *a = json_array();
+	const struct policy_rule *rule = policy_set_find(set, req->signer_name);
+	if (rule == NULL || d->verdict == POLICY_SKIP)
+		return a;
+	for (size_t i = 0; i < N_CHECKS; i++) {
+		const struct why_check *wc = &why_checks[i];
+		if (!type_checks(rule->type, wc->reason))
+			continue;
+		json_t *c = json_object(), *details = json_array();
+		bool failed = false;
+		for (size_t k = 0; k < d->n_failed; k++)
+			if (d->failed[k].reason == wc->reason) {
+				failed = true;
+				json_array_append_new(details, json_string(d->failed[k].text));
+			}
+		const char *result = failed             ? "fail"
+		    : info == NULL && wc->needs_request ? "not-run"
+		    : d->verdict == POLICY_NEEDS_AUTHORIZATION &&
+		        wc->reason == POLICY_R_NOT_AUTHORIZED
+		    ? "not-run"
+		    : "pass";
+		json_object_set_new(c, "check", json_string(wc->what));
+		json_object_set_new(c, "reason", json_string(policy_reason_name(wc->reason)));
+		json_object_set_new(c, "result", json_string(result));
+		json_object_set_new(c, "details", details);
+		json_array_append_new(a, c);
+	}
+	return a;
+}
+
+/* The condition the object carries now: {"type","reason","message"}. */
+static json_t *current_json(const json_t *obj)
+{
+	const json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
+	const json_t *c;
+	size_t i;
+	json_array_foreach(conds, i, c)
+	{
+		const char *type = json_string_value(json_object_get(c, "type"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+		if (type == NULL || (st != NULL && strcmp(st, "True") != 0))
+			continue;
+		if (strcmp(type, "Approved") != 0 && strcmp(type, "Denied") != 0 &&
+		    strcmp(type, "Failed") != 0)
+			continue;
+		json_t *o = json_object();
+		struct report_decision rd;
+		char by[REPORT_MAX_FIELD + 16];
+		report_decision_read(json_object_get(obj, "status"), REPORT_CSR, &rd);
+		json_object_set_new(o, "type", json_string(type));
+		json_object_set(o, "reason", json_object_get(c, "reason"));
+		json_object_set(o, "message", json_object_get(c, "message"));
+		json_object_set_new(o, "decidedBy",
+		                    json_string(report_by_text(&rd, by, sizeof(by))));
+		const char *cert = json_string_value(
+		    json_object_get(json_object_get(obj, "status"), "certificate"));
+		json_object_set_new(o, "certificate",
+		                    json_boolean(cert != NULL && cert[0] != '\0'));
+		return o;
+	}
+	return NULL;
+}
+
+/* A string member, "" when absent. */
+static const char *sget(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void print_text(const json_t *rec)
+{
+	const char *s;
+	size_t i;
+	const json_t *v, *c;
+	printf("CSR %s\n", sget(rec, "csr"));
+	printf("  signer:    %s\n", sget(rec, "signerName"));
+	printf("  requester: %s\n", sget(rec, "requester"));
+	s = json_string_value(json_object_get(rec, "policy"));
+	printf("  policy:    %s\n", s ? s : "(none: no policy for this signer)");
+	if ((v = json_object_get(rec, "alreadyDecided")) != NULL) {
+		const char *m = json_string_value(json_object_get(v, "message"));
+		printf("  now:       %s (%s) by %s%s\n", sget(v, "type"), sget(v, "reason"),
+		       sget(v, "decidedBy"),
+		       json_is_true(json_object_get(v, "certificate")) ? ", certificate issued"
+		                                                       : "");
+		if (m != NULL)
+			printf("             %s\n", m);
+	} else {
+		printf("  now:       pending\n");
+	}
+	printf("\ndecision: %s (%s)\n  %s\n", sget(rec, "decision"), sget(rec, "reason"),
+	       sget(rec, "message"));
+	if (json_array_size(json_object_get(rec, "checks")) > 0)
+		printf("\nchecks:\n");
+	json_array_foreach(json_object_get(rec, "checks"), i, c)
+	{
+		const char *res = sget(c, "result");
+		printf("  %-7s %s [%s]\n",
+		       strcmp(res, "fail") == 0       ? "FAIL"
+		           : strcmp(res, "pass") == 0 ? "pass"
+		                                      : "not run",
+		       sget(c, "check"), sget(c, "reason"));
+		size_t k;
+		json_array_foreach(json_object_get(c, "details"), k, v)
+		{
+			printf("          - %s\n", json_is_string(v) ? json_string_value(v) : "");
+		}
+	}
+	if (json_array_size(json_object_get(rec, "objects")) > 0)
+		printf("\nread from the cluster:\n");
+	json_array_foreach(json_object_get(rec, "objects"), i, c)
+	{
+		const char *kind = sget(c, "kind");
+		const char *name = sget(c, "name");
+		bool found = json_is_true(json_object_get(c, "found"));
+		if (strcmp(kind, "ServiceList") == 0)
+			printf("  services in %s: %lld\n", name,
+			       (long long)json_integer_value(json_object_get(c, "count")));
+		else if (strcmp(kind, "SubjectAccessReview") == 0)
+			printf("  SubjectAccessReview of certificatesigningrequests/%s: %s\n", name,
+			       json_is_true(json_object_get(c, "allowed")) ? "allowed" : "denied");
+		else if (found)
+			printf("  %s %s: found (uid %s)\n", kind, name, sget(c, "uid"));
+		else
+			printf("  %s %s: not found\n", kind, name);
+	}
+}
+
+static void usage_why(FILE *f, const char *cmd)
+{
+	fprintf(
+	    f,
+	    "Usage: csr-approver %s [--kubeconfig FILE] [--context NAME] [--config FILE]\n"
+	    "                       [-o text|json] CSR_NAME\n"
+	    "\n"
+	    "Reads the CertificateSigningRequest CSR_NAME and exactly the objects its\n"
+	    "decision needs (the pod of the token, the Services of its namespace, the\n"
+	    "node, the SubjectAccessReview of a kubelet client certificate) from the\n"
+	    "cluster, decides it as the controller would now, and prints the decision\n"
+	    "with every check that passed or failed, and what it carries now.\n"
+	    "\n"
+	    "  --kubeconfig FILE    kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)\n"
+	    "  --context NAME       kubeconfig context\n"
+	    "  --config FILE        the policy file (default: $CSR_APPROVER_CONFIG, else\n"
+	    "                       " DEFAULT_CONFIG " when it exists)\n"
+	    "  -o, --output FORMAT  text (default for why) or json (one line, the record of\n"
+	    "                       'check' plus checks and objects; default for check)\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Exit status: 0 approve, 1 deny, 3 skip, 2 bad usage, unreadable input, or an\n"
+	    "object that could not be read.\n",
+	    cmd);
+}
+
+int report_why_main(int argc, char **argv, bool json_default)
+{
+	static const struct option opts[] = {
+	    {"kubeconfig", required_argument, NULL, 'k'},
+	    {"context", required_argument, NULL, 'x'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cmd = argv[0];
+	const char *kubeconfig = NULL, *context = NULL, *config = NULL;
+	bool json_out = json_default;
+	struct policy_set *set = NULL;
+	struct kube_config *cfg = NULL;
+	struct why_reader w = {0};
+	struct policy_request *req = NULL;
+	struct csr_info *info = NULL;
+	struct policy_decision d = {0};
+	json_t *obj = NULL, *rec = NULL;
+	char err[ERRLEN] = "", decode_err[ERRLEN] = "";
+	int rc = EXIT_USAGE, c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			kubeconfig = optarg;
+			break;
+		case 'x':
+			context = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0) {
+				json_out = strcmp(optarg, "json") == 0;
+			} else {
+				fprintf(stderr,
+				        "csr-approver %s: -o takes text or json, not \"%s\"\n", cmd,
+				        optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage_why(stdout, cmd);
+			rc = 0;
+			goto out;
+		case ':':
+			fprintf(stderr, "csr-approver %s: flag %s needs a value (see --help)\n",
+			        cmd, argv[optind - 1]);
+			goto out;
+		default:
+			fprintf(stderr, "csr-approver %s: unknown flag %s (see --help)\n", cmd,
+			        argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "csr-approver %s: expected exactly one CSR name (see --help)\n",
+		        cmd);
+		goto out;
+	}
+	const char *name = argv[optind];
+	if (strchr(name, '/') != NULL) {
+		fprintf(stderr,
+		        "csr-approver %s: %s: PodCertificateRequests are not decided by this "
+		        "command yet; 'csr-approver report' shows their state\n",
+		        cmd, name);
+		goto out;
+	}
+	if (config == NULL)
+		config = getenv("CSR_APPROVER_CONFIG");
+	if (config == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
+		config = DEFAULT_CONFIG;
+	if (config == NULL) {
+		fprintf(stderr,
+		        "csr-approver %s: the policy file is needed: --config FILE (or "
+		        "$CSR_APPROVER_CONFIG)\n",
+		        cmd);
+		goto out;
+	}
+	set = config_load_file(config, err, sizeof(err));
+	if (set == NULL) {
+		fprintf(stderr, "csr-approver %s: %s\n", cmd, err);
+		goto out;
+	}
+	if (kube_config_load(kubeconfig, context, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "csr-approver %s: kube config: %s\n", cmd, err);
+		goto out;
+	}
+	w.kc = kube_client_new(cfg, err, sizeof(err));
+	if (w.kc == NULL) {
+		fprintf(stderr, "csr-approver %s: kube client: %s\n", cmd, err);
+		goto out;
+	}
+	w.cache = cache_new();
+	cache_lookup(w.cache, &w.inner);
+	w.objects = json_array();
+
+	char *ename = kube_escape(name);
+	char *path =
+	    util_xasprintf("/apis/certificates.k8s.io/v1/certificatesigningrequests/%s", ename);
+	int got = get_json(&w, path, &obj);
+	free(path);
+	free(ename);
+	if (got <= 0) {
+		fprintf(stderr, "csr-approver %s: %s\n", cmd,
+		        got == 0 ? "no such CertificateSigningRequest" : w.err);
+		goto out;
+	}
+	req = kobj_request_from_json(obj, err, sizeof(err));
+	if (req == NULL) {
+		fprintf(stderr, "csr-approver %s: %s: %s\n", cmd, name, err);
+		goto out;
+	}
+	/* Replayed as `check` does: what the policy decides now. */
+	req->approved = req->denied = req->failed = req->has_certificate = false;
+	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) !=
+	    0)
+		info = NULL;
+
+	struct policy_lookup lk = {
+	    .ctx = &w,
+	    .get_pod = rd_get_pod,
+	    .list_services = rd_list_services,
+	    .get_node = rd_get_node,
+	    .authorization = POLICY_SAR_UNASKED,
+	};
+	for (int pass = 0;; pass++) {
+		policy_decision_clear(&d);
+		policy_decide(set, req, info, info ? NULL : decode_err, &lk, &d);
+		int n = read_asked(&w);
+		if (n < 0) {
+			fprintf(stderr, "csr-approver %s: %s\n", cmd, w.err);
+			goto out;
+		}
+		if (n > 0 && pass + 1 < WHY_MAX_PASSES)
+			continue;
+		if (d.verdict == POLICY_NEEDS_AUTHORIZATION &&
+		    lk.authorization == POLICY_SAR_UNASKED) {
+			if (ask_review(&w, &d.sar, &lk.authorization) != 0) {
+				fprintf(stderr, "csr-approver %s: %s\n", cmd, w.err);
+				goto out;
+			}
+			continue;
+		}
+		break;
+	}
+
+	rec = json_object();
+	json_object_set_new(rec, "decision",
+	                    json_string(d.verdict == POLICY_APPROVE    ? "approve"
+	                                    : d.verdict == POLICY_DENY ? "deny"
+	                                                               : "skip"));
+	json_object_set_new(rec, "reason", json_string(policy_reason_name(d.reason)));
+	json_object_set_new(rec, "message", json_string(d.message ? d.message : ""));
+	json_object_set_new(rec, "policy", d.policy ? json_string(d.policy) : json_null());
+	json_object_set_new(rec, "csr", json_string(req->name));
+	if (d.leave_pending)
+		json_object_set_new(rec, "action", json_string("leave-pending"));
+	json_t *cur = current_json(obj);
+	if (cur != NULL)
+		json_object_set_new(rec, "alreadyDecided", cur);
+	json_object_set_new(rec, "signerName", json_string(req->signer_name));
+	json_object_set_new(rec, "requester", json_string(req->username ? req->username : ""));
+	json_object_set_new(rec, "checks", checks_json(set, req, info, &d));
+	json_object_set(rec, "objects", w.objects);
+	if (json_out) {
+		char *s = json_dumps(rec, JSON_COMPACT);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else {
+		print_text(rec);
+	}
+	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
+	    : d.verdict == POLICY_DENY   ? EXIT_DENY
+	    : d.verdict == POLICY_SKIP   ? EXIT_SKIP
+	                                 : EXIT_USAGE;
+out:
+	json_decref(rec);
+	json_decref(obj);
+	json_decref(w.objects);
+	policy_decision_clear(&d);
+	csr_info_free(info);
+	policy_request_free(req);
+	util_strv_free(&w.asked_pods);
+	util_strv_free(&w.asked_svcs);
+	util_strv_free(&w.asked_nodes);
+	util_strv_free(&w.read_pods);
+	util_strv_free(&w.read_svcs);
+	util_strv_free(&w.read_nodes);
+	cache_free(w.cache);
+	kube_client_free(w.kc);
+	kube_config_free(cfg);
+	policy_set_free(set);
+	return rc;
+}
