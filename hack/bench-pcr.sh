@@ -16,7 +16,8 @@
 #     limited, 5 QPS by default), so the watch's figure is the larger one;
 #   - PCR creationTimestamp -> the controller's "issued" log line (the
 #     log's microsecond clock, the same host clock; the PCR's own
-#     creationTimestamp is whole seconds, so this is +-1 s);
+#     creationTimestamp is truncated to whole seconds, so each figure
+#     over-states the true time by 0 to 1 s);
 #   - the time from the first create to the last pod Running;
 #   - the controller's CPU (utime+stime from /proc/PID/stat, from just
 #     before the pods are created to the last Running, so it includes the
