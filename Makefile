@@ -50,7 +50,7 @@ FUZZ_TIME ?= 60
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
 .PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
-	cluster-up cluster-down demo bench fixtures deps manifests dist promtool e2e image print-version
+	cluster-up cluster-down demo bench bench-pcr fixtures deps manifests dist promtool e2e image print-version
 
 all: $(BIN) $(TEST_BIN)
 
@@ -191,6 +191,12 @@ $(B)/bench_decide: tests/bench/bench_decide.c $(LIB)
 bench: $(BIN)
 	hack/bench-check.sh
 	hack/bench-rss.sh
+
+# PodCertificateRequests with 50 hollow kubelets and 500 pods (BENCH_NODES,
+# BENCH_PODS): not in `make bench`, it takes 2-3 minutes (node start, pod
+# creation and cleanup).
+bench-pcr: $(BIN)
+	hack/bench-pcr.sh
 
 # ---- packaging ----
 manifests:
