@@ -262,7 +262,7 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 	json_error_t jerr;
 
 	if (e->pcr) {
-		pcr_write_succeeded(c, e);
+		pcr_write_succeeded(c, e, resp);
 		return;
 	}
 	if (e->w_kind == CSR_WRITE_CERTIFICATE) {

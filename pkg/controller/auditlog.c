@@ -167,3 +167,71 @@ void auditlog_csr(struct controller *c, const struct csr_entry *e, const char *e
 	policy_request_free(req);
 	json_decref(obj);
 }
+
+void auditlog_pcr(struct controller *c, const struct csr_entry *e, const char *event,
+                  const char *decision, const char *reason, const char *message, const char *policy,
+                  const char *body, size_t body_len)
+{
+	json_t *obj = NULL;
+	json_error_t jerr;
+	struct policy_pcr *pcr = NULL;
+	struct csr_info *info = NULL;
+	struct csr_cert cert = {0};
+	char err[ERRLEN], kt[32];
+	char *pod = NULL, *requester = NULL;
+	bool have_cert = false;
+
+	if (c->audit == NULL)
+		return;
+	if (body != NULL)
+		obj = json_loadb(body, body_len, 0, &jerr);
+	if (obj == NULL && e->obj != NULL)
+		obj = json_incref(e->obj);
+	if (obj != NULL)
+		pcr = kobj_pcr_from_json(obj, err, sizeof(err));
+	if (pcr != NULL) {
+		pod = util_xasprintf("%s/%s", pcr->ns, pcr->pod_name);
+		/* NodeRestriction lets only the pod's node create its PCR. */
+		requester = util_xasprintf(NODE_PREFIX "%s", pcr->node_name);
+		if (csr_parse_der(pcr->stub_der, pcr->stub_len, &info, err, sizeof(err)) != 0)
+			info = NULL;
+	}
+	const char *chain =
+	    controller_json_str(json_object_get(obj, "status"), "certificateChain", NULL);
+	if (strcmp(decision, "issue") == 0 && chain != NULL &&
+	    csr_cert_parse(chain, strlen(chain), &cert, err, sizeof(err)) == 0)
+		have_cert = true;
+
+	struct audit_record r = {
+	    .time_ms = wall_ms(),
+	    .event = event,
+	    .kind = "PodCertificateRequest",
+	    .name = e->name,
+	    .uid = e->uid,
+	    .signer = e->signer,
+	    .username = requester,
+	    .pod = pod,
+	    .pod_uid = pcr ? pcr->pod_uid : NULL,
+	    .node = pcr ? pcr->node_name : NULL,
+	    .names = have_cert ? &cert.sans : NULL,
+	    .key_type = info ? csr_key_text(&info->key, kt, sizeof(kt)) : NULL,
+	    .spki_sha256 = info ? info->key.spki_sha256 : NULL,
+	    .policy = policy,
+	    .decision = decision,
+	    .reason = reason,
+	    .message = message,
+	    .serial = have_cert ? cert.serial : NULL,
+	    .not_after = have_cert ? cert.not_after : 0,
+	    .instance = c->identity,
+	};
+	if (audit_write(c->audit, &r, err, sizeof(err)) != 0) {
+		log_error("audit line not written", "pcr", e->name, "error", err);
+		metrics_audit_failure(c->metrics);
+	}
+	csr_cert_clear(&cert);
+	free(pod);
+	free(requester);
+	csr_info_free(info);
+	policy_pcr_free(pcr);
+	json_decref(obj);
+}

@@ -310,8 +310,10 @@ extern const struct watch_informer_ops pcr_ops;
 void pcr_reconcile(struct controller *c, struct csr_entry *e);
 /* Does the PCR carry an Issued, Denied or Failed condition, or a chain? */
 bool pcr_is_decided(const json_t *obj);
-/* The status write of e took: the log line, then e ends. */
-void pcr_write_succeeded(struct controller *c, struct csr_entry *e);
+/* The status write of e took (resp: its answer): the log line, the metric
+ * and the audit line, then e ends. */
+void pcr_write_succeeded(struct controller *c, struct csr_entry *e,
+                         const struct kube_response *resp);
 
 /* ---- inventory.c: every request seen, for the governance metrics ---- */
 
@@ -341,6 +343,11 @@ void auditlog_reopen(struct controller *c);
 void auditlog_csr(struct controller *c, const struct csr_entry *e, const char *event,
                   const char *decision, const char *reason, const char *message, const char *policy,
                   const char *body, size_t body_len, bool dry_run);
+/* The same for the PodCertificateRequest of e (its body as the status
+ * write returned it; NULL: e->obj): the requester is the pod's node. */
+void auditlog_pcr(struct controller *c, const struct csr_entry *e, const char *event,
+                  const char *decision, const char *reason, const char *message, const char *policy,
+                  const char *body, size_t body_len);
 
 /* ---- reconcile.c ---- */
 

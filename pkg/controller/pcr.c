@@ -262,7 +262,8 @@ static void pcr_write(struct controller *c, struct csr_entry *e, enum csr_write 
 	api_write(c, e, API_STATUS, body);
 }
 
-void pcr_write_succeeded(struct controller *c, struct csr_entry *e)
+void pcr_write_succeeded(struct controller *c, struct csr_entry *e,
+                         const struct kube_response *resp)
 {
 	char dur[32];
 	snprintf(dur, sizeof(dur), "%.3f", (double)(util_now_ms() - e->first_seen_ms) / 1000.0);
@@ -275,6 +276,8 @@ void pcr_write_succeeded(struct controller *c, struct csr_entry *e)
 	         dur);
 	if (e->w_kind == CSR_WRITE_CERTIFICATE)
 		metrics_certificates_issued(c->metrics, e->w_policy, "pcr", 1);
+	auditlog_pcr(c, e, e->w_kind == CSR_WRITE_CERTIFICATE ? "issuance" : "decision", decision,
+	             e->w_reason, e->w_message, e->w_policy, resp->body, resp->body_len);
 	if (e->decided_elsewhere)
 		store_remove(c, e->name);
 	else

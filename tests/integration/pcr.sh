@@ -93,7 +93,8 @@ kubectl create -f - >/dev/null <<EOF || t_abort "Service web"
 EOF
 
 ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --metrics-bind-address 0 \
-	--health-probe-bind-address 0 -v debug || t_abort "controller starts"
+	--health-probe-bind-address 0 --audit-log "$tmp/audit.log" -v debug ||
+	t_abort "controller starts"
 
 # pod NS NAME SIGNER KEYTYPE: a pod bound to hollow-1 with a podCertificate volume
 pod() {
@@ -229,6 +230,25 @@ EOF
 	fi
 else
 	t_skip "a PCR for a pod being deleted" "the API server refuses it: $(cat "$tmp/going.out")"
+fi
+
+# The audit log: one line per issuance and per denial of a PCR.
+issued_lines=$(jq -c 'select(.kind == "PodCertificateRequest" and .event == "issuance")' \
+	"$tmp/audit.log" 2>/dev/null)
+line=$(head -n 1 <<<"$issued_lines")
+if [[ -n $line ]] && jq -e '.certificate.serial != null and .certificate.notAfter != null and (.spkiSHA256 | length) == 64
+	and (.sans[0] | startswith("spiffe://")) and (.node | startswith("hollow-"))' \
+	>/dev/null <<<"$line"; then
+	t_ok "the audit log has the issuance: serial, notAfter, key fingerprint, names, node"
+else
+	t_fail "the audit log has the issuance: serial, notAfter, key fingerprint, names, node" \
+		"$(head -c 2000 "$tmp/audit.log")"
+fi
+if jq -e 'select(.kind == "PodCertificateRequest" and .decision == "deny")' "$tmp/audit.log" \
+	>/dev/null 2>&1; then
+	t_ok "the audit log has the denials"
+else
+	t_fail "the audit log has the denials" "$(head -c 2000 "$tmp/audit.log")"
 fi
 
 t_eq "the controller never logged key material" "0" \
