@@ -409,7 +409,10 @@ static void print_text(const json_t *rec)
 	const char *s;
 	size_t i;
 	const json_t *v, *c;
-	printf("CSR %s\n", sget(rec, "csr"));
+	if (json_object_get(rec, "pcr") != NULL)
+		printf("PodCertificateRequest %s\n", sget(rec, "pcr"));
+	else
+		printf("CSR %s\n", sget(rec, "csr"));
 	printf("  signer:    %s\n", sget(rec, "signerName"));
 	printf("  requester: %s\n", sget(rec, "requester"));
 	s = json_string_value(json_object_get(rec, "policy"));
@@ -427,6 +430,13 @@ static void print_text(const json_t *rec)
 	}
 	printf("\ndecision: %s (%s)\n  %s\n", sget(rec, "decision"), sget(rec, "reason"),
 	       sget(rec, "message"));
+	if (json_array_size(json_object_get(rec, "names")) > 0) {
+		printf("\nnames the certificate would carry:\n");
+		json_array_foreach(json_object_get(rec, "names"), i, v)
+		{
+			printf("  %s\n", json_is_string(v) ? json_string_value(v) : "");
+		}
+	}
 	if (json_array_size(json_object_get(rec, "checks")) > 0)
 		printf("\nchecks:\n");
 	json_array_foreach(json_object_get(rec, "checks"), i, c)
@@ -463,14 +473,125 @@ static void print_text(const json_t *rec)
 	}
 }
 
+/* Run policy_decide_pcr() on pcr until every object it asks for has been
+ * read live (at most WHY_MAX_PASSES passes). Returns 0, or -1 with w->err. */
+static int decide_pcr_live(struct why_reader *w, const struct policy_set *set,
+                           const struct policy_pcr *pcr, const struct csr_info *info,
+                           const char *decode_err, struct policy_decision *d,
+                           struct policy_names *names)
+{
+	struct policy_lookup lk = {
+	    .ctx = w,
+	    .get_pod = rd_get_pod,
+	    .list_services = rd_list_services,
+	    .get_node = rd_get_node,
+	    .authorization = POLICY_SAR_UNASKED,
+	};
+	for (int pass = 0;; pass++) {
+		policy_decision_clear(d);
+		policy_names_clear(names);
+		policy_decide_pcr(set, pcr, info, info ? NULL : decode_err, &lk, d, names);
+		int n = read_asked(w);
+		if (n < 0)
+			return -1;
+		if (n == 0 || pass + 1 >= WHY_MAX_PASSES)
+			return 0;
+	}
+}
+
+/* `why NS/NAME`: a PodCertificateRequest decided again, as the controller
+ * would decide it now, against objects read live. Returns the exit
+ * status. */
+static int why_pcr(struct why_reader *w, const struct policy_set *set, const char *cmd,
+                   const char *name, bool json_out)
+{
+	int rc = EXIT_USAGE;
+	json_t *obj = NULL, *rec = NULL;
+	struct policy_pcr *pcr = NULL;
+	struct csr_info *info = NULL;
+	struct policy_decision d = {0};
+	struct policy_names names = {0};
+	char err[ERRLEN], decode_err[ERRLEN] = "";
+	const char *slash = strchr(name, '/');
+	char *ns = util_xasprintf("%.*s", (int)(slash - name), name);
+	char *ens = kube_escape(ns), *ename = kube_escape(slash + 1);
+	char *path = util_xasprintf(
+	    "/apis/certificates.k8s.io/v1/namespaces/%s/podcertificaterequests/%s", ens, ename);
+	int got = get_json(w, path, &obj);
+	if (got <= 0) {
+		fprintf(stderr, "csr-approver %s: %s\n", cmd,
+		        got == 0 ? "no such PodCertificateRequest" : w->err);
+		goto out;
+	}
+	pcr = kobj_pcr_from_json(obj, err, sizeof(err));
+	if (pcr == NULL) {
+		fprintf(stderr, "csr-approver %s: %s: %s\n", cmd, name, err);
+		goto out;
+	}
+	/* Replayed as `check` does: what the policy decides now. */
+	pcr->issued = pcr->denied = pcr->failed = pcr->has_chain = false;
+	if (csr_parse_der(pcr->stub_der, pcr->stub_len, &info, decode_err, sizeof(decode_err)) != 0)
+		info = NULL;
+	if (decide_pcr_live(w, set, pcr, info, decode_err, &d, &names) != 0) {
+		fprintf(stderr, "csr-approver %s: %s\n", cmd, w->err);
+		goto out;
+	}
+	rec = json_object();
+	json_object_set_new(rec, "decision",
+	                    json_string(d.verdict == POLICY_APPROVE    ? "approve"
+	                                    : d.verdict == POLICY_DENY ? "deny"
+	                                                               : "skip"));
+	json_object_set_new(rec, "reason", json_string(policy_reason_name(d.reason)));
+	json_object_set_new(rec, "message", json_string(d.message ? d.message : ""));
+	json_object_set_new(rec, "policy", d.policy ? json_string(d.policy) : json_null());
+	json_object_set_new(rec, "pcr", json_string(name));
+	json_t *cur = current_json(obj);
+	if (cur != NULL)
+		json_object_set_new(rec, "alreadyDecided", cur);
+	json_object_set_new(rec, "signerName", json_string(pcr->signer_name));
+	char *requester = util_xasprintf("system:node:%s", pcr->node_name);
+	json_object_set_new(rec, "requester", json_string(requester));
+	free(requester);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < names.values.n; i++)
+		json_array_append_new(arr, json_string(names.values.v[i]));
+	json_object_set_new(rec, "names", arr);
+	json_object_set(rec, "objects", w->objects);
+	if (json_out) {
+		char *out = json_dumps(rec, JSON_COMPACT);
+		if (out != NULL)
+			printf("%s\n", out);
+		free(out);
+	} else {
+		print_text(rec);
+	}
+	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
+	    : d.verdict == POLICY_DENY   ? EXIT_DENY
+	                                 : EXIT_SKIP;
+out:
+	json_decref(rec);
+	json_decref(obj);
+	policy_names_clear(&names);
+	policy_decision_clear(&d);
+	csr_info_free(info);
+	policy_pcr_free(pcr);
+	free(path);
+	free(ens);
+	free(ename);
+	free(ns);
+	return rc;
+}
+
 static void usage_why(FILE *f, const char *cmd)
 {
 	fprintf(
 	    f,
 	    "Usage: csr-approver %s [--kubeconfig FILE] [--context NAME] [--config FILE]\n"
-	    "                       [-o text|json] CSR_NAME\n"
+	    "                       [-o text|json] CSR_NAME | NAMESPACE/PCR_NAME\n"
 	    "\n"
-	    "Reads the CertificateSigningRequest CSR_NAME and exactly the objects its\n"
+	    "Reads the CertificateSigningRequest CSR_NAME (or the PodCertificateRequest\n"
+	    "NAMESPACE/PCR_NAME, with the names its certificate would carry) and exactly\n"
+	    "the objects its\n"
 	    "decision needs (the pod of the token, the Services of its namespace, the\n"
 	    "node, the SubjectAccessReview of a kubelet client certificate) from the\n"
 	    "cluster, decides it as the controller would now, and prints the decision\n"
@@ -555,11 +676,10 @@ int report_why_main(int argc, char **argv, bool json_default)
 		goto out;
 	}
 	const char *name = argv[optind];
-	if (strchr(name, '/') != NULL) {
-		fprintf(stderr,
-		        "csr-approver %s: %s: PodCertificateRequests are not decided by this "
-		        "command yet; 'csr-approver report' shows their state\n",
-		        cmd, name);
+	const char *slash = strchr(name, '/');
+	if (slash != NULL && (slash == name || slash[1] == '\0' || strchr(slash + 1, '/'))) {
+		fprintf(stderr, "csr-approver %s: %s: expected NAME or NAMESPACE/NAME\n", cmd,
+		        name);
 		goto out;
 	}
 	if (config == NULL)
@@ -590,6 +710,10 @@ int report_why_main(int argc, char **argv, bool json_default)
 	w.cache = cache_new();
 	cache_lookup(w.cache, &w.inner);
 	w.objects = json_array();
+	if (slash != NULL) {
+		rc = why_pcr(&w, set, cmd, name, json_out);
+		goto out;
+	}
 
 	char *ename = kube_escape(name);
 	char *path =

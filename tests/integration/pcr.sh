@@ -187,6 +187,20 @@ else
 	t_fail "the message names the key and the policy" "$msg"
 fi
 
+# why NS/NAME: the same decisions again, against the objects read live.
+why=$("$(ctl_bin)" why --kubeconfig "$KUBECONFIG" --config "$tmp/policy.yaml" -o json "$A/$pcr")
+t_eq "why NS/NAME: the issued PCR is approved again, with its names (SPIFFE first)" \
+	"approve spiffe://cluster.local/ns/$A/sa/default" \
+	"$(jq -r '.decision + " " + .names[0]' <<<"$why" 2>&1)"
+"$(ctl_bin)" why --kubeconfig "$KUBECONFIG" --config "$tmp/policy.yaml" \
+	"$A/$(pcr_of "$A" p256)" >"$tmp/why.txt" 2>&1
+rc=$?
+if [[ $rc == 1 ]] && grep -q "decision: deny (UnsupportedKeyType)" "$tmp/why.txt"; then
+	t_ok "why NS/NAME: the refused key is refused again (exit 1)"
+else
+	t_fail "why NS/NAME: the refused key is refused again (exit 1)" "rc=$rc $(cat "$tmp/why.txt")"
+fi
+
 # A pod being deleted (held by a finalizer): a PCR the node makes for it
 # afterwards (here by impersonating the node) is denied.
 kubectl create -f - >/dev/null <<EOF || t_fail "create pod going"
