@@ -142,8 +142,12 @@ jq -r .status.certificateChain "$tmp/good.json" >"$tmp/chain.pem"
 openssl x509 -in "$tmp/chain.pem" -out "$tmp/leaf.pem" 2>/dev/null
 jq -r .spec.stubPKCS10Request "$tmp/good.json" | base64 -d >"$tmp/stub.der"
 
-t_eq "the chain verifies against the CA" "$tmp/leaf.pem: OK" \
-	"$(openssl verify -CAfile "$tmp/ca/tls.crt" "$tmp/leaf.pem" 2>&1)"
+# The chain as a pod's peer checks it: against the ClusterTrustBundle the
+# controller publishes for the signer.
+k8s_wait 20 kubectl get clustertrustbundle "$BUNDLE" >/dev/null 2>&1
+kubectl get clustertrustbundle "$BUNDLE" -o jsonpath='{.spec.trustBundle}' >"$tmp/bundle.pem"
+t_eq "the chain verifies against the ClusterTrustBundle" "$tmp/leaf.pem: OK" \
+	"$(openssl verify -CAfile "$tmp/bundle.pem" -untrusted "$tmp/chain.pem" "$tmp/leaf.pem" 2>&1)"
 sans=$(openssl x509 -in "$tmp/leaf.pem" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')
 # The kubelet asks before the pod's sandbox exists: the pod has no IP yet,
 # so its first certificate has no podIP or podDNS names (a refresh has).
