@@ -206,7 +206,8 @@ static void reread_done(void *ud, const struct kube_response *resp)
 		obj = json_loadb(resp->body, resp->body_len, 0, &jerr);
 	if (obj != NULL &&
 	    (e->decided_elsewhere || (e->pcr ? pcr_is_decided(obj) : store_csr_is_decided(obj)))) {
-		log_info("decided elsewhere meanwhile", "csr", e->name);
+		if (e->pcr || !api_confirm_decision(c, e, obj))
+			log_info("decided elsewhere meanwhile", "csr", e->name);
 		store_remove(c, e->name);
 		goto out;
 	}
@@ -253,6 +254,49 @@ static void write_finished(struct controller *c, struct csr_entry *e)
 		store_tombstone(c, e);
 }
 
+/* A decision is in the cluster: its log line, metric, audit line and
+ * Event. body is the CSR as it now stands (NULL: e->obj). */
+static void decision_recorded(struct controller *c, struct csr_entry *e, const char *body,
+                              size_t body_len, double secs)
+{
+	const char *decision = e->w_verdict == POLICY_APPROVE ? "approve" : "deny";
+	e->w_uncertain = false;
+	api_log_decision("decided", e, e->w_requester, e->w_policy, decision, e->w_reason,
+	                 e->w_message, secs);
+	metrics_decision(c->metrics, e->w_policy, decision, e->w_reason, secs);
+	auditlog_csr(c, e, "decision", decision, e->w_reason, e->w_message, e->w_policy, body,
+	             body_len, false);
+	api_post_event(c, e, e->w_verdict == POLICY_APPROVE ? "Normal" : "Warning", e->w_reason,
+	               e->w_message);
+}
+
+bool api_confirm_decision(struct controller *c, struct csr_entry *e, const json_t *obj)
+{
+	const json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
+	const char *want = e->w_verdict == POLICY_APPROVE ? "Approved" : "Denied";
+	size_t i;
+	const json_t *cond;
+	if (!e->w_uncertain || e->w_kind != CSR_WRITE_DECISION || e->w_message == NULL)
+		return false;
+	json_array_foreach(conds, i, cond)
+	{
+		const char *t = controller_json_str(cond, "type", NULL);
+		const char *r = controller_json_str(cond, "reason", NULL);
+		const char *m = controller_json_str(cond, "message", NULL);
+		if (t == NULL || r == NULL || m == NULL || strcmp(t, want) != 0 ||
+		    strcmp(r, e->w_reason) != 0 || strcmp(m, e->w_message) != 0)
+			continue;
+		char *body = json_dumps(obj, JSON_COMPACT);
+		log_info("the decision whose write went unanswered is in the cluster", "csr",
+		         e->name);
+		decision_recorded(c, e, body, body ? strlen(body) : 0,
+		                  (double)(util_now_ms() - e->first_seen_ms) / 1000.0);
+		free(body);
+		return true;
+	}
+	return false;
+}
+
 /* The write took: log, metric and Event, then what comes next. */
 static void write_succeeded(struct controller *c, struct csr_entry *e,
                             const struct kube_response *resp, int64_t now)
@@ -285,14 +329,7 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 		write_finished(c, e);
 		return;
 	}
-	const char *decision = e->w_verdict == POLICY_APPROVE ? "approve" : "deny";
-	api_log_decision("decided", e, e->w_requester, e->w_policy, decision, e->w_reason,
-	                 e->w_message, secs);
-	metrics_decision(c->metrics, e->w_policy, decision, e->w_reason, secs);
-	auditlog_csr(c, e, "decision", decision, e->w_reason, e->w_message, e->w_policy, resp->body,
-	             resp->body_len, false);
-	api_post_event(c, e, e->w_verdict == POLICY_APPROVE ? "Normal" : "Warning", e->w_reason,
-	               e->w_message);
+	decision_recorded(c, e, resp->body, resp->body_len, secs);
 	/* Approved under a policy that issues: sign it now, from the object
 	 * the write returned (the watch brings the same a little later). */
 	if (e->w_verdict == POLICY_APPROVE && !e->decided_elsewhere && sign_issues(c, e->signer) &&
@@ -370,6 +407,10 @@ static void write_done(void *ud, const struct kube_response *resp)
 		controller_queue_add_rate_limited(c->queue, e->name, now);
 		break;
 	default:
+		/* No answer at all: the write may have taken. The watch tells;
+		 * api_confirm_decision() then records it. */
+		if (resp->status == 0 && decision)
+			e->w_uncertain = true;
 		log_warn(decision ? "approval write failed; will retry"
 		                  : "status write failed; will retry",
 		         "csr", e->name, "code", code, "error", resp->error);

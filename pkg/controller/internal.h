@@ -146,6 +146,9 @@ struct csr_entry {
 	char *live_rv; /* owned */
 	/* The write in flight (HELD, WRITING, REREADING). */
 	enum csr_write w_kind;
+	/* A decision write got no answer (the connection died): it may have
+	 * taken, and the watch may show it. */
+	bool w_uncertain;
 	enum policy_verdict w_verdict;
 	const char *w_reason; /* static */
 	const char *w_policy; /* borrowed from the policy set */
@@ -258,6 +261,10 @@ enum api_subresource {
  * becomes WRITING, or PENDING with a backoff when the request cannot start.
  * e->w_kind and the w_ fields say what it carries. */
 void api_write(struct controller *c, struct csr_entry *e, enum api_subresource sub, char *body);
+/* e's decision write went unanswered and obj (the CSR as the watch shows
+ * it) carries exactly the condition it wrote: record the decision (log
+ * line, metric, audit line, Event) and return true. */
+bool api_confirm_decision(struct controller *c, struct csr_entry *e, const json_t *obj);
 /* Re-read e after a write conflict. */
 void api_reread(struct controller *c, struct csr_entry *e);
 /* Ask sar for e (e becomes AUTHORIZING). Returns 0, or -1 when the request

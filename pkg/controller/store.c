@@ -269,7 +269,7 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 			e->list_gen = c->csr_gen;
 			return;
 		}
-		if (e->state != CSR_ST_DONE)
+		if (e->state != CSR_ST_DONE && !api_confirm_decision(c, e, obj))
 			log_debug("decided elsewhere", "csr", name, "signer", signer);
 		store_remove(c, name);
 		return;
@@ -292,6 +292,8 @@ static void store_observe(struct controller *c, const json_t *obj, bool from_lis
 		c->n_state[CSR_ST_PENDING]++;
 	}
 	e->list_gen = c->csr_gen;
+	if (phase == PHASE_TO_SIGN)
+		api_confirm_decision(c, e, obj); /* our approval, its answer lost */
 	if (e->state == CSR_ST_DONE && phase != PHASE_TO_SIGN)
 		return; /* an older view of a CSR this process has decided */
 	if (e->state == CSR_ST_DONE)
