@@ -303,6 +303,25 @@ static int kobj_conditions(const json_t *status, const char *first, bool *first_
 	return 0;
 }
 
+/* kind, when present, is want; apiVersion, when present,
+ * certificates.k8s.io/v1. Returns 0, or -1 with err. */
+static int kobj_check_certificates_v1(const json_t *obj, const char *want, char *err, size_t errlen)
+{
+	const json_t *v;
+	if (kobj_check_kind(obj, want, err, errlen) != 0)
+		return -1;
+	if ((v = kobj_member(obj, "apiVersion")) != NULL) {
+		const char *s = kobj_cstr(v);
+		if (s == NULL || strcmp(s, "certificates.k8s.io/v1") != 0) {
+			kobj_error(err, errlen,
+			           "apiVersion: expected certificates.k8s.io/v1%s%.64s%s",
+			           s ? ", got \"" : "", s ? s : "", s ? "\"" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size_t errlen)
 {
 	struct policy_request *r = NULL, *ret = NULL;
@@ -313,17 +332,8 @@ struct policy_request *kobj_request_from_json(const json_t *obj, char *err, size
 		kobj_error(err, errlen, "expected an object");
 		goto out;
 	}
-	if (kobj_check_kind(obj, "CertificateSigningRequest", err, errlen) != 0)
+	if (kobj_check_certificates_v1(obj, "CertificateSigningRequest", err, errlen) != 0)
 		goto out;
-	if ((v = kobj_member(obj, "apiVersion")) != NULL) {
-		const char *s = kobj_cstr(v);
-		if (s == NULL || strcmp(s, "certificates.k8s.io/v1") != 0) {
-			kobj_error(err, errlen,
-			           "apiVersion: expected certificates.k8s.io/v1%s%.64s%s",
-			           s ? ", got \"" : "", s ? s : "", s ? "\"" : "");
-			goto out;
-		}
-	}
 	r = util_xcalloc(1, sizeof(*r));
 	if (kobj_object(obj, "metadata", "metadata", &meta, err, errlen) != 0 ||
 	    kobj_object(obj, "spec", "spec", &spec, err, errlen) != 0 ||
@@ -412,17 +422,8 @@ struct policy_pcr *kobj_pcr_from_json(const json_t *obj, char *err, size_t errle
 		kobj_error(err, errlen, "expected an object");
 		goto out;
 	}
-	if (kobj_check_kind(obj, "PodCertificateRequest", err, errlen) != 0)
+	if (kobj_check_certificates_v1(obj, "PodCertificateRequest", err, errlen) != 0)
 		goto out;
-	if ((v = kobj_member(obj, "apiVersion")) != NULL) {
-		const char *s = kobj_cstr(v);
-		if (s == NULL || strcmp(s, "certificates.k8s.io/v1") != 0) {
-			kobj_error(err, errlen,
-			           "apiVersion: expected certificates.k8s.io/v1%s%.64s%s",
-			           s ? ", got \"" : "", s ? s : "", s ? "\"" : "");
-			goto out;
-		}
-	}
 	p = util_xcalloc(1, sizeof(*p));
 	if (kobj_object(obj, "metadata", "metadata", &meta, err, errlen) != 0 ||
 	    kobj_object(obj, "spec", "spec", &spec, err, errlen) != 0 ||
