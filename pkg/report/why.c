@@ -265,34 +265,30 @@ static int read_node(struct why_reader *w, const char *name)
 
 /* Read what the last pass asked for and was not read yet. Returns the
  * number of reads made, or -1 (w->err). */
-static int read_asked(struct why_reader *w)
+static int read_new(struct why_reader *w, const struct util_strv *asked, struct util_strv *read,
+                    int (*fetch)(struct why_reader *w, const char *key))
 {
 	int n = 0;
-	for (size_t i = 0; i < w->asked_pods.n; i++)
-		if (!util_strv_contains(&w->read_pods, w->asked_pods.v[i])) {
-			util_strv_push(&w->read_pods, w->asked_pods.v[i]);
-			if (read_pod(w, w->asked_pods.v[i]) != 0)
-				return -1;
-			n++;
-		}
-	for (size_t i = 0; i < w->asked_svcs.n; i++)
-		if (!util_strv_contains(&w->read_svcs, w->asked_svcs.v[i])) {
-			util_strv_push(&w->read_svcs, w->asked_svcs.v[i]);
-			if (read_services(w, w->asked_svcs.v[i]) != 0)
-				return -1;
-			n++;
-		}
-	for (size_t i = 0; i < w->asked_nodes.n; i++)
-		if (!util_strv_contains(&w->read_nodes, w->asked_nodes.v[i])) {
-			util_strv_push(&w->read_nodes, w->asked_nodes.v[i]);
-			if (read_node(w, w->asked_nodes.v[i]) != 0)
-				return -1;
-			n++;
-		}
+	for (size_t i = 0; i < asked->n; i++) {
+		if (util_strv_contains(read, asked->v[i]))
+			continue;
+		util_strv_push(read, asked->v[i]);
+		if (fetch(w, asked->v[i]) != 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static int read_asked(struct why_reader *w)
+{
+	int a = read_new(w, &w->asked_pods, &w->read_pods, read_pod);
+	int b = a < 0 ? -1 : read_new(w, &w->asked_svcs, &w->read_svcs, read_services);
+	int c = b < 0 ? -1 : read_new(w, &w->asked_nodes, &w->read_nodes, read_node);
 	util_strv_free(&w->asked_pods);
 	util_strv_free(&w->asked_svcs);
 	util_strv_free(&w->asked_nodes);
-	return n;
+	return c < 0 ? -1 : a + b + c;
 }
 
 /* Ask the SubjectAccessReview a kubelet-client decision needs. Returns 0
