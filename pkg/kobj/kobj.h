@@ -97,6 +97,31 @@ int kobj_read_objects(const char *buf, size_t len, const char *filename, kobj_ob
                       void *ctx, char *err, size_t errlen);
 
 /*
+ * Called once per item of a LIST answer (kobj_list_each()); item is
+ * borrowed for the call and freed after it.
+ */
+typedef void (*kobj_item_cb)(void *ctx, const json_t *item);
+/* Called with the list's metadata once it is read (borrowed for the call):
+ * before the items when it comes first, as the API server writes it. */
+typedef void (*kobj_meta_cb)(void *ctx, const json_t *meta);
+
+/*
+ * Read a LIST answer ({"kind":"PodList","metadata":{...},"items":[...]})
+ * one item at a time: each item is parsed, handed to item_cb when it is an
+ * object (other items are skipped), and freed before the next is parsed,
+ * so that a page of objects never exists whole as a JSON tree. buf need not
+ * be NUL-terminated. Members other than metadata and items are parsed and
+ * dropped; items absent or null is an empty list. Either callback may be
+ * NULL. Returns 0 with *meta set to the list's metadata (a new reference
+ * the caller json_decref()s, or NULL when absent), or -1 with err naming
+ * what is wrong (the byte offset included) and *meta NULL: not JSON, not an
+ * object, items not an array, metadata not an object, metadata or items
+ * twice, bytes after the end. The callbacks may have run before an error.
+ */
+int kobj_list_each(const char *buf, size_t len, kobj_meta_cb meta_cb, kobj_item_cb item_cb,
+                   void *ctx, json_t **meta, char *err, size_t errlen);
+
+/*
  * Read the text of a CSR file for `check`/`inspect`: JSON or YAML holding
  * one CertificateSigningRequest (a List with exactly one is accepted too;
  * an object of another kind is refused). Returns a new JSON object (caller

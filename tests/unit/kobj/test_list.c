@@ -1,0 +1,159 @@
+/*
+ * kobj_list_each: a LIST answer read item by item, checked against what
+ * json_loadb() makes of the whole, and refused where it is not a list.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../pkg/kobj/kobj.h"
+
+#define ERRLEN 256
+
+struct seen {
+	json_t *items; /* copies of the items, in order */
+	size_t meta_calls;
+	size_t items_before_meta;
+};
+
+static void on_meta(void *ctx, const json_t *meta)
+{
+	struct seen *s = ctx;
+	cr_assert(json_is_object(meta));
+	s->meta_calls++;
+	s->items_before_meta = json_array_size(s->items);
+}
+
+static void on_item(void *ctx, const json_t *item)
+{
+	struct seen *s = ctx;
+	cr_assert(json_is_object(item));
+	json_array_append_new(s->items, json_deep_copy(item));
+}
+
+static int run(const char *text, struct seen *s, json_t **meta, char *err)
+{
+	s->items = json_array();
+	s->meta_calls = s->items_before_meta = 0;
+	err[0] = '\0';
+	return kobj_list_each(text, strlen(text), on_meta, on_item, s, meta, err, ERRLEN);
+}
+
+Test(kobj_list, items_one_by_one_as_a_whole_parse_gives_them)
+{
+	const char *text =
+	    "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"42\","
+	    "\"continue\":\"tok\"},\"items\":[{\"metadata\":{\"name\":\"a\",\"labels\":{\"x\":"
+	    "\"y\"}},\"spec\":{\"n\":[1,2.5,true,null]}},\n {\"metadata\":{\"name\":\"b\\u00e9\"}}"
+	    " ] }\n";
+	struct seen s;
+	json_t *meta = NULL;
+	char err[ERRLEN];
+	cr_assert_eq(run(text, &s, &meta, err), 0, "%s", err);
+	json_t *whole = json_loads(text, 0, NULL);
+	cr_assert_not_null(whole);
+	cr_assert(json_equal(s.items, json_object_get(whole, "items")));
+	cr_assert(json_equal(meta, json_object_get(whole, "metadata")));
+	cr_assert_str_eq(json_string_value(json_object_get(meta, "continue")), "tok");
+	/* the metadata came first, and was told before any item */
+	cr_assert_eq(s.meta_calls, 1);
+	cr_assert_eq(s.items_before_meta, 0);
+	json_decref(whole);
+	json_decref(meta);
+	json_decref(s.items);
+}
+
+Test(kobj_list, metadata_after_the_items)
+{
+	struct seen s;
+	json_t *meta = NULL;
+	char err[ERRLEN];
+	cr_assert_eq(
+	    run("{\"items\":[{\"a\":1},{\"b\":2}],\"metadata\":{\"resourceVersion\":\"7\"}}", &s,
+	        &meta, err),
+	    0, "%s", err);
+	cr_assert_eq(json_array_size(s.items), 2);
+	cr_assert_eq(s.meta_calls, 1);
+	cr_assert_eq(s.items_before_meta, 2);
+	cr_assert_str_eq(json_string_value(json_object_get(meta, "resourceVersion")), "7");
+	json_decref(meta);
+	json_decref(s.items);
+}
+
+Test(kobj_list, empty_null_absent_and_odd_items)
+{
+	static const char *const ok[] = {
+	    "{}",
+	    " { } ",
+	    "{\"items\":null}",
+	    "{\"items\":[]}",
+	    "{\"items\": [ ] ,\"metadata\":null}",
+	    "{\"kind\":\"List\",\"items\":[1,\"x\",[],null]}",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct seen s;
+		json_t *meta = (json_t *)1;
+		char err[ERRLEN];
+		cr_assert_eq(run(ok[i], &s, &meta, err), 0, "%s: %s", ok[i], err);
+		cr_assert_eq(json_array_size(s.items), 0, "%s", ok[i]);
+		cr_assert_null(meta, "%s", ok[i]);
+		cr_assert_eq(s.meta_calls, 0);
+		json_decref(s.items);
+	}
+}
+
+Test(kobj_list, refused)
+{
+	static const struct {
+		const char *text, *err;
+		size_t items; /* handed over before the error */
+	} bad[] = {
+	    {"", "at byte 0: expected an object", 0},
+	    {"[]", "at byte 0: expected an object", 0},
+	    {"{\"items\":{}}", "at byte 9: items: expected an array", 0},
+	    {"{\"items\":[{\"a\":1}", "at byte 17: expected ',' or ']' in items", 1},
+	    {"{\"items\":[{\"a\":1},{\"b\":", NULL, 1},
+	    {"{\"items\":[{\"a\":1} {\"b\":2}]}", "at byte 18: expected ',' or ']' in items", 1},
+	    {"{\"items\":[],\"items\":[]}", "at byte 12: items twice", 0},
+	    {"{\"metadata\":{},\"metadata\":{}}", "at byte 15: metadata twice", 0},
+	    {"{\"metadata\":[]}", "at byte 1: metadata: expected an object", 0},
+	    {"{\"items\":[]} x", "at byte 13: data after the end", 0},
+	    {"{\"items\":[]}{}", "at byte 12: data after the end", 0},
+	    {"{items:[]}", "at byte 1: expected a member name", 0},
+	    {"{\"items\"[]}", "at byte 8: expected ':'", 0},
+	    {"{\"a\":1 \"b\":2}", "at byte 7: expected ',' or '}'", 0},
+	    {"{\"a\":tru}", NULL, 0},
+	    {"{\"items\":[{\"a\":\"\\u0000\"}]}", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct seen s;
+		json_t *meta = (json_t *)1;
+		char err[ERRLEN];
+		cr_assert_eq(run(bad[i].text, &s, &meta, err), -1, "%s", bad[i].text);
+		cr_assert_null(meta, "%s", bad[i].text);
+		cr_assert_neq(err[0], '\0', "%s", bad[i].text);
+		if (bad[i].err != NULL)
+			cr_assert_str_eq(err, bad[i].err, "%s", bad[i].text);
+		else
+			cr_assert(strncmp(err, "at byte ", 8) == 0, "%s: %s", bad[i].text, err);
+		cr_assert_eq(json_array_size(s.items), bad[i].items, "%s", bad[i].text);
+		json_decref(s.items);
+	}
+}
+
+Test(kobj_list, not_nul_terminated)
+{
+	/* The answer's bytes end where len says, whatever follows. */
+	const char text[] = "{\"items\":[{\"a\":1}]}GARBAGE";
+	struct seen s = {json_array(), 0, 0};
+	json_t *meta = NULL;
+	char err[ERRLEN];
+	cr_assert_eq(kobj_list_each(text, strlen(text) - 7, NULL, on_item, &s, &meta, err, ERRLEN),
+	             0, "%s", err);
+	cr_assert_eq(json_array_size(s.items), 1);
+	/* cut inside the item */
+	cr_assert_eq(kobj_list_each(text, 14, NULL, on_item, &s, &meta, err, ERRLEN), -1);
+	cr_assert_eq(json_array_size(s.items), 1);
+	json_decref(s.items);
+}
