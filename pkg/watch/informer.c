@@ -6,6 +6,11 @@
  * flight), WAITING (a timer before the next LIST or WATCH), IDLE (not
  * started). Every restart goes through watch_informer_restart(), which
  * counts it, logs it with its reason and picks the delay.
+ *
+ * A LIST page is read item by item (kobj_list_each()), and the next page is
+ * asked for as soon as the page's metadata (which the API server writes
+ * before the items) gives its continue token: the server reads page n+1
+ * while page n is converted, and at most two pages' text are held.
  */
 #include "watch.h"
 
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../kobj/kobj.h"
 #include "../log/log.h"
 #include "../util/util.h"
 
@@ -63,6 +69,9 @@ struct watch_informer {
 	unsigned int page_size;
 	bool synced;
 	bool freeing;
+	bool cancelling; /* dropping a page asked for ahead */
+	bool items_seen; /* of the page being read */
+	bool ahead; /* the next page was asked for while reading this one */
 	unsigned int failures; /* unhealthy restarts since the last healthy stream */
 	unsigned int too_large; /* too-large answers in a row */
 	uint64_t restarts;
@@ -150,17 +159,40 @@ static void watch_informer_restart(struct watch_informer *inf, enum watch_next n
 
 static void watch_informer_list_page(struct watch_informer *inf);
 
+/* The page's metadata, before its items (as the API server writes it):
+ * with a continue token, ask for the next page now, so that the server
+ * reads it while this one is converted. */
+static void watch_informer_list_meta(void *ud, const json_t *meta)
+{
+	struct watch_informer *inf = ud;
+	const json_t *cont = json_object_get(meta, "continue");
+
+	if (inf->items_seen || !json_is_string(cont) || json_string_length(cont) == 0)
+		return;
+	free(inf->cont);
+	inf->cont = util_xstrdup(json_string_value(cont));
+	inf->ahead = true;
+	watch_informer_list_page(inf);
+}
+
+static void watch_informer_list_item(void *ud, const json_t *item)
+{
+	struct watch_informer *inf = ud;
+	inf->items_seen = true;
+	/* Items of a LIST carry no kind or apiVersion: passed as they are. */
+	if (inf->ops->on_list_item != NULL)
+		inf->ops->on_list_item(inf->ud, item);
+}
+
 static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 {
 	struct watch_informer *inf = ud;
-	json_t *root = NULL;
-	const json_t *items, *meta, *item, *cont, *rv;
-	json_error_t jerr;
-	size_t i;
-	char reason[512];
+	json_t *meta = NULL;
+	const json_t *cont, *rv;
+	char reason[512], inner[256];
 
 	inf->req = NULL;
-	if (inf->freeing)
+	if (inf->freeing || inf->cancelling)
 		return;
 	if (resp->status == 410 && inf->cont != NULL) {
 		/* The continue token expired (compaction): list again from the
@@ -180,22 +212,26 @@ static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 		watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_BACKOFF, reason);
 		return;
 	}
-	root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-	items = json_object_get(root, "items");
-	meta = json_object_get(root, "metadata");
-	if (!json_is_object(root) ||
-	    !(json_is_array(items) || json_is_null(items) || items == NULL)) {
-		snprintf(reason, sizeof(reason), "LIST answer is not a list: %s",
-		         root ? "no items" : jerr.text);
+	/* Item by item: a page of objects never exists whole as a JSON tree
+	 * (a page of 500 pods is about 1 MB of text and ten times that as a
+	 * tree). Items read before an error stay with the owner: the LIST
+	 * starts over, and on_list_begin() says so. */
+	inf->items_seen = inf->ahead = false;
+	if (kobj_list_each(resp->body, resp->body_len, watch_informer_list_meta,
+	                   watch_informer_list_item, inf, &meta, inner, sizeof(inner)) != 0) {
+		if (inf->ahead && inf->req != NULL) {
+			/* The next page was asked for on a page that turned out bad. */
+			inf->cancelling = true;
+			kube_request_cancel(inf->req);
+			inf->cancelling = false;
+			inf->req = NULL;
+		}
+		snprintf(reason, sizeof(reason), "LIST answer is not a list: %s", inner);
 		watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_BACKOFF, reason);
 		goto out;
 	}
-	/* Items of a LIST carry no kind or apiVersion: passed as they are. */
-	json_array_foreach(items, i, item)
-	{
-		if (json_is_object(item) && inf->ops->on_list_item != NULL)
-			inf->ops->on_list_item(inf->ud, item);
-	}
+	if (inf->ahead)
+		goto out; /* the next page is on its way (or its restart scheduled) */
 	cont = json_object_get(meta, "continue");
 	if (json_is_string(cont) && json_string_length(cont) > 0) {
 		free(inf->cont);
@@ -221,7 +257,7 @@ static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 	inf->state = WATCH_IDLE;
 	watch_informer_watch(inf);
 out:
-	json_decref(root);
+	json_decref(meta);
 }
 
 static void watch_informer_list_page(struct watch_informer *inf)
