@@ -208,10 +208,8 @@ void controller_free(struct controller *c)
 	auditlog_close(c);
 	identity_delay_free(c->delayed);
 	controller_queue_free(c->queue);
-	for (int r = 0; r < RES_N; r++) {
+	for (int r = 0; r < RES_N; r++)
 		cache_free(c->cache[r]);
-		cache_free(c->next[r]);
-	}
 	metrics_free(c->metrics);
 	policy_set_free(c->set);
 	free(c->identity);

@@ -1,8 +1,12 @@
 /*
  * controller: the identity objects a decision reads (Pods, Services,
- * Nodes). Informers fill one cache per resource; a relist fills a fresh
- * cache and swaps it in at its end, so lookups never see a half-listed
- * world. Before a denial that rests on these objects alone, the objects
+ * Nodes). Informers fill one cache per resource. A relist (the first LIST,
+ * and each after a 410) refreshes that cache in place, page by page, and
+ * drops at its end what the LIST did not hold (cache_relist_end()): never
+ * two full caches at once. Meanwhile lookups see each object as it was
+ * before the relist or as listed, never older than before, as they would
+ * between two watch events; decisions wait for the first sync anyway.
+ * Before a denial that rests on these objects alone, the objects
  * the decision read are read again live from the API server: the decision
  * is made again on what was read (an overlay on the caches for that one
  * decision), and the caches take the fresh copies too.
@@ -21,10 +25,11 @@
 
 /* ---------------------------------------------------------------- caches */
 
-/* Put obj (kind r) into cache k; DELETED removes it. An object that does
- * not convert leaves the cache: a stale copy must not decide. */
+/* Put obj (kind r) into cache k, as an item of the LIST under way when
+ * listed; DELETED removes it. An object that does not convert leaves the
+ * cache: a stale copy must not decide. */
 static void identity_apply(struct cache *k, enum res r, enum watch_event_type type,
-                           const json_t *obj)
+                           const json_t *obj, bool listed)
 {
 	char err[ERRLEN];
 	const char *name = controller_json_str(obj, "metadata", "name");
@@ -35,17 +40,17 @@ static void identity_apply(struct cache *k, enum res r, enum watch_event_type ty
 	if (!gone && r == RES_POD) {
 		struct policy_pod *p = kobj_pod_from_json(obj, err, sizeof(err));
 		if (p != NULL)
-			cache_put_pod(k, p);
+			(listed ? cache_list_pod : cache_put_pod)(k, p);
 		gone = p == NULL;
 	} else if (!gone && r == RES_SVC) {
 		struct policy_service *s = kobj_service_from_json(obj, err, sizeof(err));
 		if (s != NULL)
-			cache_put_service(k, s);
+			(listed ? cache_list_service : cache_put_service)(k, s);
 		gone = s == NULL;
 	} else if (!gone) {
 		struct policy_node *n = kobj_node_from_json(obj, err, sizeof(err));
 		if (n != NULL)
-			cache_put_node(k, n);
+			(listed ? cache_list_node : cache_put_node)(k, n);
 		gone = n == NULL;
 	}
 	if (!gone)
@@ -63,27 +68,25 @@ static void identity_apply(struct cache *k, enum res r, enum watch_event_type ty
 
 static void identity_list_begin(struct controller *c, enum res r)
 {
-	cache_free(c->next[r]);
-	c->next[r] = cache_new();
+	cache_relist_begin(c->cache[r]);
 	if (c->listed_once[r])
 		log_info("relisting", "resource", controller_res_names[r]);
 }
 
 static void identity_list_item(struct controller *c, enum res r, const json_t *obj)
 {
-	if (c->next[r] == NULL)
-		c->next[r] = cache_new();
-	identity_apply(c->next[r], r, WATCH_ADDED, obj);
+	identity_apply(c->cache[r], r, WATCH_ADDED, obj, true);
 }
 
 static void identity_list_end(struct controller *c, enum res r)
 {
-	if (c->next[r] == NULL)
-		c->next[r] = cache_new();
-	cache_free(c->cache[r]);
-	c->cache[r] = c->next[r];
-	c->next[r] = NULL;
-	cache_lookup(c->cache[r], &c->lk[r]);
+	size_t gone = cache_relist_end(c->cache[r]);
+	if (c->listed_once[r] && gone > 0) {
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", gone);
+		log_info("relisted: dropped what the list no longer holds", "resource",
+		         controller_res_names[r], "objects", n);
+	}
 	c->listed_once[r] = true;
 	store_requeue_waiting(c);
 }
@@ -118,7 +121,7 @@ void identity_delay_free(struct identity_delay *d)
 static void identity_event_now(struct controller *c, enum res r, enum watch_event_type type,
                                const json_t *obj)
 {
-	identity_apply(c->cache[r], r, type, obj);
+	identity_apply(c->cache[r], r, type, obj, false);
 	if (type != WATCH_DELETED)
 		store_requeue_waiting(c);
 }
@@ -293,7 +296,7 @@ static struct csr_entry *live_entry(const struct live_req *q)
 static void live_take(struct controller *c, struct live_objs *l, enum res r, const json_t *obj)
 {
 	char err[ERRLEN];
-	identity_apply(c->cache[r], r, WATCH_MODIFIED, obj);
+	identity_apply(c->cache[r], r, WATCH_MODIFIED, obj, false);
 	if (r == RES_POD) {
 		l->pod = kobj_pod_from_json(obj, err, sizeof(err));
 	} else if (r == RES_NODE) {

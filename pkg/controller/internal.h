@@ -170,7 +170,6 @@ struct controller {
 	struct watch_informer *inf[RES_N];
 	bool want[RES_N];
 	struct cache *cache[RES_N]; /* index RES_POD..RES_NODE */
-	struct cache *next[RES_N]; /* being filled by a LIST */
 	struct policy_lookup lk[RES_N];
 	uint64_t restarts_seen[RES_N];
 	uint64_t relists_seen[RES_N];
