@@ -468,6 +468,7 @@ int controller_run(struct controller *c)
 			metrics_set_ready(c->metrics, true);
 			update_gauges(c, now, true);
 		}
+		identity_trim_heap(c);
 		update_gauges(c, now, false);
 		if (!c->synced || !c->leading)
 			continue;

@@ -174,6 +174,7 @@ struct controller {
 	uint64_t restarts_seen[RES_N];
 	uint64_t relists_seen[RES_N];
 	bool listed_once[RES_N];
+	bool trim_heap; /* an identity LIST ended: identity_trim_heap() */
 	struct identity_delay *delayed; /* owned: test builds' --identity-event-delay */
 	struct issuer *issuers; /* owned array: one per policy with `issue:` */
 	size_t n_issuers;
@@ -247,6 +248,10 @@ int identity_read_live(struct controller *c, struct csr_entry *e);
 /* Apply the identity events held back by --identity-event-delay that are
  * due; returns the next due time, or -1. */
 int64_t identity_apply_delayed(struct controller *c, int64_t now);
+/* After a LIST of an identity cache ended, give the memory its pages took
+ * back to the system. Call from the loop, outside the client's callbacks
+ * (the last page's text is freed only once its callback returns). */
+void identity_trim_heap(struct controller *c);
 void identity_delay_free(struct identity_delay *d); /* NULL does nothing */
 
 /* ---- api.c: requests to the API server ---- */
