@@ -876,8 +876,10 @@ static int kobj_list_items(const char *buf, size_t len, size_t *pos, kobj_item_c
 	}
 }
 
-int kobj_list_each(const char *buf, size_t len, kobj_meta_cb meta_cb, kobj_item_cb item_cb,
-                   void *ctx, json_t **meta, char *err, size_t errlen)
+/* kobj_list_each(), or with meta_only kobj_list_meta(): stop at the
+ * metadata or at the items, whichever comes first. */
+static int kobj_list_read(const char *buf, size_t len, bool meta_only, kobj_item_cb item_cb,
+                          void *ctx, json_t **meta, char *err, size_t errlen)
 {
 	json_t *key = NULL, *v = NULL;
 	bool seen_items = false, seen_meta = false;
@@ -902,6 +904,10 @@ int kobj_list_each(const char *buf, size_t len, kobj_meta_cb meta_cb, kobj_item_
 		if ((key = kobj_value_at(buf, len, &pos, err, errlen)) == NULL ||
 		    kobj_expect(buf, len, &pos, ':', "':'", err, errlen) != 0)
 			goto out;
+		if (meta_only && strcmp(json_string_value(key), "items") == 0) {
+			rc = 0;
+			goto out;
+		}
 		if (strcmp(json_string_value(key), "items") == 0) {
 			if (seen_items) {
 				kobj_error(err, errlen, "at byte %zu: items twice", at);
@@ -927,8 +933,10 @@ int kobj_list_each(const char *buf, size_t len, kobj_meta_cb meta_cb, kobj_item_
 				if (json_is_object(v)) {
 					*meta = v;
 					v = NULL;
-					if (meta_cb != NULL)
-						meta_cb(ctx, *meta);
+				}
+				if (meta_only) {
+					rc = 0;
+					goto out;
 				}
 			}
 			json_decref(v);
@@ -960,6 +968,17 @@ out:
 		*meta = NULL;
 	}
 	return rc;
+}
+
+int kobj_list_each(const char *buf, size_t len, kobj_item_cb cb, void *ctx, json_t **meta,
+                   char *err, size_t errlen)
+{
+	return kobj_list_read(buf, len, false, cb, ctx, meta, err, errlen);
+}
+
+int kobj_list_meta(const char *buf, size_t len, json_t **meta, char *err, size_t errlen)
+{
+	return kobj_list_read(buf, len, true, NULL, NULL, meta, err, errlen);
 }
 
 struct kobj_single {

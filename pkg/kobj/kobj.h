@@ -101,25 +101,32 @@ int kobj_read_objects(const char *buf, size_t len, const char *filename, kobj_ob
  * borrowed for the call and freed after it.
  */
 typedef void (*kobj_item_cb)(void *ctx, const json_t *item);
-/* Called with the list's metadata once it is read (borrowed for the call):
- * before the items when it comes first, as the API server writes it. */
-typedef void (*kobj_meta_cb)(void *ctx, const json_t *meta);
 
 /*
  * Read a LIST answer ({"kind":"PodList","metadata":{...},"items":[...]})
- * one item at a time: each item is parsed, handed to item_cb when it is an
+ * one item at a time: each item is parsed, handed to cb when it is an
  * object (other items are skipped), and freed before the next is parsed,
  * so that a page of objects never exists whole as a JSON tree. buf need not
  * be NUL-terminated. Members other than metadata and items are parsed and
- * dropped; items absent or null is an empty list. Either callback may be
- * NULL. Returns 0 with *meta set to the list's metadata (a new reference
- * the caller json_decref()s, or NULL when absent), or -1 with err naming
- * what is wrong (the byte offset included) and *meta NULL: not JSON, not an
+ * dropped; items absent or null is an empty list. cb may be NULL. Returns
+ * 0 with *meta set to the list's metadata (a new reference the caller
+ * json_decref()s, or NULL when absent), or -1 with err naming what is
+ * wrong (the byte offset included) and *meta NULL: not JSON, not an
  * object, items not an array, metadata not an object, metadata or items
- * twice, bytes after the end. The callbacks may have run before an error.
+ * twice, bytes after the end. Items before an error have been handed to cb.
  */
-int kobj_list_each(const char *buf, size_t len, kobj_meta_cb meta_cb, kobj_item_cb item_cb,
-                   void *ctx, json_t **meta, char *err, size_t errlen);
+int kobj_list_each(const char *buf, size_t len, kobj_item_cb cb, void *ctx, json_t **meta,
+                   char *err, size_t errlen);
+
+/*
+ * The metadata of a LIST answer when it comes before the items, as the API
+ * server writes it, read without reading the items: *meta is a new
+ * reference (json_decref()), or NULL when the items (or the end) come
+ * first. Returns 0, or -1 with err when what comes before is not a list's
+ * beginning as kobj_list_each() reads it. The rest is not checked:
+ * kobj_list_each() does that.
+ */
+int kobj_list_meta(const char *buf, size_t len, json_t **meta, char *err, size_t errlen);
 
 /*
  * Read the text of a CSR file for `check`/`inspect`: JSON or YAML holding

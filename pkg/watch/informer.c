@@ -7,10 +7,11 @@
  * started). Every restart goes through watch_informer_restart(), which
  * counts it, logs it with its reason and picks the delay.
  *
- * A LIST page is read item by item (kobj_list_each()), and the next page is
- * asked for as soon as the page's metadata (which the API server writes
- * before the items) gives its continue token: the server reads page n+1
- * while page n is converted, and at most two pages' text are held.
+ * A LIST page is read item by item (kobj_list_each()). A page with a
+ * continue token is held, the next page asked for, and the held page
+ * converted at the next tick, once that request has gone out: the server
+ * reads page n+1 while page n is converted, and at most two pages' text
+ * are held. A page still held when the next arrives is converted first.
  */
 #include "watch.h"
 
@@ -69,9 +70,9 @@ struct watch_informer {
 	unsigned int page_size;
 	bool synced;
 	bool freeing;
-	bool cancelling; /* dropping a page asked for ahead */
-	bool items_seen; /* of the page being read */
-	bool ahead; /* the next page was asked for while reading this one */
+	bool cancelling; /* dropping the next page's request */
+	char *held; /* owned: a LIST page read ahead, not converted yet */
+	size_t held_len;
 	unsigned int failures; /* unhealthy restarts since the last healthy stream */
 	unsigned int too_large; /* too-large answers in a row */
 	uint64_t restarts;
@@ -159,29 +160,54 @@ static void watch_informer_restart(struct watch_informer *inf, enum watch_next n
 
 static void watch_informer_list_page(struct watch_informer *inf);
 
-/* The page's metadata, before its items (as the API server writes it):
- * with a continue token, ask for the next page now, so that the server
- * reads it while this one is converted. */
-static void watch_informer_list_meta(void *ud, const json_t *meta)
-{
-	struct watch_informer *inf = ud;
-	const json_t *cont = json_object_get(meta, "continue");
-
-	if (inf->items_seen || !json_is_string(cont) || json_string_length(cont) == 0)
-		return;
-	free(inf->cont);
-	inf->cont = util_xstrdup(json_string_value(cont));
-	inf->ahead = true;
-	watch_informer_list_page(inf);
-}
-
 static void watch_informer_list_item(void *ud, const json_t *item)
 {
 	struct watch_informer *inf = ud;
-	inf->items_seen = true;
 	/* Items of a LIST carry no kind or apiVersion: passed as they are. */
 	if (inf->ops->on_list_item != NULL)
 		inf->ops->on_list_item(inf->ud, item);
+}
+
+static void watch_informer_drop_held(struct watch_informer *inf)
+{
+	free(inf->held);
+	inf->held = NULL;
+	inf->held_len = 0;
+}
+
+/*
+ * Hand over the items of the page held back while the next one is fetched.
+ * Returns 0, or -1 when it turned out not to be a list: the next page's
+ * request is cancelled and the LIST restarts after a backoff. Items read
+ * before an error stay with the owner: on_list_begin() of the new LIST
+ * says they count for nothing.
+ */
+static int watch_informer_flush(struct watch_informer *inf)
+{
+	json_t *meta = NULL;
+	char reason[512], inner[256];
+	char *page = inf->held;
+	size_t len = inf->held_len;
+	int rc;
+
+	if (page == NULL)
+		return 0;
+	inf->held = NULL;
+	inf->held_len = 0;
+	rc = kobj_list_each(page, len, watch_informer_list_item, inf, &meta, inner, sizeof(inner));
+	free(page);
+	json_decref(meta);
+	if (rc == 0)
+		return 0;
+	if (inf->req != NULL) {
+		inf->cancelling = true;
+		kube_request_cancel(inf->req);
+		inf->cancelling = false;
+		inf->req = NULL;
+	}
+	snprintf(reason, sizeof(reason), "LIST answer is not a list: %s", inner);
+	watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_BACKOFF, reason);
+	return -1;
 }
 
 static void watch_informer_list_done(void *ud, const struct kube_response *resp)
@@ -193,6 +219,9 @@ static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 
 	inf->req = NULL;
 	if (inf->freeing || inf->cancelling)
+		return;
+	/* The page before this one first, if the loop has not converted it. */
+	if (watch_informer_flush(inf) != 0)
 		return;
 	if (resp->status == 410 && inf->cont != NULL) {
 		/* The continue token expired (compaction): list again from the
@@ -212,28 +241,42 @@ static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 		watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_BACKOFF, reason);
 		return;
 	}
-	/* Item by item: a page of objects never exists whole as a JSON tree
-	 * (a page of 500 pods is about 1 MB of text and ten times that as a
-	 * tree). Items read before an error stay with the owner: the LIST
-	 * starts over, and on_list_begin() says so. */
-	inf->items_seen = inf->ahead = false;
-	if (kobj_list_each(resp->body, resp->body_len, watch_informer_list_meta,
-	                   watch_informer_list_item, inf, &meta, inner, sizeof(inner)) != 0) {
-		if (inf->ahead && inf->req != NULL) {
-			/* The next page was asked for on a page that turned out bad. */
-			inf->cancelling = true;
-			kube_request_cancel(inf->req);
-			inf->cancelling = false;
-			inf->req = NULL;
-		}
+	/* A page with a continue token in its metadata (which the API server
+	 * writes before the items): ask for the next page now and convert
+	 * this one from the loop (watch_informer_tick()), once the request
+	 * has gone out, so that the server reads page n+1 while page n is
+	 * converted. At most two pages' text are held. */
+	if (kobj_list_meta(resp->body, resp->body_len, &meta, inner, sizeof(inner)) != 0) {
 		snprintf(reason, sizeof(reason), "LIST answer is not a list: %s", inner);
 		watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_BACKOFF, reason);
 		goto out;
 	}
-	if (inf->ahead)
-		goto out; /* the next page is on its way (or its restart scheduled) */
 	cont = json_object_get(meta, "continue");
 	if (json_is_string(cont) && json_string_length(cont) > 0) {
+		inf->held = util_xmalloc(resp->body_len + 1);
+		memcpy(inf->held, resp->body, resp->body_len);
+		inf->held_len = resp->body_len;
+		free(inf->cont);
+		inf->cont = util_xstrdup(json_string_value(cont));
+		watch_informer_list_page(inf);
+		if (inf->req == NULL)
+			watch_informer_drop_held(inf); /* relisting anyway */
+		goto out;
+	}
+	json_decref(meta);
+	meta = NULL;
+	/* Item by item: a page of objects never exists whole as a JSON tree
+	 * (a page of 500 pods is about 1 MB of text and ten times that as a
+	 * tree). */
+	if (kobj_list_each(resp->body, resp->body_len, watch_informer_list_item, inf, &meta, inner,
+	                   sizeof(inner)) != 0) {
+		snprintf(reason, sizeof(reason), "LIST answer is not a list: %s", inner);
+		watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_BACKOFF, reason);
+		goto out;
+	}
+	cont = json_object_get(meta, "continue");
+	if (json_is_string(cont) && json_string_length(cont) > 0) {
+		/* metadata after the items: not read ahead */
 		free(inf->cont);
 		inf->cont = util_xstrdup(json_string_value(cont));
 		watch_informer_list_page(inf);
@@ -284,6 +327,7 @@ static void watch_informer_list_page(struct watch_informer *inf)
 
 static void watch_informer_list_begin(struct watch_informer *inf)
 {
+	watch_informer_drop_held(inf);
 	free(inf->cont);
 	inf->cont = NULL;
 	if (inf->ops->on_list_begin != NULL)
@@ -495,6 +539,7 @@ void watch_informer_free(struct watch_informer *inf)
 	free(inf->fsel);
 	free(inf->rv);
 	free(inf->cont);
+	free(inf->held);
 	free(inf);
 }
 
@@ -524,6 +569,9 @@ int watch_informer_start_at(struct watch_informer *inf, const char *resource_ver
 
 void watch_informer_tick(struct watch_informer *inf, int64_t now_ms)
 {
+	/* The next page's request has gone out by now: convert this one. */
+	if (inf->held != NULL && watch_informer_flush(inf) != 0)
+		return;
 	if (inf->state == WATCH_WAITING && now_ms >= inf->deadline) {
 		inf->deadline = -1;
 		inf->state = WATCH_IDLE;
@@ -541,6 +589,8 @@ void watch_informer_tick(struct watch_informer *inf, int64_t now_ms)
 
 int64_t watch_informer_next_deadline(const struct watch_informer *inf)
 {
+	if (inf->held != NULL)
+		return 0; /* a page to convert: due now */
 	if (inf->state == WATCH_WAITING)
 		return inf->deadline;
 	if (inf->state == WATCH_WATCHING && inf->req != NULL)

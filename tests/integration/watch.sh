@@ -266,6 +266,11 @@ else
 fi
 
 # --- 410 Gone: a continue token expired by compaction ----------------------------------
+# The informer asks for page n+1 before it hands over the items of page n,
+# so the pause in page 1 comes after page 2 was asked for: the token that
+# expires is page 2's, which needs a third page (at least 5 events).
+event_create pad-1 >/dev/null
+event_create pad-2 >/dev/null
 start_watch cont "$evs" --page-size 2 --pause-after-items 2 --pause-file "$tmp/cont.resume"
 if k8s_wait 20 has_line cont '^paused'; then
 	event_create during-list >/dev/null

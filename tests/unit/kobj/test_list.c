@@ -13,17 +13,7 @@
 
 struct seen {
 	json_t *items; /* copies of the items, in order */
-	size_t meta_calls;
-	size_t items_before_meta;
 };
-
-static void on_meta(void *ctx, const json_t *meta)
-{
-	struct seen *s = ctx;
-	cr_assert(json_is_object(meta));
-	s->meta_calls++;
-	s->items_before_meta = json_array_size(s->items);
-}
 
 static void on_item(void *ctx, const json_t *item)
 {
@@ -35,9 +25,8 @@ static void on_item(void *ctx, const json_t *item)
 static int run(const char *text, struct seen *s, json_t **meta, char *err)
 {
 	s->items = json_array();
-	s->meta_calls = s->items_before_meta = 0;
 	err[0] = '\0';
-	return kobj_list_each(text, strlen(text), on_meta, on_item, s, meta, err, ERRLEN);
+	return kobj_list_each(text, strlen(text), on_item, s, meta, err, ERRLEN);
 }
 
 Test(kobj_list, items_one_by_one_as_a_whole_parse_gives_them)
@@ -56,9 +45,10 @@ Test(kobj_list, items_one_by_one_as_a_whole_parse_gives_them)
 	cr_assert(json_equal(s.items, json_object_get(whole, "items")));
 	cr_assert(json_equal(meta, json_object_get(whole, "metadata")));
 	cr_assert_str_eq(json_string_value(json_object_get(meta, "continue")), "tok");
-	/* the metadata came first, and was told before any item */
-	cr_assert_eq(s.meta_calls, 1);
-	cr_assert_eq(s.items_before_meta, 0);
+	json_decref(meta);
+	/* the metadata alone, without the items */
+	cr_assert_eq(kobj_list_meta(text, strlen(text), &meta, err, ERRLEN), 0, "%s", err);
+	cr_assert(json_equal(meta, json_object_get(whole, "metadata")));
 	json_decref(whole);
 	json_decref(meta);
 	json_decref(s.items);
@@ -74,11 +64,15 @@ Test(kobj_list, metadata_after_the_items)
 	        &meta, err),
 	    0, "%s", err);
 	cr_assert_eq(json_array_size(s.items), 2);
-	cr_assert_eq(s.meta_calls, 1);
-	cr_assert_eq(s.items_before_meta, 2);
 	cr_assert_str_eq(json_string_value(json_object_get(meta, "resourceVersion")), "7");
 	json_decref(meta);
 	json_decref(s.items);
+	/* read ahead of the items, it is not there */
+	meta = (json_t *)1;
+	cr_assert_eq(
+	    kobj_list_meta("{\"items\":[{\"a\":1}],\"metadata\":{}}", 30, &meta, err, ERRLEN), 0,
+	    "%s", err);
+	cr_assert_null(meta);
 }
 
 Test(kobj_list, empty_null_absent_and_odd_items)
@@ -98,7 +92,6 @@ Test(kobj_list, empty_null_absent_and_odd_items)
 		cr_assert_eq(run(ok[i], &s, &meta, err), 0, "%s: %s", ok[i], err);
 		cr_assert_eq(json_array_size(s.items), 0, "%s", ok[i]);
 		cr_assert_null(meta, "%s", ok[i]);
-		cr_assert_eq(s.meta_calls, 0);
 		json_decref(s.items);
 	}
 }
@@ -142,18 +135,55 @@ Test(kobj_list, refused)
 	}
 }
 
+Test(kobj_list, metadata_ahead_of_the_items)
+{
+	static const struct {
+		const char *text, *rv; /* rv NULL: no metadata before the items */
+		int rc;
+	} cases[] = {
+	    {"{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"5\"},\"items\":[", "5", 0},
+	    {"{\"metadata\":{\"resourceVersion\":\"6\"}", "6", 0},
+	    {"{\"metadata\":null,\"items\":[]}", NULL, 0},
+	    {"{\"items\":[],\"metadata\":{\"resourceVersion\":\"7\"}}", NULL, 0},
+	    {"{}", NULL, 0},
+	    {"{\"kind\":\"PodList\"}", NULL, 0},
+	    {"[]", NULL, -1},
+	    {"{\"metadata\":[]}", NULL, -1},
+	    {"{\"metadata\":{\"resourceVersion\":", NULL, -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *meta = (json_t *)1;
+		char err[ERRLEN] = "";
+		const char *t = cases[i].text;
+		cr_assert_eq(kobj_list_meta(t, strlen(t), &meta, err, ERRLEN), cases[i].rc, "%s",
+		             t);
+		if (cases[i].rc != 0) {
+			cr_assert_null(meta, "%s", t);
+			cr_assert_neq(err[0], '\0', "%s", t);
+			continue;
+		}
+		if (cases[i].rv == NULL) {
+			cr_assert_null(meta, "%s", t);
+			continue;
+		}
+		cr_assert_str_eq(json_string_value(json_object_get(meta, "resourceVersion")),
+		                 cases[i].rv, "%s", t);
+		json_decref(meta);
+	}
+}
+
 Test(kobj_list, not_nul_terminated)
 {
 	/* The answer's bytes end where len says, whatever follows. */
 	const char text[] = "{\"items\":[{\"a\":1}]}GARBAGE";
-	struct seen s = {json_array(), 0, 0};
+	struct seen s = {json_array()};
 	json_t *meta = NULL;
 	char err[ERRLEN];
-	cr_assert_eq(kobj_list_each(text, strlen(text) - 7, NULL, on_item, &s, &meta, err, ERRLEN),
-	             0, "%s", err);
+	cr_assert_eq(kobj_list_each(text, strlen(text) - 7, on_item, &s, &meta, err, ERRLEN), 0,
+	             "%s", err);
 	cr_assert_eq(json_array_size(s.items), 1);
 	/* cut inside the item */
-	cr_assert_eq(kobj_list_each(text, 14, NULL, on_item, &s, &meta, err, ERRLEN), -1);
+	cr_assert_eq(kobj_list_each(text, 14, on_item, &s, &meta, err, ERRLEN), -1);
 	cr_assert_eq(json_array_size(s.items), 1);
 	json_decref(s.items);
 }
