@@ -624,18 +624,21 @@ void cache_relist_begin(struct cache *c)
 	c->relisting = true;
 }
 
-/* The items of t not put since the mark moved on (borrowed; the array is
- * the caller's to free). */
+/* The items of t not marked with mark (borrowed; the array is the
+ * caller's to free, NULL when there are none). */
 static void **cache_unmarked(const struct cache_table *t, uint32_t mark, size_t *n)
 {
 	void **v = NULL;
+	size_t k = 0;
 	*n = 0;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (t->slots[i].item == NULL || t->slots[i].mark == mark)
-			continue;
-		v = util_xreallocarray(v, *n + 1, sizeof(*v));
-		v[(*n)++] = t->slots[i].item;
-	}
+	for (size_t i = 0; i < t->cap; i++)
+		*n += t->slots[i].item != NULL && t->slots[i].mark != mark;
+	if (*n == 0)
+		return NULL;
+	v = util_xcalloc(*n, sizeof(*v));
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].item != NULL && t->slots[i].mark != mark)
+			v[k++] = t->slots[i].item;
 	return v;
 }
 
