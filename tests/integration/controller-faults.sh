@@ -115,12 +115,30 @@ else
 fi
 
 # ---------------------------------------------------------------- 2. 410 Gone, relist
+# The Pod cache is relisted in place: a pod deleted while the controller
+# could not see it must be gone from the cache after the relist, and one
+# made meanwhile be in it.
+pods_cached() {
+	curl -fsS "http://127.0.0.1:$mport/metrics" 2>/dev/null |
+		sed -n 's/^csr_approver_cache_objects{resource="pods"} \([0-9]*\).*/\1/p'
+}
+pods_match() { # WANT
+	[[ $(pods_cached) == "$1" ]]
+}
+k8s_pod_create "$A" "$IT_RUN-gap-old" >/dev/null
+if k8s_wait 20 pods_match "$(kubectl get pods -A --no-headers | wc -l)"; then
+	t_ok "the pod cache holds the server's pods before the pause"
+else
+	t_fail "the pod cache holds the server's pods before the pause" "cached $(pods_cached)"
+fi
 before=$(grep -c 'relisted after 410' "$(ctl_log main)")
 ctl_signal main STOP
 "$T_ROOT/hack/cluster.sh" stop-apiserver >/dev/null 2>&1
 "$T_ROOT/hack/cluster.sh" start-apiserver >/dev/null 2>&1
 make_csr paused-good good
 make_csr paused-bad bad
+kubectl delete pod -n "$A" "$IT_RUN-gap-old" --grace-period=0 --force >/dev/null 2>&1
+k8s_pod_create "$A" "$IT_RUN-gap-new" >/dev/null
 for i in 1 2 3 4 5; do
 	kubectl label csr "$IT_RUN-paused-good" "churn=$i" --overwrite >/dev/null 2>&1
 done
@@ -139,6 +157,13 @@ if k8s_wait 30 bash -c "(( \$(grep -c 'relisted after 410' '$(ctl_log main)') > 
 else
 	t_fail "410 Gone on resume: the controller relisted" \
 		"$(grep -E 'watch|relist|410' "$(ctl_log main)" | tail -n 10)"
+fi
+if ctl_wait_log main 'relisted: dropped what the list no longer holds.*"resource":"pods"' 30 &&
+	k8s_wait 20 pods_match "$(kubectl get pods -A --no-headers | wc -l)"; then
+	t_ok "the pod cache after the relist holds what the server holds ($(pods_cached) pods)"
+else
+	t_fail "the pod cache after the relist holds what the server holds" \
+		"cached $(pods_cached), server $(kubectl get pods -A --no-headers | wc -l)"
 fi
 t_eq "paused-good: decided after the relist" Approved:AutoApproved \
 	"$(ctl_wait_decided "$IT_RUN-paused-good" 30)"
