@@ -18,6 +18,10 @@
 #                      (kube-controller-manager is restarted with it, so it
 #                      works at once instead of after client-go's backoff)
 #   restart-apiserver  stop-apiserver then start-apiserver
+#   stop-etcd [--kill] stop etcd only (SIGTERM, or SIGKILL); kube-apiserver
+#                      keeps running and answers 5xx or waits meanwhile
+#   start-etcd         start etcd again, same port, same data; wait until it
+#                      is healthy and kube-apiserver is ready again
 #   nodes N            make the cluster have N Ready hollow nodes hollow-1 ..
 #                      hollow-N (starts the missing ones, stops the others);
 #                      0 stops them all, and kube-scheduler
@@ -816,6 +820,25 @@ cmd_start_apiserver() {
 	say "kube-apiserver ready in $((SECONDS - t0)) s"
 }
 
+cmd_stop_etcd() {
+	load_ports || die "no cluster in $STATE"
+	case "${1:-}" in
+	--kill) stop etcd KILL ;;
+	"") stop etcd ;;
+	*) die "usage: hack/cluster.sh stop-etcd [--kill]" ;;
+	esac
+	say "etcd stopped"
+}
+
+cmd_start_etcd() {
+	load_ports || die "no cluster in $STATE (run: hack/cluster.sh up)"
+	running etcd || port_wait_free "$ETCD_PORT" || die "port $ETCD_PORT is taken by another process"
+	local t0=$SECONDS
+	ensure_etcd
+	running kube-apiserver && wait_for "kube-apiserver /readyz" kube-apiserver apiserver_ready
+	say "etcd healthy in $((SECONDS - t0)) s"
+}
+
 # cmd_nodes N: exactly hollow-1..hollow-N running and Ready.
 cmd_nodes() {
 	local want=${1:-} n k limit
@@ -991,15 +1014,17 @@ main() {
 	stop-apiserver) lock && cmd_stop_apiserver "$@" ;;
 	start-apiserver) lock && cmd_start_apiserver ;;
 	restart-apiserver) lock && cmd_stop_apiserver "$@" && cmd_start_apiserver ;;
+	stop-etcd) lock && cmd_stop_etcd "$@" ;;
+	start-etcd) lock && cmd_start_etcd ;;
 	nodes) lock && cmd_nodes "$@" ;;
 	join) lock && cmd_join "$@" ;;
 	leave) lock && cmd_leave "$@" ;;
 	scheduler) lock && cmd_scheduler "$@" ;;
 	-h | --help | help)
-		sed -n '2,79p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,83p' "$0" | sed 's/^# \{0,1\}//'
 		;;
 	*)
-		echo "usage: hack/cluster.sh up|down|env|status|stop-apiserver [--kill]|start-apiserver|restart-apiserver|nodes N|join NAME [GROUP]|leave NAME|scheduler [start|stop]" >&2
+		echo "usage: hack/cluster.sh up|down|env|status|stop-apiserver [--kill]|start-apiserver|restart-apiserver|stop-etcd [--kill]|start-etcd|nodes N|join NAME [GROUP]|leave NAME|scheduler [start|stop]" >&2
 		exit 2
 		;;
 	esac

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ struct audit_log {
 	char *path; /* owned; NULL for stdout */
 	int fd;
 	uint64_t lines;
+	bool torn; /* a line was cut short and left in place: end it first */
 };
 
 /* ---------------------------------------------------------------- the line */
@@ -184,6 +186,7 @@ int audit_reopen(struct audit_log *a, char *err, size_t errlen)
 		return -1;
 	close(a->fd);
 	a->fd = fd;
+	a->torn = false;
 	return 0;
 }
 
@@ -191,7 +194,21 @@ int audit_write(struct audit_log *a, const struct audit_record *r, char *err, si
 {
 	char *line = audit_line(r);
 	size_t len = strlen(line), off = 0;
+	struct stat st;
+	/* Where this line starts, to take back a part of it that a full disk
+	 * let through: else the next line would be glued to it. */
+	off_t start = fstat(a->fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
 	int rc = -1;
+	if (a->torn) {
+		/* A part we could not take back: end it, so that only that
+		 * one line is broken. */
+		if (write(a->fd, "\n", 1) != 1) {
+			snprintf(err, errlen, "audit log %s: %s", a->path ? a->path : "stdout",
+			         strerror(errno));
+			goto out;
+		}
+		a->torn = false;
+	}
 	while (off < len) {
 		ssize_t n = write(a->fd, line + off, len - off);
 		if (n < 0 && errno == EINTR)
@@ -199,6 +216,8 @@ int audit_write(struct audit_log *a, const struct audit_record *r, char *err, si
 		if (n <= 0) {
 			snprintf(err, errlen, "audit log %s: %s", a->path ? a->path : "stdout",
 			         n < 0 ? strerror(errno) : "nothing written");
+			if (off > 0 && (start < 0 || ftruncate(a->fd, start) != 0))
+				a->torn = true;
 			goto out;
 		}
 		off += (size_t)n;

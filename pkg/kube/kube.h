@@ -12,6 +12,10 @@
  * kubeconfig or a token file that is re-read at least every minute and after
  * a 401 (which is retried once). TLS verification is always on.
  *
+ * A 429 or 5xx answer with Retry-After (delta-seconds) is sent again after
+ * that long, up to KUBE_RETRY_AFTER_MAX_TRIES times, before its callback
+ * sees it; each attempt is counted by the observer and logged.
+ *
  * Not thread-safe: one thread owns a client and its requests.
  */
 #ifndef CSR_APPROVER_KUBE_H
@@ -258,6 +262,30 @@ int kube_status_parse(const char *body, size_t len, char *message, size_t msglen
 /* The same for a Status already parsed (an ERROR watch event's object). */
 int kube_status_read(const json_t *obj, char *message, size_t msglen, char *reason,
                      size_t reasonlen, long *code, bool *too_large);
+
+/* ---- Retry-After ---- */
+
+/* Answers with Retry-After sent again at most this many times (client-go's
+ * figure), and never waited for longer than this each. */
+#define KUBE_RETRY_AFTER_MAX_TRIES 10
+#define KUBE_RETRY_AFTER_MAX_MS 60000
+
+/*
+ * Read a Retry-After value of len bytes (not NUL-terminated; may be NULL):
+ * delta-seconds between optional spaces and tabs. Returns 0 with *ms (capped
+ * at KUBE_RETRY_AFTER_MAX_MS), or -1 for anything else (empty, a sign, a
+ * fraction, an HTTP-date). Pure; any thread.
+ */
+int kube_retry_after_parse(const char *value, size_t len, int64_t *ms);
+
+/*
+ * Whether an answer of HTTP status with Retry-After value (len bytes; NULL
+ * when absent) is to be sent again, having been sent again attempts times
+ * already: a 429 or 5xx, a valid value, attempts below
+ * KUBE_RETRY_AFTER_MAX_TRIES. Returns true with *delay_ms. Pure; any thread.
+ */
+bool kube_retry_after_delay(long status, const char *value, size_t len, unsigned int attempts,
+                            int64_t *delay_ms);
 
 /* libcurl's version string, for `csr-approver version`. */
 const char *kube_library_version(void);

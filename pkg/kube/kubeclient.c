@@ -12,6 +12,7 @@
 #include "kube.h"
 
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -57,6 +58,9 @@ struct kube_request {
 	bool too_big;
 	bool retried_auth;
 	bool retried_ca;
+	bool waiting; /* detached until retry_at: the server asked to retry later */
+	unsigned int retries_after; /* attempts sent again after a Retry-After */
+	int64_t retry_at; /* monotonic ms */
 	char verb[16];
 	char resource[160];
 	char errbuf[CURL_ERROR_SIZE];
@@ -560,11 +564,9 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 	kube_request_destroy(r);
 }
 
-/* A new attempt of the same request (after a 401 or a CA change). */
-static void kube_request_retry(struct kube_request *r)
+/* Drop the attempt that ended, to make another. */
+static void kube_request_reset(struct kube_request *r)
 {
-	char err[256];
-
 	kube_request_detach(r);
 	util_buf_reset(&r->resp);
 	r->stream_status = 0;
@@ -572,6 +574,14 @@ static void kube_request_retry(struct kube_request *r)
 	r->aborted = false;
 	r->too_big = false;
 	r->errbuf[0] = '\0';
+}
+
+/* A new attempt of the same request (after a 401 or a CA change). */
+static void kube_request_retry(struct kube_request *r)
+{
+	char err[256];
+
+	kube_request_reset(r);
 	if (kube_request_setup(r, err, sizeof(err)) != 0 ||
 	    kube_request_submit(r, err, sizeof(err)) != 0)
 		kube_request_finish(r, 0, err, "");
@@ -616,6 +626,31 @@ static void kube_excerpt(const char *body, size_t len, long status, char *out, s
 		out[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
 	}
 	out[n] = '\0';
+}
+
+/* A 429 or 5xx with Retry-After: park the request; kube_client_run_once()
+ * sends it again when it is due. Returns true when parked. */
+static bool kube_request_retry_later(struct kube_request *r, long status)
+{
+	struct curl_header *h = NULL;
+	int64_t delay = 0;
+	char code[24], ms[24], n[24];
+
+	if (curl_easy_header(r->easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+	    h == NULL || h->value == NULL)
+		return false;
+	if (!kube_retry_after_delay(status, h->value, strlen(h->value), r->retries_after, &delay))
+		return false;
+	r->retries_after++;
+	snprintf(code, sizeof(code), "%ld", status);
+	snprintf(ms, sizeof(ms), "%" PRId64, delay);
+	snprintf(n, sizeof(n), "%u", r->retries_after);
+	log_info("API server asked to retry later; waiting as asked", "verb", r->verb, "path",
+	         r->path, "code", code, "retry_after_ms", ms, "attempt", n);
+	kube_request_reset(r);
+	r->waiting = true;
+	r->retry_at = util_now_ms() + delay;
+	return true;
 }
 
 static void kube_request_complete(struct kube_request *r, CURLcode res)
@@ -666,6 +701,8 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 		kube_request_retry(r);
 		return;
 	}
+	if (kube_request_retry_later(r, status))
+		return;
 	if (status >= 400) {
 		const char *b = util_buf_str(&r->resp);
 		if (kube_status_parse(b, r->resp.len, error, sizeof(error), reason, sizeof(reason),
@@ -694,6 +731,42 @@ static void kube_client_sweep(struct kube_client *c)
 			if (kube_request_submit(r, err, sizeof(err)) != 0)
 				kube_request_finish(r, 0, err, "");
 		}
+	}
+}
+
+/* How long kube_client_run_once() may wait before a parked request is due. */
+static int kube_client_retry_wait(const struct kube_client *c, int timeout_ms)
+{
+	int64_t now = util_now_ms();
+
+	for (const struct kube_request *r = c->reqs; r != NULL; r = r->next) {
+		if (!r->waiting || r->zombie || r->finishing)
+			continue;
+		int64_t left = r->retry_at > now ? r->retry_at - now : 0;
+		if (left < timeout_ms)
+			timeout_ms = (int)left;
+	}
+	return timeout_ms;
+}
+
+/* Send again the parked requests that are due. A failure to start ends the
+ * request, whose done_cb may cancel others: the walk starts over each time. */
+static void kube_client_retry_due(struct kube_client *c)
+{
+	char err[256];
+
+	for (;;) {
+		int64_t now = util_now_ms();
+		struct kube_request *r = c->reqs;
+		while (r != NULL &&
+		       !(r->waiting && !r->zombie && !r->finishing && r->retry_at <= now))
+			r = r->next;
+		if (r == NULL)
+			return;
+		r->waiting = false;
+		if (kube_request_setup(r, err, sizeof(err)) != 0 ||
+		    kube_request_submit(r, err, sizeof(err)) != 0)
+			kube_request_finish(r, 0, err, "");
 	}
 }
 
@@ -894,6 +967,7 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	}
 	if (timeout_ms < 0)
 		timeout_ms = INT_MAX;
+	timeout_ms = kube_client_retry_wait(c, timeout_ms);
 	mc = curl_multi_poll(c->multi, w, (unsigned int)nfds, timeout_ms, NULL);
 	if (mc != CURLM_OK) {
 		log_error("curl_multi_poll failed", "error", curl_multi_strerror(mc));
@@ -914,6 +988,7 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	c->in_perform = false;
 	kube_client_sweep(c);
 	kube_client_dispatch(c);
+	kube_client_retry_due(c);
 	if (mc != CURLM_OK) {
 		log_error("curl_multi_perform failed", "error", curl_multi_strerror(mc));
 		goto out;

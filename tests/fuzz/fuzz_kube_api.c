@@ -1,7 +1,8 @@
 /*
  * Fuzz what the API client reads from answers and paths: API Status bodies
  * (kube_status_parse), the verb/resource names given to metrics
- * (kube_classify) and escaping (kube_escape).
+ * (kube_classify), escaping (kube_escape) and Retry-After values
+ * (kube_retry_after_parse).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,8 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool big;
 	char *s, *e;
 
+	int64_t ms;
+
 	kube_status_parse((const char *)data, size, msg, sizeof(msg), reason, sizeof(reason), &code,
 	                  &big);
+	if (kube_retry_after_parse((const char *)data, size, &ms) == 0 &&
+	    (ms < 0 || ms > KUBE_RETRY_AFTER_MAX_MS))
+		__builtin_trap();
 	s = malloc(size + 1);
 	if (s == NULL)
 		return 0;

@@ -1,13 +1,15 @@
 /*
  * pkg/audit: the JSON line (every field of SPEC.md, escaping, caps) and
  * the file (append, one write per line, reopen after a rotation, write
- * failures reported).
+ * failures reported, no line left cut short by a full disk).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,6 +225,40 @@ Test(audit, appends_and_survives_rotation, .init = dir_init, .fini = dir_fini)
 	cr_assert_eq(audit_write(a, &r, err, sizeof(err)), 0, "%s", err);
 	audit_close(a);
 	cr_expect_eq(lines_in(path), 2);
+}
+
+/* A full disk lets part of a line through: it is taken back, so that the
+ * next line written does not land after a fragment. RLIMIT_FSIZE makes
+ * the partial write (each test runs in its own process). */
+Test(audit, a_line_cut_short_is_taken_back, .init = dir_init, .fini = dir_fini)
+{
+	char path[128], err[256];
+	snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+	struct audit_record r = sample();
+	struct audit_log *a = audit_open(path, err, sizeof(err));
+	cr_assert_not_null(a, "%s", err);
+	cr_assert_eq(audit_write(a, &r, err, sizeof(err)), 0, "%s", err);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	off_t one = st.st_size;
+
+	struct rlimit old, lim;
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)one + 40; /* room for a part of the next line */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	cr_expect_eq(audit_write(a, &r, err, sizeof(err)), -1, "the line did not fit");
+	cr_expect(strstr(err, "File too large") != NULL, "%s", err);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_size, one, "the part written was taken back (size %lld, want %lld)",
+	             (long long)st.st_size, (long long)one);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+
+	cr_assert_eq(audit_write(a, &r, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(audit_lines(a), 2);
+	audit_close(a);
+	cr_expect_eq(lines_in(path), 2); /* each a whole JSON object */
 }
 
 Test(audit, failures_are_reported)

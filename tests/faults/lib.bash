@@ -1,0 +1,154 @@
+# shellcheck shell=bash
+# Shared by tests/faults/*.sh, on top of tests/integration/controller-lib.bash
+# (sourced here: ctl_setup, ctl_start, ctl_wait_decided, ...).
+#
+#   flt_setup SUITE         ctl_setup SUITE, the workload world of
+#                           ctl_workload_world (signer $W, $tmp/good.csr and
+#                           $tmp/bad.csr, $tmp/policy.yaml); at exit the control
+#                           plane is thawed and brought up again if a fault
+#                           left it stopped
+#   flt_burst PREFIX N      create PREFIX-1..N (every third one meant to be
+#                           denied), retrying each while the API server is
+#                           away; "NAME WANT" lines in $tmp/PREFIX.want. Run it
+#                           in the background to make a fault mid-burst.
+#   flt_wait_created PREFIX K [TIMEOUT_S]   wait until K of PREFIX exist
+#   flt_check PREFIX N TIMEOUT_S LOG...
+#                           the end of every fault: nothing lost (all N made,
+#                           all decided), nothing decided twice (exactly one
+#                           Approved/Denied condition and one "decided" line in
+#                           LOG...), nothing wrongly approved (each as the
+#                           policy says; none meant to be denied approved)
+#   flt_sa_identity SA      a ServiceAccount SA in $IT_NS with the rights
+#                           csr-approver needs for $W (through ctl_identity, for
+#                           the user system:serviceaccount:$IT_NS:SA)
+#   flt_sa_token SA SECRET  a token of SA bound to Secret SECRET (made here):
+#                           deleting the Secret revokes it
+#   flt_token_kubeconfig SERVER TOKEN_FILE OUT
+#                           a kubeconfig that reads its token from TOKEN_FILE
+#   flt_metric PORT NAME_AND_LABELS   the value of one sample on /metrics
+#   flt_rss PID             resident memory in KiB (VmRSS)
+
+# shellcheck source=tests/integration/controller-lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/controller-lib.bash"
+
+# shellcheck disable=SC2317 # run at exit
+flt_heal() {
+	local c pid
+	for c in etcd kube-apiserver; do
+		pid=$(cat "$CSR_APPROVER_CLUSTER_DIR/pids/$c.pid" 2>/dev/null) || continue
+		[[ $pid =~ ^[0-9]+$ ]] && kill -CONT "$pid" 2>/dev/null
+	done
+	"$T_ROOT/hack/cluster.sh" status || "$T_ROOT/hack/cluster.sh" up
+}
+
+flt_setup() { # SUITE
+	ctl_setup "$1"
+	t_on_exit flt_heal
+	tmp=$T_TMP
+	ctl_workload_world "$IT_NS" 10.244.7.10 "$tmp" || t_abort "the workload world is made"
+}
+
+# flt_make_csr NAME good|bad: create, retrying while the API server is away;
+# a create whose answer was lost shows up as AlreadyExists, which is fine.
+flt_make_csr() {
+	local name=$IT_RUN-$1 file=$tmp/$2.csr deadline=$((SECONDS + 90)) out
+	while ((SECONDS < deadline)); do
+		if out=$(it_as "$tmp/web.kubeconfig" k8s_csr_create "$name" "$W" "$file" "$WUSAGES" 3600 \
+			"$IT_LABEL" 2>&1); then
+			return 0
+		fi
+		[[ $out == *AlreadyExists* || $out == *"already exists"* ]] && return 0
+		sleep 0.3
+	done
+	echo "flt_make_csr $name: gave up: $out" >&2
+	return 1
+}
+
+flt_burst() { # PREFIX N
+	local prefix=$1 n=$2 i kind
+	: >"$tmp/$prefix.want"
+	for ((i = 1; i <= n; i++)); do
+		if ((i % 3 == 0)); then kind=bad; else kind=good; fi
+		flt_make_csr "$prefix-$i" "$kind" || continue
+		if [[ $kind == good ]]; then
+			echo "$IT_RUN-$prefix-$i Approved:AutoApproved" >>"$tmp/$prefix.want"
+		else
+			echo "$IT_RUN-$prefix-$i Denied:SANNotAllowed" >>"$tmp/$prefix.want"
+		fi
+	done
+}
+
+flt_wait_created() { # PREFIX K [TIMEOUT_S]
+	k8s_wait "${3:-60}" bash -c "(( \$(wc -l <'$tmp/$1.want' 2>/dev/null || echo 0) >= $2 ))"
+}
+
+flt_check() { # PREFIX N TIMEOUT_S LOG...
+	local prefix=$1 n=$2 timeout=$3 name want got bad="" twice="" wrong="" count c a l
+	shift 3
+	count=$(grep -c . "$tmp/$prefix.want")
+	t_eq "$prefix: nothing lost: all $n CSRs created" "$n" "$count"
+	local deadline=$((SECONDS + timeout))
+	while read -r name want; do
+		local left=$((deadline - SECONDS))
+		((left < 1)) && left=1
+		got=$(ctl_wait_decided "$name" "$left")
+		[[ $got == "$want" ]] || bad+="$name: want $want, got $got; "
+		c=$(kubectl get csr "$name" -o jsonpath='{range .status.conditions[*]}{.type}{"\n"}{end}')
+		a=$(grep -c '^Approved$' <<<"$c")
+		c=$(grep -cE '^(Approved|Denied)$' <<<"$c")
+		l=$(ctl_decided_lines "$name" "$@")
+		((c == 1 && l == 1)) || twice+="$name: $c conditions, $l log lines; "
+		[[ $want == Denied:* ]] && ((a > 0)) && wrong+="$name; "
+	done <"$tmp/$prefix.want"
+	t_eq "$prefix: nothing lost: every CSR decided as the policy says" "" "$bad"
+	t_eq "$prefix: nothing decided twice (one condition, one log line)" "" "$twice"
+	t_eq "$prefix: nothing wrongly approved" "" "$wrong"
+}
+
+flt_sa_identity() { # SA
+	k8s_sa_create "$IT_NS" "$1" >/dev/null || return 1
+	ctl_identity "system:serviceaccount:$IT_NS:$1" "$W" >/dev/null
+}
+
+flt_sa_token() { # SA SECRET
+	local uid
+	kubectl create secret generic "$2" -n "$IT_NS" --from-literal=purpose=token-binding >/dev/null ||
+		return 1
+	uid=$(k8s_uid secret "$2" "$IT_NS") || return 1
+	kubectl create token "$1" -n "$IT_NS" --duration=1h \
+		--bound-object-kind=Secret --bound-object-name="$2" --bound-object-uid="$uid"
+}
+
+flt_token_kubeconfig() { # SERVER TOKEN_FILE OUT
+	(
+		umask 077
+		cat >"$3" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: csr-approver
+  cluster:
+    server: $1
+    certificate-authority-data: $(base64 -w0 <"$CSR_APPROVER_CA_CERT")
+users:
+- name: sa
+  user:
+    tokenFile: $2
+contexts:
+- name: sa@csr-approver
+  context:
+    cluster: csr-approver
+    user: sa
+current-context: sa@csr-approver
+EOF
+	)
+}
+
+flt_metric() { # PORT NAME_AND_LABELS
+	curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
+		awk -v k="$2" 'index($0, k " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
+}
+
+flt_rss() { # PID
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Faults the real control plane cannot be made to produce, through
+# tests/faults/proxy (fault-proxy): a reverse proxy in front of the real
+# kube-apiserver that forwards every request, the controller's bearer
+# token unchanged, and every answer, except what the suite asks it to
+# inject. It is not a fake API server: all the state and all the decisions'
+# writes are the real API server's.
+#   1. a 16 MiB watch line: an event longer than csr-approver's line cap
+#      (WATCH_MAX_LINE, 16 MiB; etcd and the API server's request limits
+#      keep a real object far smaller) injected into the CSR watch stream:
+#      the controller refuses it with an error naming the limit, does not
+#      keep the memory, relists and goes on deciding;
+#   2. 500s for 10 s on every request: the approval writes fail, are
+#      retried with backoff (not in a tight loop), and all land afterwards.
+# Each: nothing lost, nothing decided twice, nothing wrongly approved. The
+# controller runs as a ServiceAccount (a token, so that the proxy can pass
+# its identity on). Needs Go to build the proxy (into build/).
+# CSR_APPROVER_BIN chooses the binary.
+set -uo pipefail
+
+# shellcheck source=tests/faults/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+flt_setup faults-proxy
+
+LINE=$((16 * 1024 * 1024 + 4096)) # just over the cap
+ERROR_S=10
+
+# ---------------------------------------------------------------- the proxy
+proxy_bin=$T_ROOT/build/fault-proxy
+go=$(csr_approver_go) || t_abort "Go toolchain" "none on PATH nor in /usr/local/go"
+(cd "$T_ROOT/tests/faults/proxy" && "$go" build -o "$proxy_bin" .) >"$tmp/go-build.log" 2>&1 ||
+	t_abort "fault-proxy builds" "$(tail -n 20 "$tmp/go-build.log")"
+pki=$tmp/proxy-pki
+mkdir -p "$pki"
+ln -s "$CSR_APPROVER_CA_CERT" "$pki/ca.crt"
+ln -s "$CSR_APPROVER_CA_KEY" "$pki/ca.key"
+pki_serving_cert "$pki" proxy fault-proxy "IP:127.0.0.1"
+rm -f "$pki/ca.key"
+pport=$(t_port)
+cport=$(t_port "$pport")
+"$proxy_bin" -listen "127.0.0.1:$pport" -control "127.0.0.1:$cport" \
+	-upstream "$CSR_APPROVER_APISERVER" -upstream-ca "$CSR_APPROVER_CA_CERT" \
+	-cert "$pki/proxy.crt" -key "$pki/proxy.key" >"$tmp/proxy.log" 2>&1 &
+proxy_pid=$!
+t_on_exit kill "$proxy_pid"
+stats() { curl -fsS "http://127.0.0.1:$cport/stats" 2>/dev/null; }
+stat_of() { stats | awk -v k="$1" '$1 == k { print $2 }'; }
+k8s_wait 20 stats >/dev/null || t_abort "fault-proxy answers" "$(tail -n 5 "$tmp/proxy.log")"
+
+# ---------------------------------------------------------------- the controller, through it
+flt_sa_identity approver || t_abort "ServiceAccount approver with its rights"
+flt_sa_token approver tok >"$tmp/token" || t_abort "a token for approver"
+flt_token_kubeconfig "https://127.0.0.1:$pport" "$tmp/token" "$tmp/sa.kubeconfig"
+mport=$(t_port "$pport" "$cport")
+ctl_start main --kubeconfig "$tmp/sa.kubeconfig" --config "$tmp/policy.yaml" \
+	--health-probe-bind-address 0 --metrics-bind-address "127.0.0.1:$mport" ||
+	t_abort "controller starts through the proxy" "$(tail -n 20 "$(ctl_log main)")"
+pid=${CTL_PID[main]}
+flt_burst warm 6
+flt_check warm 6 60 "$(ctl_log main)"
+
+# ---------------------------------------------------------------- 1. a 16 MiB watch line
+# shellcheck disable=SC2317 # called through k8s_wait
+streaming() { (($(stat_of csr_watch_streams) >= 1)); }
+k8s_wait 20 streaming || t_fail "the CSR watch goes through the proxy" "$(stats)"
+rss_before=$(flt_rss "$pid")
+relists_before=$(grep -c '"msg":"watch restarting".*"next":"list"' "$(ctl_log main)")
+n=$(curl -fsS -X POST "http://127.0.0.1:$cport/inject-line?bytes=$LINE")
+t_check "a $LINE-byte line injected into the CSR watch stream" test "${n:-0}" -ge 1
+if ctl_wait_log main '"msg":"watch restarting".*"reason":"watch event longer than 16777216 bytes".*"next":"list"' 30; then
+	t_ok "the line is refused with an error naming the limit, and the watch relists"
+else
+	t_fail "the line is refused with an error naming the limit, and the watch relists" \
+		"$(grep -E 'watch' "$(ctl_log main)" | tail -n 5)"
+fi
+flt_burst line 9
+flt_check line 9 60 "$(ctl_log main)"
+relists_after=$(grep -c '"msg":"watch restarting".*"next":"list"' "$(ctl_log main)")
+t_check "the CSR watch relisted once for the line" test "$relists_after" -eq $((relists_before + 1))
+rss_after=$(flt_rss "$pid")
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+echo "# RSS before the line ${rss_before} KiB, after ${rss_after} KiB, peak ${hwm} KiB"
+t_check "the line's memory is not kept (RSS +$((rss_after - rss_before)) KiB, under half the line)" \
+	test $((rss_after - rss_before)) -lt $((LINE / 2048))
+t_check "the controller still runs" ctl_running main
+
+# ---------------------------------------------------------------- 2. 500s for a while
+before=$(stat_of error_answers)
+curl -fsS -X POST "http://127.0.0.1:$cport/errors?code=500&seconds=$ERROR_S" >/dev/null ||
+	t_fail "fault-proxy answers 500 for ${ERROR_S} s"
+flt_burst e500 6
+# shellcheck disable=SC2317 # called through k8s_wait
+failed_writes() { grep -c '"msg":"approval write failed; will retry".*"code":"500"' "$(ctl_log main)"; }
+k8s_wait 20 bash -c "(( \$(grep -c '\"msg\":\"approval write failed; will retry\".*\"code\":\"500\"' '$(ctl_log main)') >= 1 ))" ||
+	t_fail "approval writes meet the 500s" "$(tail -n 5 "$(ctl_log main)")"
+flt_check e500 6 60 "$(ctl_log main)"
+errors=$(($(stat_of error_answers) - before))
+fw=$(failed_writes)
+echo "# during ${ERROR_S} s of 500s: $errors requests answered 500, $fw approval writes failed"
+t_check "500s: retried with backoff, not in a loop (${fw} failed writes for 6 CSRs in ${ERROR_S} s)" \
+	test "$fw" -le $((6 * 9))
+t_check "500s are counted in csr_approver_api_requests_total" \
+	bash -c "curl -fsS http://127.0.0.1:$mport/metrics | grep -qE '^csr_approver_api_requests_total\{verb=\"PUT\",resource=\"certificatesigningrequests/approval\",code=\"500\"\} [1-9]'"
+t_check "the controller still runs" ctl_running main
+
+ctl_stop main
+t_eq "SIGTERM exits 0" 0 "$?"
+t_eq "no sanitizer report" "" "$(ctl_sanitizer_report main)"
+t_done

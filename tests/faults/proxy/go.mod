@@ -1,0 +1,3 @@
+module csr-approver.test/faultproxy
+
+go 1.22
