@@ -50,7 +50,7 @@ FUZZ_TIME ?= 60
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
 .PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
-	cluster-up cluster-down demo bench bench-pcr fixtures deps manifests dist promtool e2e image print-version
+	cluster-up cluster-down demo bench bench-pcr bench-compare fixtures deps manifests dist promtool e2e image print-version
 
 all: $(BIN) $(TEST_BIN)
 
@@ -65,6 +65,9 @@ help:
 	@echo "make fixtures   regenerate tests/testdata"
 	@echo "make cluster-up / cluster-down   the local control plane (hack/cluster.sh)"
 	@echo "make demo       the controller deciding CSRs on the local control plane"
+	@echo "make bench      CPU per offline decision, memory with a large cluster cached"
+	@echo "make bench-compare   side by side with kubelet-csr-approver and a no-check floor"
+	@echo "                on the local control plane (about 25 minutes; BENCH_QUICK=1: 2-3)"
 	@echo "make manifests  render deploy/ from the Helm chart"
 	@echo "make dist       a tarball with the binary and its runtime package list"
 	@echo "make image      the container image, no daemon: build/image/layout (OCI) and a docker-archive"
@@ -197,6 +200,15 @@ bench: $(BIN)
 # creation and cleanup).
 bench-pcr: $(BIN)
 	hack/bench-pcr.sh
+
+# csr-approver, kubelet-csr-approver and a no-check floor side by side on
+# the local control plane: bursts, a steady rate, a second client, memory,
+# connections, start-up (docs/benchmarks.md). Not in `make bench`: about
+# 25 minutes (BENCH_QUICK=1: 2-3). Prints a table, writes
+# build/bench-compare.md. CSR_APPROVER_BIN, PEER_BIN, BENCH_SIZES,
+# BENCH_REPS ...: see hack/bench-compare.sh.
+bench-compare: $(BIN)
+	hack/bench-compare.sh
 
 # ---- packaging ----
 manifests:
