@@ -238,6 +238,10 @@ Test(controller_body, approval_keeps_existing_conditions)
 	cr_assert_str_eq(
 	    json_string_value(json_object_get(json_object_get(out, "metadata"), "resourceVersion")),
 	    "7");
+	/* the input is untouched: its conditions, its lack of kind */
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(in, "status"), "conditions")),
+	             1);
+	cr_assert_null(json_object_get(in, "kind"));
 	json_decref(out);
 	json_decref(in);
 	free(body);
