@@ -355,6 +355,14 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 		          curl_easy_strerror(res));
 	}
 
+	/* An error answer whose body was cut short is still the answer: over
+	 * HTTP/2 the API server resets the stream of a request it refuses
+	 * (401 above all) without reading its body, and libcurl then reports
+	 * the transfer as partial. */
+	if ((res == CURLE_PARTIAL_FILE || res == CURLE_HTTP2_STREAM || res == CURLE_HTTP2 ||
+	     res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR) &&
+	    status >= 400 && !r->streaming && !r->aborted && !r->too_big)
+		res = CURLE_OK;
 	if (res != CURLE_OK) {
 		if (r->aborted) {
 			snprintf(error, sizeof(error), "aborted");
