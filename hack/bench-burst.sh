@@ -12,6 +12,8 @@
 #   BENCH_CSRS=500 CSR_APPROVER_BIN=build/csr-approver hack/bench-burst.sh
 #   BENCH_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out"
 #                     run the controller under this command line (profiles)
+#   BENCH_PERF=/tmp/burst.perf   record the burst with `perf record -g` into
+#                     this file (perf report -i FILE --children)
 #   BENCH_ARGS="--api-http-version=1.1"   more flags for `run`
 set -euo pipefail
 
@@ -88,6 +90,12 @@ before=$(decided)
 # Stopped, it serves no metrics either: ask nothing of it until SIGCONT.
 kill -STOP "$pid"
 KUBECONFIG=$work/node.kubeconfig kubectl create -f "$work/burst.json" -o name >/dev/null
+perf_pid=""
+if [[ -n ${BENCH_PERF:-} ]]; then
+	perf record -q -F 4000 -g -p "$pid" -o "$BENCH_PERF" 2>/dev/null &
+	perf_pid=$!
+	sleep 1
+fi
 c0=$(cpu)
 t0=$(date +%s.%N)
 kill -CONT "$pid"
@@ -101,6 +109,10 @@ while :; do
 done
 c1=$(cpu)
 t1=$(date +%s.%N)
+if [[ -n $perf_pid ]]; then
+	kill -INT "$perf_pid"
+	wait "$perf_pid" || true
+fi
 tck=$(getconf CLK_TCK)
 opened=$(metric csr_approver_api_connections_opened_total)
 python3 - "$N" "$c0" "$c1" "$tck" "$t0" "$t1" "$peak" "${opened:-n/a}" <<'PY'
