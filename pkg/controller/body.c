@@ -19,7 +19,10 @@ void controller_format_time(time_t t, char *buf, size_t len)
 
 /* A copy of the CertificateSigningRequest csr to send back whole, with the
  * apiVersion and kind that LIST items lack, and its status object (made
- * when absent). Returns the copy (caller json_decref()s) with *status
+ * when absent). The copy is shallow: it shares metadata and spec with csr
+ * (never changed through it: copying and freeing them was most of the cost
+ * of an approval), and has a status object of its own whose members are
+ * shared too. Returns the copy (caller json_decref()s) with *status
  * borrowed from it, or NULL when csr is not an object with metadata.name or
  * its status is not an object. */
 static json_t *csr_copy(const json_t *csr, json_t **status)
@@ -28,20 +31,16 @@ static json_t *csr_copy(const json_t *csr, json_t **status)
 	if (!json_is_object(csr) ||
 	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
 		return NULL;
-	obj = json_deep_copy(csr);
+	st = json_object_get(csr, "status");
+	if (st != NULL && !json_is_null(st) && !json_is_object(st))
+		return NULL;
+	obj = json_copy((json_t *)csr);
 	if (obj == NULL)
 		return NULL;
 	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
 	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
-	st = json_object_get(obj, "status");
-	if (st == NULL || json_is_null(st)) {
-		st = json_object();
-		json_object_set_new(obj, "status", st);
-	}
-	if (!json_is_object(st)) {
-		json_decref(obj);
-		return NULL;
-	}
+	st = json_is_object(st) ? json_copy(st) : json_object();
+	json_object_set_new(obj, "status", st);
 	*status = st;
 	return obj;
 }
@@ -57,12 +56,11 @@ char *controller_approval_body(const json_t *csr, const char *type, const char *
 	if (obj == NULL)
 		goto out;
 	conds = json_object_get(status, "conditions");
-	if (conds == NULL || json_is_null(conds)) {
-		conds = json_array();
-		json_object_set_new(status, "conditions", conds);
-	}
-	if (!json_is_array(conds))
+	if (conds != NULL && !json_is_null(conds) && !json_is_array(conds))
 		goto out;
+	/* Its own array: the one of csr is shared, and must stay as it is. */
+	conds = json_is_array(conds) ? json_copy(conds) : json_array();
+	json_object_set_new(status, "conditions", conds);
 	controller_format_time(now, ts, sizeof(ts));
 	cond = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", type, "status", "True", "reason",
 	                 reason, "message", message ? message : "", "lastUpdateTime", ts);

@@ -56,6 +56,12 @@ static void observe(void *ud, const char *verb, const char *resource, long code)
 	metrics_api_request(c->metrics, verb, resource, code);
 }
 
+static void observe_conn(void *ud)
+{
+	struct controller *c = ud;
+	metrics_api_connection_opened(c->metrics);
+}
+
 static char *make_identity(void)
 {
 	char host[256] = "";
@@ -107,6 +113,9 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 		goto fail;
 	}
 	kube_client_set_observer(c->client, observe, c);
+	kube_client_set_conn_observer(c->client, observe_conn, c);
+	kube_client_set_max_in_flight(c->client, (size_t)o->api_max_in_flight);
+	kube_client_set_http_version(c->client, o->api_http1 ? KUBE_HTTP_1_1 : KUBE_HTTP_AUTO);
 	if (o->leader_elect) {
 		c->lease_ns = util_xstrdup(o->lease_namespace      ? o->lease_namespace
 		                               : c->cfg->namespace ? c->cfg->namespace

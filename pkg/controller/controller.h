@@ -149,6 +149,8 @@ struct controller_options {
 	int64_t identity_event_delay_ms; /* apply Pod/Service/Node events this late */
 	const char *version; /* for build_info; NULL: "dev" */
 	const char *audit_log; /* --audit-log FILE, "-" for stdout; NULL: none */
+	long api_max_in_flight; /* API requests (not watches) in flight at most (32) */
+	bool api_http1; /* --api-http-version=1.1: never offer HTTP/2 */
 };
 
 /* The defaults of SPEC.md. */

@@ -98,7 +98,6 @@ static const struct policy_rule *rule_of(const struct controller *c, enum report
 static int64_t not_after_of(enum report_kind kind, const json_t *obj)
 {
 	const json_t *status = json_object_get(obj, "status");
-	struct csr_cert cert;
 	char err[128];
 	char *pem = NULL;
 	size_t len = 0;
@@ -116,10 +115,8 @@ static int64_t not_after_of(enum report_kind kind, const json_t *obj)
 		pem = util_xstrdup(chain);
 		len = strlen(pem);
 	}
-	if (csr_cert_parse(pem, len, &cert, err, sizeof(err)) == 0) {
-		t = cert.not_after;
-		csr_cert_clear(&cert);
-	}
+	if (csr_cert_not_after(pem, len, &t, err, sizeof(err)) != 0)
+		t = 0;
 	free(pem);
 	return t;
 }

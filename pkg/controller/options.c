@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../httpd/httpd.h"
+#include "../kube/kube.h"
 #include "../util/util.h"
 #include "controller.h"
 
@@ -30,6 +31,7 @@ void controller_options_init(struct controller_options *o)
 	o->log_format = LOG_FORMAT_JSON;
 	o->log_level = LOG_INFO;
 	o->missing_object_retry_ms = 30000;
+	o->api_max_in_flight = KUBE_DEFAULT_MAX_IN_FLIGHT;
 }
 
 void controller_usage(FILE *f)
@@ -68,6 +70,15 @@ void controller_usage(FILE *f)
 	    "                           how long a CSR whose pod or node is not there yet\n"
 	    "                           is retried before it is denied (default 30s,\n"
 	    "                           from 1s to 10m)\n"
+	    "  --api-max-requests-in-flight N\n"
+	    "                           API requests (approvals, reviews, reads; not\n"
+	    "                           watches) in flight at once, from 1 to 64 (default\n"
+	    "                           32); the next ones wait in order, none is dropped.\n"
+	    "                           Over HTTP/1.1 at most 4 (one connection each)\n"
+	    "  --api-http-version 2|1.1 2 (default): HTTP/2 when the API server offers it,\n"
+	    "                           every request and watch on one connection, else\n"
+	    "                           HTTP/1.1; 1.1: HTTP/1.1 only, one connection per\n"
+	    "                           watch plus up to 4 for requests\n"
 	    "  --log-format json|text   (default json)\n"
 	    "  -v, --log-level LEVEL    error|warn|info|debug|trace or 0..4 (default info)\n"
 	    "  -h, --help               this text\n"
@@ -112,6 +123,8 @@ enum {
 	OPT_WRITE_DELAY,
 	OPT_IDENTITY_DELAY,
 	OPT_AUDIT_LOG,
+	OPT_API_MAX_IN_FLIGHT,
+	OPT_API_HTTP_VERSION,
 };
 
 /* Bounds of --missing-object-timeout: long enough for a watch to catch up,
@@ -154,6 +167,8 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"missing-object-timeout", required_argument, NULL, OPT_MISSING_RETRY},
 	    {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
+	    {"api-max-requests-in-flight", required_argument, NULL, OPT_API_MAX_IN_FLIGHT},
+	    {"api-http-version", required_argument, NULL, OPT_API_HTTP_VERSION},
 #ifdef CSR_APPROVER_TEST_HOOKS
 	    /* Test binary only: hold each approval write, hold back the
 	     * identity watches' events. */
@@ -224,6 +239,32 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 			break;
 		case OPT_PROBE:
 			o->probe_addr = arg;
+			break;
+		case OPT_API_MAX_IN_FLIGHT: {
+			char *end = NULL;
+			long n = strtol(arg, &end, 10);
+			if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || n < 1 ||
+			    n > KUBE_MAX_MAX_IN_FLIGHT) {
+				snprintf(
+				    err, errlen,
+				    "--api-max-requests-in-flight takes a number from 1 to %d, "
+				    "not \"%s\"",
+				    KUBE_MAX_MAX_IN_FLIGHT, arg);
+				return -1;
+			}
+			o->api_max_in_flight = n;
+			break;
+		}
+		case OPT_API_HTTP_VERSION:
+			if (strcmp(arg, "2") == 0) {
+				o->api_http1 = false;
+			} else if (strcmp(arg, "1.1") == 0) {
+				o->api_http1 = true;
+			} else {
+				snprintf(err, errlen,
+				         "--api-http-version takes 2 or 1.1, not \"%s\"", arg);
+				return -1;
+			}
 			break;
 		case OPT_LOG_FORMAT:
 			if (log_format_flag(arg, &o->log_format, err, errlen) != 0)

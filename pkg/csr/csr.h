@@ -307,6 +307,17 @@ struct csr_cert {
 int csr_cert_parse(const char *pem, size_t len, struct csr_cert *out, char *err, size_t errlen);
 void csr_cert_clear(struct csr_cert *c);
 
+/*
+ * The notAfter (Unix seconds) of the first PEM CERTIFICATE block of pem,
+ * as csr_cert_parse() gives it, for a caller that needs nothing else: a
+ * strict-DER certificate is read by walking its DER to the validity, and
+ * its public key is never decoded (OpenSSL 3 decodes a key through its
+ * provider machinery, which costs more than a whole decision). Anything
+ * else goes through csr_cert_parse(). Returns 0 and *out, or -1 with a
+ * one-line reason in err and *out 0.
+ */
+int csr_cert_not_after(const char *pem, size_t len, int64_t *out, char *err, size_t errlen);
+
 /* OpenSSL's version text, for `csr-approver version`. */
 const char *csr_library_version(void);
 

@@ -187,3 +187,92 @@ out:
 	ERR_pop_to_mark();
 	return rc;
 }
+
+/* The element at *p (before end): its tag, content, and *p moved past it.
+ * Returns 0, or -1 when no whole element is there. */
+static int cert_der_step(const unsigned char **p, const unsigned char *end, unsigned char *tag,
+                         const unsigned char **content, size_t *clen)
+{
+	if (*p >= end || csr_der_next(*p, (size_t)(end - *p), tag, content, clen) != 0)
+		return -1;
+	*p = *content + *clen;
+	return 0;
+}
+
+/* notAfter from a strict-DER Certificate: tbsCertificate's [0] version
+ * (optional), serialNumber, signature, issuer, then validity. */
+static int cert_der_not_after(const unsigned char *der, size_t len, int64_t *out)
+{
+	const unsigned char *p = der, *end = der + len, *c, *tbs_end, *at;
+	size_t clen;
+	unsigned char tag;
+	ASN1_TIME *t = NULL;
+	int rc = -1;
+
+	if (csr_der_check(der, len, NULL, 0) != 0 || cert_der_step(&p, end, &tag, &c, &clen) != 0 ||
+	    tag != 0x30)
+		return -1;
+	p = c;
+	end = c + clen;
+	if (cert_der_step(&p, end, &tag, &c, &clen) != 0 || tag != 0x30)
+		return -1;
+	p = c;
+	tbs_end = c + clen;
+	if (cert_der_step(&p, tbs_end, &tag, &c, &clen) != 0)
+		return -1;
+	if (tag == 0xa0 && cert_der_step(&p, tbs_end, &tag, &c, &clen) != 0)
+		return -1;
+	if (tag != 0x02) /* serialNumber */
+		return -1;
+	for (int i = 0; i < 3; i++) { /* signature, issuer, validity */
+		if (cert_der_step(&p, tbs_end, &tag, &c, &clen) != 0 || tag != 0x30)
+			return -1;
+	}
+	p = c; /* inside validity */
+	end = c + clen;
+	for (int i = 0; i < 2; i++) { /* notBefore, notAfter */
+		at = p;
+		if (cert_der_step(&p, end, &tag, &c, &clen) != 0 ||
+		    (tag != V_ASN1_UTCTIME && tag != V_ASN1_GENERALIZEDTIME))
+			return -1;
+	}
+	if (p != end || (t = d2i_ASN1_TIME(NULL, &at, (long)(p - at))) == NULL)
+		return -1;
+	rc = cert_time(t, out);
+	ASN1_TIME_free(t);
+	return rc;
+}
+
+int csr_cert_not_after(const char *pem, size_t len, int64_t *out, char *err, size_t errlen)
+{
+	BIO *bio = NULL;
+	unsigned char *der = NULL;
+	long dlen = 0;
+	struct csr_cert cert;
+	int rc = -1;
+
+	ERR_set_mark();
+	*out = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (pem != NULL && len > 0 && len <= CSR_MAX_CERT_PEM &&
+	    (bio = BIO_new_mem_buf(pem, (int)len)) != NULL &&
+	    PEM_bytes_read_bio(&der, &dlen, NULL, PEM_STRING_X509, bio, NULL, NULL) == 1 &&
+	    dlen > 0 && cert_der_not_after(der, (size_t)dlen, out) == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* Not strict DER, or not the shape expected: the full decoder
+	 * decides, and names what is wrong. */
+	*out = 0;
+	if (csr_cert_parse(pem, len, &cert, err, errlen) == 0) {
+		*out = cert.not_after;
+		csr_cert_clear(&cert);
+		rc = 0;
+	}
+out:
+	OPENSSL_free(der);
+	BIO_free(bio);
+	ERR_pop_to_mark();
+	return rc;
+}

@@ -12,6 +12,15 @@
  * kubeconfig or a token file that is re-read at least every minute and after
  * a 401 (which is retried once). TLS verification is always on.
  *
+ * Connections: HTTP/2 when the server offers it (ALPN h2), every request
+ * and watch multiplexed on one connection (a second one only to take over
+ * from it); else HTTP/1.1 with a small pool: one connection per watch plus
+ * KUBE_H1_REQUEST_CONNS for requests. Requests beyond the cap on requests in
+ * flight wait in order for a slot; watches never wait behind requests, so
+ * no cap can hold a request behind watches that never end. Until the first
+ * answer tells which protocol the server speaks, one transfer runs at a
+ * time.
+ *
  * A 429 or 5xx answer with Retry-After (delta-seconds) is sent again after
  * that long, up to KUBE_RETRY_AFTER_MAX_TRIES times, before its callback
  * sees it; each attempt is counted by the observer and logged.
@@ -165,6 +174,34 @@ void kube_client_free(struct kube_client *c);
 
 /* Set the per-request timeout for non-streaming requests (default 30 s). */
 void kube_client_set_timeout_ms(struct kube_client *c, long ms);
+
+/* Requests (not watches) in flight at most over HTTP/2: the next ones wait
+ * in order, none is dropped. Default and bounds below; 0 gives the
+ * default, larger values are clamped. Over HTTP/1.1 the cap is
+ * KUBE_H1_REQUEST_CONNS, or this one when smaller. */
+#define KUBE_DEFAULT_MAX_IN_FLIGHT 32
+#define KUBE_MAX_MAX_IN_FLIGHT 64
+void kube_client_set_max_in_flight(struct kube_client *c, size_t n);
+
+/* What the client offers the server. */
+enum kube_http_version {
+	KUBE_HTTP_AUTO = 0, /* HTTP/2 when the server offers it, else HTTP/1.1 */
+	KUBE_HTTP_1_1, /* HTTP/1.1 only (the connection pool) */
+};
+/* Choose before the first request (later calls affect new connections
+ * only). */
+void kube_client_set_http_version(struct kube_client *c, enum kube_http_version v);
+
+/* The protocol the last answer came in: "HTTP/2", "HTTP/1.1", or "" before
+ * any answer. Static string. */
+const char *kube_client_protocol(const struct kube_client *c);
+
+/* Called each time the client opens a connection (a TCP socket) to the API
+ * server, on the client's thread. May be NULL. */
+typedef void (*kube_conn_cb)(void *ud);
+void kube_client_set_conn_observer(struct kube_client *c, kube_conn_cb cb, void *ud);
+/* Connections opened so far. */
+uint64_t kube_client_connections_opened(const struct kube_client *c);
 
 /*
  * Start a request. method "GET", "POST", "PUT", "PATCH", "DELETE"; path

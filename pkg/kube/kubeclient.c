@@ -1,16 +1,24 @@
 /*
- * The API client: libcurl multi, one easy handle per request attempt,
- * driven by kube_client_run_once(). Finished transfers are drained in one
- * place (kube_client_dispatch()).
+ * kube: the transfer loop. libcurl multi, driven by kube_client_run_once();
+ * requests wait for a slot in order (kube_client_admit()), finished
+ * transfers are drained in one place (kube_client_dispatch()).
  *
  * libcurl forbids adding or removing handles from inside its callbacks,
  * yet owners start requests from informer callbacks, which run inside
- * curl_multi_perform(). So while a transfer step runs, new requests are
- * parked (pending_add) and finished ones kept as zombies; both are settled
- * by kube_client_sweep() right after the step.
+ * curl_multi_perform(). So while a transfer step runs, new requests only
+ * queue and finished ones are kept as zombies; both are settled right
+ * after the step (kube_client_sweep(), kube_client_admit()).
+ *
+ * Slots: over HTTP/2 every transfer is a stream of one connection, and
+ * requests in flight are capped (max_in_flight) so that a burst of writes
+ * neither floods the API server nor needs a second connection. Over
+ * HTTP/1.1 each transfer holds a connection: requests get
+ * KUBE_H1_REQUEST_CONNS slots, watches are admitted at once, and libcurl's
+ * connection cap is kept at watches + request slots, so that it can never
+ * hold a request behind watches that do not end. Until an answer tells
+ * which protocol the server speaks, one transfer runs at a time: the
+ * first connection is made alone, and the rest know whether to share it.
  */
-#include "kube.h"
-
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -22,66 +30,12 @@
 
 #include "../log/log.h"
 #include "../util/util.h"
+#include "kube.h"
 #include "kube_int.h"
 
 #ifndef CSR_APPROVER_VERSION
 #define CSR_APPROVER_VERSION "dev"
 #endif
-
-#define KUBE_CONNECT_TIMEOUT_MS 10000L
-#define KUBE_DEFAULT_TIMEOUT_MS 30000L
-#define KUBE_EXCERPT 200
-
-struct kube_request {
-	struct kube_client *c;
-	struct kube_request *prev, *next;
-	CURL *easy;
-	struct curl_slist *headers; /* holds the Authorization header: wiped on free */
-	char *method;
-	char *path;
-	char *url;
-	char *body; /* owned copy of the request body, or NULL */
-	size_t body_len;
-	char *content_type;
-	kube_done_cb done_cb;
-	kube_data_cb data_cb;
-	void *ud;
-	struct util_buf resp; /* body, or the error body of a stream */
-	long stream_status; /* streaming: HTTP status seen at the first body bytes */
-	bool observed; /* this attempt is counted already (a stream, when it started) */
-	bool streaming;
-	bool in_multi; /* added to the multi handle */
-	bool pending_add; /* to be added after the transfer step */
-	bool finishing; /* done_cb running or run */
-	bool zombie; /* finished; to be freed */
-	bool aborted; /* data_cb returned -1 */
-	bool too_big;
-	bool retried_auth;
-	bool retried_ca;
-	bool waiting; /* detached until retry_at: the server asked to retry later */
-	unsigned int retries_after; /* attempts sent again after a Retry-After */
-	int64_t retry_at; /* monotonic ms */
-	char verb[16];
-	char resource[160];
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct kube_client {
-	CURLM *multi;
-	const struct kube_config *cfg; /* borrowed */
-	char *ca_pem; /* owned copy: replaced when the CA file changes */
-	size_t ca_len;
-	struct kube_token_source *ts;
-	long timeout_ms;
-	struct kube_request *reqs; /* every live request, zombies included */
-	bool in_perform; /* inside curl_multi_perform: libcurl callbacks may run */
-	bool in_dispatch; /* draining finished transfers */
-	bool need_sweep;
-	bool closing;
-	kube_observe_cb observe;
-	void *observe_ud;
-	char *user_agent;
-};
 
 static pthread_once_t kube_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode kube_curl_init_rc;
@@ -91,419 +45,162 @@ static void kube_curl_init(void)
 	kube_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-const char *kube_library_version(void)
+/* ---- queues and slots ---- */
+
+static void kube_fifo_push(struct kube_fifo *q, struct kube_request *r)
 {
-	return curl_version();
-}
-
-/* ---- names for metrics ---- */
-
-static bool kube_query_is_watch(const char *q)
-{
-	while (q != NULL && *q != '\0') {
-		const char *end = strchr(q, '&');
-		size_t n = end ? (size_t)(end - q) : strlen(q);
-		if ((n == 7 && memcmp(q, "watch=1", 7) == 0) ||
-		    (n == 10 && memcmp(q, "watch=true", 10) == 0))
-			return true;
-		q = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
-void kube_classify(const char *method, const char *path, char *verb, size_t verblen, char *resource,
-                   size_t reslen)
-{
-	enum { MAXSEG = 8 };
-	const char *seg[MAXSEG] = {0};
-	size_t seglen[MAXSEG] = {0};
-	size_t n = 0;
-	const char *q = strchr(path, '?');
-	size_t plen = q ? (size_t)(q - path) : strlen(path);
-	bool watch = kube_query_is_watch(q ? q + 1 : NULL);
-	bool get = strcmp(method, "GET") == 0;
-	bool named = true; /* a GET on it is a GET, not a LIST */
-	const char *res = NULL, *sub = NULL;
-	size_t reslen0 = 0, sublen = 0;
-	char tmp[160];
-
-	for (size_t i = 0; i < plen;) {
-		while (i < plen && path[i] == '/')
-			i++;
-		if (i >= plen)
-			break;
-		size_t j = i;
-		while (j < plen && path[j] != '/')
-			j++;
-		if (n < MAXSEG) {
-			seg[n] = path + i;
-			seglen[n] = j - i;
-		}
-		n++;
-		i = j;
-	}
-	if (n > MAXSEG)
-		n = MAXSEG;
-
-#define SEG_IS(k, lit) (seglen[k] == sizeof(lit) - 1 && memcmp(seg[k], lit, sizeof(lit) - 1) == 0)
-	size_t base = 0; /* first segment after the group/version */
-	bool api = false;
-	if (n >= 1 && SEG_IS(0, "api")) {
-		api = true;
-		base = 2;
-	} else if (n >= 1 && SEG_IS(0, "apis")) {
-		api = true;
-		base = 3;
-	}
-	if (api && n > base && SEG_IS(base, "watch")) {
-		/* The old /api/v1/watch/... form. */
-		watch = true;
-		base++;
-	}
-	if (!api) {
-		if (n > 0) {
-			res = seg[0];
-			reslen0 = seglen[0];
-		}
-	} else if (n <= base) {
-		res = "discovery";
-		reslen0 = strlen(res);
-	} else {
-		size_t m = n - base;
-		const char *const *r = seg + base;
-		const size_t *rl = seglen + base;
-		if (m >= 3 && rl[0] == 10 && memcmp(r[0], "namespaces", 10) == 0) {
-			res = r[2];
-			reslen0 = rl[2];
-			named = m >= 4;
-			if (m >= 5) {
-				sub = r[4];
-				sublen = rl[4];
-			}
-		} else {
-			res = r[0];
-			reslen0 = rl[0];
-			named = m >= 2;
-			if (m >= 3) {
-				sub = r[2];
-				sublen = rl[2];
-			}
-		}
-	}
-#undef SEG_IS
-
-	if (watch) {
-		snprintf(verb, verblen, "WATCH");
-	} else if (get) {
-		snprintf(verb, verblen, "%s", api && !named ? "LIST" : "GET");
-	} else {
-		size_t i = 0;
-		for (; method[i] != '\0' && i + 1 < sizeof(tmp) && i < 15; i++) {
-			char ch = method[i];
-			tmp[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
-		}
-		tmp[i] = '\0';
-		snprintf(verb, verblen, "%s", tmp);
-	}
-	if (res == NULL)
-		snprintf(resource, reslen, "%s", "");
-	else if (sub != NULL)
-		snprintf(resource, reslen, "%.*s/%.*s", (int)reslen0, res, (int)sublen, sub);
+	r->qnext = NULL;
+	if (q->tail != NULL)
+		q->tail->qnext = r;
 	else
-		snprintf(resource, reslen, "%.*s", (int)reslen0, res);
+		q->head = r;
+	q->tail = r;
+	r->queued = true;
 }
 
-/* ---- API Status ---- */
-
-int kube_status_read(const json_t *obj, char *message, size_t msglen, char *reason,
-                     size_t reasonlen, long *code, bool *too_large)
+static struct kube_request *kube_fifo_pop(struct kube_fifo *q)
 {
-	const json_t *kind = json_object_get(obj, "kind");
-	const json_t *v;
-	size_t i;
-	const json_t *cause;
-	bool big = false;
+	struct kube_request *r = q->head;
 
-	if (!json_is_object(obj) || !json_is_string(kind) ||
-	    strcmp(json_string_value(kind), "Status") != 0)
-		return -1;
-	v = json_object_get(obj, "message");
-	if (message != NULL && msglen > 0)
-		snprintf(message, msglen, "%s", json_is_string(v) ? json_string_value(v) : "");
-	if (json_is_string(v) &&
-	    util_has_prefix(json_string_value(v), "Too large resource version"))
-		big = true;
-	v = json_object_get(obj, "reason");
-	if (reason != NULL && reasonlen > 0)
-		snprintf(reason, reasonlen, "%s", json_is_string(v) ? json_string_value(v) : "");
-	v = json_object_get(obj, "code");
-	if (code != NULL)
-		*code = json_is_integer(v) ? (long)json_integer_value(v) : 0;
-	v = json_object_get(json_object_get(obj, "details"), "causes");
-	json_array_foreach(v, i, cause)
-	{
-		const json_t *r = json_object_get(cause, "reason");
-		if (json_is_string(r) &&
-		    strcmp(json_string_value(r), "ResourceVersionTooLarge") == 0)
-			big = true;
+	if (r == NULL)
+		return NULL;
+	q->head = r->qnext;
+	if (q->head == NULL)
+		q->tail = NULL;
+	r->qnext = NULL;
+	r->queued = false;
+	return r;
+}
+
+/* Only a cancelled request leaves from the middle: a walk is fine. */
+static void kube_fifo_remove(struct kube_fifo *q, struct kube_request *r)
+{
+	struct kube_request *prev = NULL;
+
+	for (struct kube_request *p = q->head; p != NULL; prev = p, p = p->qnext) {
+		if (p != r)
+			continue;
+		if (prev != NULL)
+			prev->qnext = r->qnext;
+		else
+			q->head = r->qnext;
+		if (q->tail == r)
+			q->tail = prev;
+		break;
 	}
-	if (too_large != NULL)
-		*too_large = big;
-	return 0;
+	r->qnext = NULL;
+	r->queued = false;
 }
 
-int kube_status_parse(const char *body, size_t len, char *message, size_t msglen, char *reason,
-                      size_t reasonlen, long *code, bool *too_large)
+static size_t kube_client_plain_cap(const struct kube_client *c)
 {
-	json_t *j;
-	int rc;
-
-	if (body == NULL || len == 0)
-		return -1;
-	j = json_loadb(body, len, 0, NULL);
-	if (j == NULL)
-		return -1;
-	rc = kube_status_read(j, message, msglen, reason, reasonlen, code, too_large);
-	json_decref(j);
-	return rc;
+	if (c->proto == KUBE_PROTO_H2)
+		return c->max_in_flight;
+	return c->max_in_flight < KUBE_H1_REQUEST_CONNS ? c->max_in_flight : KUBE_H1_REQUEST_CONNS;
 }
 
-/* ---- escaping ---- */
-
-char *kube_escape(const char *s)
+/* libcurl's connection cap follows the slots: HTTP/2 needs
+ * KUBE_H2_MAX_CONNS, plus one per watch still running over HTTP/1.1 (the
+ * server spoke it before); HTTP/1.1 one per watch and one per request
+ * slot. Called outside transfer steps only. */
+static void kube_client_set_conn_cap(struct kube_client *c)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	struct util_buf b = {0};
+	long cap;
 
-	util_buf_append(&b, "", 0);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char ch = *p;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-			util_buf_putc(&b, (char)ch);
-		} else {
-			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
-			util_buf_append(&b, e, 3);
-		}
+	if (c->proto == KUBE_PROTO_H1)
+		cap = (long)(c->streams_admitted + kube_client_plain_cap(c));
+	else
+		cap = KUBE_H2_MAX_CONNS + (long)c->h1_streams;
+	if (cap == c->conn_cap)
+		return;
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cap);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cap);
+	c->conn_cap = cap;
+}
+
+/* May r take a slot now? */
+static bool kube_client_slot_free(const struct kube_client *c, const struct kube_request *r)
+{
+	if (c->proto == KUBE_PROTO_UNKNOWN)
+		return c->plain_admitted + c->streams_admitted == 0;
+	if (r->streaming)
+		return true;
+	return c->plain_admitted < kube_client_plain_cap(c);
+}
+
+static void kube_request_take_slot(struct kube_request *r)
+{
+	struct kube_client *c = r->c;
+
+	r->admitted = true;
+	if (r->streaming)
+		c->streams_admitted++;
+	else
+		c->plain_admitted++;
+	kube_client_set_conn_cap(c);
+}
+
+static void kube_client_admit(struct kube_client *c);
+
+static void kube_request_release_slot(struct kube_request *r)
+{
+	struct kube_client *c = r->c;
+
+	if (!r->admitted)
+		return;
+	r->admitted = false;
+	if (r->streaming)
+		c->streams_admitted--;
+	else
+		c->plain_admitted--;
+	if (r->h1_stream) {
+		r->h1_stream = false;
+		c->h1_streams--;
 	}
-	return util_buf_take(&b);
+	if (c->in_perform) {
+		return;
+	}
+	kube_client_set_conn_cap(c);
+	kube_client_admit(c);
+}
+
+enum kube_proto kube_client_note_proto(struct kube_client *c, CURL *easy)
+{
+	long v = 0;
+	enum kube_proto p;
+
+	curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &v);
+	if (v == CURL_HTTP_VERSION_2_0)
+		p = KUBE_PROTO_H2;
+	else if (v == CURL_HTTP_VERSION_1_1 || v == CURL_HTTP_VERSION_1_0)
+		p = KUBE_PROTO_H1;
+	else
+		return KUBE_PROTO_UNKNOWN;
+	if (p == c->proto)
+		return p;
+	if (c->proto == KUBE_PROTO_UNKNOWN)
+		log_info("API server connection", "server", c->cfg->server, "protocol",
+		         p == KUBE_PROTO_H2 ? "HTTP/2" : "HTTP/1.1");
+	else
+		log_warn("API server protocol changed", "server", c->cfg->server, "protocol",
+		         p == KUBE_PROTO_H2 ? "HTTP/2" : "HTTP/1.1");
+	c->proto = p;
+	return p;
+}
+
+const char *kube_client_protocol(const struct kube_client *c)
+{
+	return c->proto == KUBE_PROTO_H2 ? "HTTP/2" : c->proto == KUBE_PROTO_H1 ? "HTTP/1.1" : "";
 }
 
 /* ---- requests ---- */
-
-static void kube_slist_wipe_free(struct curl_slist *l)
-{
-	for (struct curl_slist *p = l; p != NULL; p = p->next)
-		if (p->data != NULL)
-			explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
-/* A stream is counted when its answer starts, not when it ends: a watch
- * lasts minutes, and a scrape meanwhile must see it. libcurl hands over
- * the header lines one by one; the blank one ends a response's head. */
-static size_t kube_header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct kube_request *r = ud;
-	size_t n = size * nmemb;
-	long code = 0;
-
-	if (r->observed || !(n == 2 && ptr[0] == '\r' && ptr[1] == '\n'))
-		return n;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (code < 200)
-		return n; /* an interim 1xx head: the real one follows */
-	r->observed = true;
-	if (r->c->observe != NULL)
-		r->c->observe(r->c->observe_ud, r->verb, r->resource, code);
-	return n;
-}
-
-static size_t kube_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct kube_request *r = ud;
-	size_t n = size * nmemb;
-
-	if (r->zombie)
-		return 0; /* cancelled: make libcurl stop */
-	if (r->streaming) {
-		if (r->stream_status == 0) {
-			long code = 0;
-			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
-			r->stream_status = code;
-		}
-		if (r->stream_status >= 200 && r->stream_status < 300) {
-			if (r->data_cb(r->ud, ptr, n) != 0) {
-				r->aborted = true;
-				return 0;
-			}
-			return r->zombie ? 0 : n;
-		}
-		/* An error answer: keep the head of it for the Status. */
-		if (r->resp.len < KUBE_MAX_ERROR_BODY) {
-			size_t keep = KUBE_MAX_ERROR_BODY - r->resp.len;
-			util_buf_append(&r->resp, ptr, n < keep ? n : keep);
-		}
-		return n;
-	}
-	if (n > KUBE_MAX_BODY - r->resp.len) {
-		r->too_big = true;
-		return 0;
-	}
-	util_buf_append(&r->resp, ptr, n);
-	return n;
-}
-
-/* Build the easy handle for one attempt. */
-static int kube_request_setup(struct kube_request *r, char *err, size_t errlen)
-{
-	struct kube_client *c = r->c;
-	const struct kube_config *cfg = c->cfg;
-	CURL *e = NULL;
-	struct curl_slist *h = NULL, *tmp;
-	const char *tok;
-	char terr[512];
-	int rc = -1;
-
-	e = curl_easy_init();
-	if (e == NULL) {
-		snprintf(err, errlen, "curl_easy_init failed");
-		goto out;
-	}
-	h = curl_slist_append(h, "Accept: application/json");
-	if (h == NULL)
-		goto oom;
-	/* No "Expect: 100-continue" round trip before a body. */
-	if ((tmp = curl_slist_append(h, "Expect:")) == NULL)
-		goto oom;
-	h = tmp;
-	if (r->body != NULL) {
-		char *ct = util_xasprintf("Content-Type: %s", r->content_type);
-		tmp = curl_slist_append(h, ct);
-		free(ct);
-		if (tmp == NULL)
-			goto oom;
-		h = tmp;
-	}
-	tok = kube_token_source_get(c->ts, util_now_ms(), terr, sizeof(terr));
-	if (terr[0] != '\0')
-		log_warn("could not re-read the token file; keeping the previous token", "file",
-		         cfg->token_file, "error", terr);
-	if (tok != NULL) {
-		static const char pre[] = "Authorization: Bearer ";
-		size_t n = sizeof(pre) + strlen(tok);
-		char *auth = util_xmalloc(n);
-		snprintf(auth, n, "%s%s", pre, tok);
-		tmp = curl_slist_append(h, auth);
-		kube_wipe_free(auth, n);
-		if (tmp == NULL)
-			goto oom;
-		h = tmp;
-	}
-
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, KUBE_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_pem != NULL) {
-		struct curl_blob blob = {
-		    .data = c->ca_pem, .len = c->ca_len, .flags = CURL_BLOB_COPY};
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-		/* Only the cluster CA: not the system store as well. */
-		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	}
-	if (cfg->cert_pem != NULL && cfg->key_pem != NULL) {
-		struct curl_blob cert = {
-		    .data = cfg->cert_pem, .len = cfg->cert_len, .flags = CURL_BLOB_NOCOPY};
-		/* NOCOPY: the key stays in the configuration's memory, which is
-		 * wiped when it is freed, and not in a copy libcurl keeps. */
-		struct curl_blob key = {
-		    .data = cfg->key_pem, .len = cfg->key_len, .flags = CURL_BLOB_NOCOPY};
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-	}
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, kube_write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	if (r->streaming) {
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, kube_header_cb);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	}
-	if (r->streaming) {
-		/* Idle watches are legitimate: no overall or low-speed limit. */
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
-	} else {
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)KUBE_MAX_BODY);
-	}
-
-	if (r->body != NULL) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
-		if (strcmp(r->method, "POST") != 0)
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-	} else if (strcmp(r->method, "GET") == 0) {
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	} else if (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
-	           strcmp(r->method, "PATCH") == 0) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-		if (strcmp(r->method, "POST") != 0)
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-	} else {
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-	}
-
-	r->easy = e;
-	r->headers = h;
-	e = NULL;
-	h = NULL;
-	rc = 0;
-	goto out;
-oom:
-	snprintf(err, errlen, "curl_slist_append failed");
-out:
-	kube_slist_wipe_free(h);
-	if (e != NULL)
-		curl_easy_cleanup(e);
-	return rc;
-}
-
-/* Drop the easy handle of the current attempt. */
-static void kube_request_detach(struct kube_request *r)
-{
-	if (r->easy != NULL) {
-		if (r->in_multi)
-			curl_multi_remove_handle(r->c->multi, r->easy);
-		curl_easy_cleanup(r->easy);
-	}
-	r->easy = NULL;
-	r->in_multi = false;
-	r->pending_add = false;
-	kube_slist_wipe_free(r->headers);
-	r->headers = NULL;
-}
 
 static void kube_request_destroy(struct kube_request *r)
 {
 	struct kube_client *c = r->c;
 
+	if (r->queued)
+		kube_fifo_remove(r->streaming ? &c->wait_stream : &c->wait_plain, r);
 	kube_request_detach(r);
 	if (r->prev != NULL)
 		r->prev->next = r->next;
@@ -517,20 +214,16 @@ static void kube_request_destroy(struct kube_request *r)
 	free(r->url);
 	free(r->body);
 	free(r->content_type);
+	/* Last: it may start the next request, which must not find r. */
+	kube_request_release_slot(r);
 	free(r);
 }
 
-/* Hand the handle to libcurl now, or after the transfer step. */
+/* Hand the handle to libcurl (outside transfer steps only). */
 static int kube_request_submit(struct kube_request *r, char *err, size_t errlen)
 {
-	struct kube_client *c = r->c;
+	CURLMcode mc = curl_multi_add_handle(r->c->multi, r->easy);
 
-	if (c->in_perform) {
-		r->pending_add = true;
-		c->need_sweep = true;
-		return 0;
-	}
-	CURLMcode mc = curl_multi_add_handle(c->multi, r->easy);
 	if (mc != CURLM_OK) {
 		snprintf(err, errlen, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
 		return -1;
@@ -553,18 +246,50 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 	    .reason = reason ? reason : "",
 	};
 
+	if (r->queued)
+		kube_fifo_remove(r->streaming ? &c->wait_stream : &c->wait_plain, r);
 	r->finishing = true;
+	c->live--;
 	if (r->done_cb != NULL)
 		r->done_cb(r->ud, &resp);
 	r->zombie = true;
 	if (c->in_perform) {
-		c->need_sweep = true;
+		r->znext = c->zombies;
+		c->zombies = r;
 		return;
 	}
 	kube_request_destroy(r);
 }
 
-/* Drop the attempt that ended, to make another. */
+/* Start queued requests while there are slots: streams first (they never
+ * wait behind requests once the protocol is known), then requests in the
+ * order they came. */
+static void kube_client_admit(struct kube_client *c)
+{
+	char err[256];
+
+	if (c->admitting || c->closing || c->in_perform)
+		return;
+	c->admitting = true;
+	kube_client_set_conn_cap(c);
+	for (;;) {
+		struct kube_fifo *q = NULL;
+		if (c->wait_stream.head != NULL && kube_client_slot_free(c, c->wait_stream.head))
+			q = &c->wait_stream;
+		else if (c->wait_plain.head != NULL && kube_client_slot_free(c, c->wait_plain.head))
+			q = &c->wait_plain;
+		if (q == NULL)
+			break;
+		struct kube_request *r = kube_fifo_pop(q);
+		kube_request_take_slot(r);
+		if (kube_request_setup(r, err, sizeof(err)) != 0 ||
+		    kube_request_submit(r, err, sizeof(err)) != 0)
+			kube_request_finish(r, 0, err, "");
+	}
+	c->admitting = false;
+}
+
+/* Drop the attempt that ended, to make another (in the same slot). */
 static void kube_request_reset(struct kube_request *r)
 {
 	kube_request_detach(r);
@@ -576,7 +301,8 @@ static void kube_request_reset(struct kube_request *r)
 	r->errbuf[0] = '\0';
 }
 
-/* A new attempt of the same request (after a 401 or a CA change). */
+/* A new attempt of the same request (after a 401 or a CA change), in the
+ * same slot. */
 static void kube_request_retry(struct kube_request *r)
 {
 	char err[256];
@@ -608,28 +334,17 @@ static bool kube_client_reload_ca(struct kube_client *c)
 	free(c->ca_pem);
 	c->ca_pem = buf;
 	c->ca_len = len;
+	/* Spare handles hold the old CA. */
+	c->handle_gen++;
+	kube_client_drop_spares(c);
 	log_info("CA bundle changed on disk; reloaded it", "file", c->cfg->ca_file);
 	return true;
 }
 
-/* A printable excerpt of a body that is not a Status. */
-static void kube_excerpt(const char *body, size_t len, long status, char *out, size_t outlen)
-{
-	size_t n = 0;
-
-	if (len == 0) {
-		snprintf(out, outlen, "HTTP %ld", status);
-		return;
-	}
-	for (size_t i = 0; i < len && i < KUBE_EXCERPT && n + 1 < outlen; i++) {
-		unsigned char ch = (unsigned char)body[i];
-		out[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
-	}
-	out[n] = '\0';
-}
-
-/* A 429 or 5xx with Retry-After: park the request; kube_client_run_once()
- * sends it again when it is due. Returns true when parked. */
+/* A 429 or 5xx with Retry-After: park the request, keeping its slot, so
+ * that nothing more is sent in its place while the server asks to wait;
+ * kube_client_run_once() sends it again when it is due. The header is read
+ * before the handle goes back to the spares. Returns true when parked. */
 static bool kube_request_retry_later(struct kube_request *r, long status)
 {
 	struct curl_header *h = NULL;
@@ -659,7 +374,6 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 	long status = 0;
 	char error[1024] = "";
 	char reason[128] = "";
-
 	char code[24];
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -675,6 +389,14 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 		          curl_easy_strerror(res));
 	}
 
+	/* An error answer whose body was cut short is still the answer: over
+	 * HTTP/2 the API server resets the stream of a request it refuses
+	 * (401 above all) without reading its body, and libcurl then reports
+	 * the transfer as partial. */
+	if ((res == CURLE_PARTIAL_FILE || res == CURLE_HTTP2_STREAM || res == CURLE_HTTP2 ||
+	     res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR) &&
+	    status >= 400 && !r->streaming && !r->aborted && !r->too_big)
+		res = CURLE_OK;
 	if (res != CURLE_OK) {
 		if (r->aborted) {
 			snprintf(error, sizeof(error), "aborted");
@@ -713,27 +435,6 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 	kube_request_finish(r, status, error, reason);
 }
 
-/* Settle what the transfer step left: free zombies, add parked handles. */
-static void kube_client_sweep(struct kube_client *c)
-{
-	struct kube_request *r, *next;
-	char err[256];
-
-	if (!c->need_sweep)
-		return;
-	c->need_sweep = false;
-	for (r = c->reqs; r != NULL; r = next) {
-		next = r->next;
-		if (r->zombie) {
-			kube_request_destroy(r);
-		} else if (r->pending_add) {
-			r->pending_add = false;
-			if (kube_request_submit(r, err, sizeof(err)) != 0)
-				kube_request_finish(r, 0, err, "");
-		}
-	}
-}
-
 /* How long kube_client_run_once() may wait before a parked request is due. */
 static int kube_client_retry_wait(const struct kube_client *c, int timeout_ms)
 {
@@ -767,6 +468,16 @@ static void kube_client_retry_due(struct kube_client *c)
 		if (kube_request_setup(r, err, sizeof(err)) != 0 ||
 		    kube_request_submit(r, err, sizeof(err)) != 0)
 			kube_request_finish(r, 0, err, "");
+	}
+}
+
+/* Free what finished inside the transfer step. */
+static void kube_client_sweep(struct kube_client *c)
+{
+	while (c->zombies != NULL) {
+		struct kube_request *r = c->zombies;
+		c->zombies = r->znext;
+		kube_request_destroy(r);
 	}
 }
 
@@ -814,6 +525,8 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
 		free(c);
 		return NULL;
 	}
+	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)KUBE_H2_MAX_STREAMS);
 	c->cfg = cfg;
 	if (cfg->ca_pem != NULL) {
 		c->ca_pem = util_xstrndup(cfg->ca_pem, cfg->ca_len);
@@ -821,7 +534,9 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
 	}
 	c->ts = kube_token_source_new(cfg->token, cfg->token_file);
 	c->timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
+	c->max_in_flight = KUBE_DEFAULT_MAX_IN_FLIGHT;
 	c->user_agent = util_xstrdup("csr-approver/" CSR_APPROVER_VERSION);
+	kube_client_set_conn_cap(c);
 	return c;
 }
 
@@ -841,6 +556,8 @@ void kube_client_free(struct kube_client *c)
 	}
 	while (c->reqs != NULL)
 		kube_request_destroy(c->reqs);
+	kube_client_drop_spares(c);
+	kube_client_drop_headers(c);
 	curl_multi_cleanup(c->multi);
 	kube_token_source_free(c->ts);
 	free(c->ca_pem);
@@ -853,19 +570,42 @@ void kube_client_set_timeout_ms(struct kube_client *c, long ms)
 	c->timeout_ms = ms > 0 ? ms : KUBE_DEFAULT_TIMEOUT_MS;
 }
 
+void kube_client_set_max_in_flight(struct kube_client *c, size_t n)
+{
+	c->max_in_flight = n == 0        ? KUBE_DEFAULT_MAX_IN_FLIGHT
+	    : n > KUBE_MAX_MAX_IN_FLIGHT ? KUBE_MAX_MAX_IN_FLIGHT
+	                                 : n;
+	kube_client_admit(c);
+}
+
+void kube_client_set_http_version(struct kube_client *c, enum kube_http_version v)
+{
+	c->http = v;
+	/* Handles set up for the other choice must not be reused. */
+	c->handle_gen++;
+	kube_client_drop_spares(c);
+}
+
 void kube_client_set_observer(struct kube_client *c, kube_observe_cb cb, void *ud)
 {
 	c->observe = cb;
 	c->observe_ud = ud;
 }
 
+void kube_client_set_conn_observer(struct kube_client *c, kube_conn_cb cb, void *ud)
+{
+	c->conn_cb = cb;
+	c->conn_ud = ud;
+}
+
+uint64_t kube_client_connections_opened(const struct kube_client *c)
+{
+	return c->conns_opened;
+}
+
 size_t kube_client_active(const struct kube_client *c)
 {
-	size_t n = 0;
-	for (const struct kube_request *r = c->reqs; r != NULL; r = r->next)
-		if (!r->zombie && !r->finishing)
-			n++;
-	return n;
+	return c->live;
 }
 
 static bool kube_method_ok(const char *m)
@@ -922,12 +662,21 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
 	if (c->reqs != NULL)
 		c->reqs->prev = r;
 	c->reqs = r;
+	struct kube_fifo *q = r->streaming ? &c->wait_stream : &c->wait_plain;
+	if (c->in_perform || q->head != NULL || !kube_client_slot_free(c, r)) {
+		/* Started by kube_client_admit(), in order. */
+		kube_fifo_push(q, r);
+		c->live++;
+		return r;
+	}
+	kube_request_take_slot(r);
 	if (kube_request_setup(r, err, sizeof(err)) != 0 ||
 	    kube_request_submit(r, err, sizeof(err)) != 0) {
 		log_error("API request could not start", "path", path, "error", err);
 		kube_request_destroy(r);
 		return NULL;
 	}
+	c->live++;
 	return r;
 }
 
@@ -989,6 +738,7 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	kube_client_sweep(c);
 	kube_client_dispatch(c);
 	kube_client_retry_due(c);
+	kube_client_admit(c);
 	if (mc != CURLM_OK) {
 		log_error("curl_multi_perform failed", "error", curl_multi_strerror(mc));
 		goto out;

@@ -60,6 +60,7 @@ struct metrics {
 	bool leader;
 	bool ready;
 	uint64_t audit_failures;
+	uint64_t api_connections;
 };
 
 const char *const metrics_age_bucket_names[METRICS_AGE_BUCKETS] = {"lt1m", "lt15m", "lt1h", "ge1h"};
@@ -249,6 +250,13 @@ void metrics_api_request(struct metrics *m, const char *verb, const char *resour
 	snprintf(cs, sizeof(cs), "%ld", code);
 	const char *values[] = {verb, resource, cs};
 	metrics_add(m, FAM_API_REQUESTS, values, 1);
+}
+
+void metrics_api_connection_opened(struct metrics *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->api_connections++;
+	pthread_mutex_unlock(&m->mu);
 }
 
 void metrics_watch_restart(struct metrics *m, const char *resource)
@@ -686,6 +694,9 @@ char *metrics_render(struct metrics *m)
 	metrics_put_family(&b, &m->fam[FAM_DECISIONS]);
 	metrics_put_histogram(&b, m);
 	metrics_put_family(&b, &m->fam[FAM_API_REQUESTS]);
+	metrics_put_gauge(&b, "csr_approver_api_connections_opened_total",
+	                  "Connections (TCP) opened to the API server.", "counter",
+	                  (double)m->api_connections);
 	metrics_put_family(&b, &m->fam[FAM_WATCH_RESTARTS]);
 	metrics_put_family(&b, &m->fam[FAM_CACHE_OBJECTS]);
 	for (int f = FAM_PENDING; f <= FAM_EXPIRING; f++)

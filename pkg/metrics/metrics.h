@@ -5,6 +5,7 @@
  *   csr_approver_decisions_total{policy,decision,reason}       counter
  *   csr_approver_decision_duration_seconds                     histogram
  *   csr_approver_api_requests_total{verb,resource,code}        counter
+ *   csr_approver_api_connections_opened_total                  counter
  *   csr_approver_watch_restarts_total{resource}                counter
  *   csr_approver_cache_objects{resource}                       gauge
  *   csr_approver_is_leader                                     gauge
@@ -53,6 +54,8 @@ void metrics_decision(struct metrics *m, const char *policy, const char *decisio
 /* One API request that got an HTTP answer (code 0: transport failure; the
  * code label is then "0"). */
 void metrics_api_request(struct metrics *m, const char *verb, const char *resource, long code);
+/* One connection (TCP socket) opened to the API server. */
+void metrics_api_connection_opened(struct metrics *m);
 void metrics_watch_restart(struct metrics *m, const char *resource);
 void metrics_set_cache_objects(struct metrics *m, const char *resource, double n);
 void metrics_set_leader(struct metrics *m, bool leader);

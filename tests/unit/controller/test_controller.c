@@ -238,6 +238,10 @@ Test(controller_body, approval_keeps_existing_conditions)
 	cr_assert_str_eq(
 	    json_string_value(json_object_get(json_object_get(out, "metadata"), "resourceVersion")),
 	    "7");
+	/* the input is untouched: its conditions, its lack of kind */
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(in, "status"), "conditions")),
+	             1);
+	cr_assert_null(json_object_get(in, "kind"));
 	json_decref(out);
 	json_decref(in);
 	free(body);
@@ -582,6 +586,34 @@ Test(controller_flags, no_test_hooks_and_bounded_wait)
 	cr_assert_eq(parse(&o, err, sizeof(err), "--missing-object-timeout=10m", NULL), 0, "%s",
 	             err);
 	cr_expect_eq(o.missing_object_retry_ms, 600000);
+}
+
+/* The connection flags: defaults, bounds, the two protocols. */
+Test(controller_flags, api_connection)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(parse(&o, err, sizeof(err), NULL), 0, "%s", err);
+	cr_expect_eq(o.api_max_in_flight, 32);
+	cr_expect_not(o.api_http1);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-max-requests-in-flight=64",
+	                   "--api-http-version=1.1", NULL),
+	             0, "%s", err);
+	cr_expect_eq(o.api_max_in_flight, 64);
+	cr_expect(o.api_http1);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-http-version", "2", NULL), 0, "%s", err);
+	cr_expect_not(o.api_http1);
+	const char *bad[] = {"0", "65", "-1", "8x", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char flag[64];
+		snprintf(flag, sizeof(flag), "--api-max-requests-in-flight=%s", bad[i]);
+		cr_assert_eq(parse(&o, err, sizeof(err), flag, NULL), -1, "%s", flag);
+		cr_expect(strstr(err, "--api-max-requests-in-flight takes a number from 1 to 64") !=
+		              NULL,
+		          "%s", err);
+	}
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-http-version=2.0", NULL), -1);
+	cr_expect_str_eq(err, "--api-http-version takes 2 or 1.1, not \"2.0\"");
 }
 
 Test(controller_flags, booleans_and_levels)

@@ -67,6 +67,37 @@ Test(csr_cert, issued_certificate)
 	EVP_PKEY_free(k);
 }
 
+/* The expiry alone, as the inventory reads it: the same notAfter as the
+ * whole decoder, for UTCTime and for GeneralizedTime (from 2050 on). */
+Test(csr_cert, not_after_alone)
+{
+	static const long lifetimes[] = {3600, 40L * 365 * 86400};
+	for (size_t i = 0; i < 2; i++) {
+		char *req = rt_request("web.shop.svc", "DNS:web.shop.svc", NULL);
+		struct signer_cert *sc = rt_issue(req, lifetimes[i]);
+		char err[256];
+		int64_t t = -1;
+		cr_assert_eq(csr_cert_not_after(sc->pem, strlen(sc->pem), &t, err, sizeof(err)), 0,
+		             "%s", err);
+		cr_expect_eq(t, sc->not_after);
+		char *chain = util_xasprintf("%s%s", sc->pem, sc->pem);
+		t = -1;
+		cr_assert_eq(csr_cert_not_after(chain, strlen(chain), &t, err, sizeof(err)), 0);
+		cr_expect_eq(t, sc->not_after);
+		free(chain);
+		signer_cert_free(sc);
+		free(req);
+	}
+	int64_t t = -1;
+	char err[256];
+	cr_expect_eq(csr_cert_not_after("", 0, &t, err, sizeof(err)), -1);
+	cr_expect_eq(t, 0);
+	cr_expect_str_eq(err, "empty certificate");
+	const char *junk = "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n";
+	cr_expect_eq(csr_cert_not_after(junk, strlen(junk), &t, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "no PEM CERTIFICATE block that decodes");
+}
+
 Test(csr_cert, refused)
 {
 	struct csr_cert c;

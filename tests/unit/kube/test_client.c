@@ -1,8 +1,8 @@
 /*
  * The client without an API server: names for metrics, Status parsing,
  * escaping, and the request life cycle against a closed local port
- * (refusals, transport errors, cancellation). Anything that needs an API
- * server is in tests/integration/.
+ * (refusals, transport errors, cancellation, requests waiting in order for
+ * a slot). Anything that needs an API server is in tests/integration/.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -309,4 +309,89 @@ Test(kube_client, run_loop_delivers_errors, .init = quiet)
 Test(kube_client, library_version)
 {
 	cr_assert_not_null(strstr(kube_library_version(), "libcurl/"));
+}
+
+/* ---- slots: requests wait in order, none is dropped ---- */
+
+struct order_rec {
+	int seq[8];
+	int n;
+};
+
+struct order_ud {
+	struct order_rec *rec;
+	int id;
+	long status;
+	char error[64];
+};
+
+static void on_done_order(void *ud, const struct kube_response *resp)
+{
+	struct order_ud *o = ud;
+	o->rec->seq[o->rec->n++] = o->id;
+	o->status = resp->status;
+	snprintf(o->error, sizeof(o->error), "%s", resp->error);
+}
+
+Test(kube_client, queued_requests_run_in_order, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct order_rec rec = {0};
+	struct order_ud u[5];
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_max_in_flight(c, 1);
+	cr_assert_str_eq(kube_client_protocol(c), "");
+	for (int i = 0; i < 5; i++) {
+		u[i] = (struct order_ud){.rec = &rec, .id = i};
+		cr_assert_not_null(kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2,
+		                                      NULL, on_done_order, NULL, &u[i]));
+	}
+	cr_assert_eq(kube_client_active(c), 5);
+	/* A request cancelled while it waits ends at once, and leaves the
+	 * order of the others alone. */
+	kube_request_cancel(kube_request_start(c, "GET", "/version", NULL, 0, NULL, on_done_order,
+	                                       NULL, &(struct order_ud){.rec = &rec, .id = 7}));
+	cr_assert_eq(rec.n, 1);
+	cr_assert_eq(rec.seq[0], 7);
+	cr_assert_eq(kube_client_active(c), 5);
+	for (int i = 0; i < 400 && rec.n < 6; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(rec.n, 6, "every queued request ends");
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(rec.seq[i + 1], i, "request %d ended in place %d", rec.seq[i + 1], i);
+		cr_assert_eq(u[i].status, 0);
+		cr_assert_neq(u[i].error[0], '\0');
+	}
+	cr_assert_eq(kube_client_active(c), 0);
+	/* Each refused attempt opened a socket, and is counted. */
+	cr_assert_geq(kube_client_connections_opened(c), 5);
+	cr_assert_str_eq(kube_client_protocol(c), "", "no answer came: protocol unknown");
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+static int conn_calls;
+static void on_conn(void *ud)
+{
+	(void)ud;
+	conn_calls++;
+}
+
+Test(kube_client, connection_observer_and_http1, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_http_version(c, KUBE_HTTP_1_1);
+	kube_client_set_conn_observer(c, on_conn, NULL);
+	conn_calls = 0;
+	long st = kube_request_sync(c, "GET", "/version", NULL, 0, NULL, NULL, err, sizeof(err));
+	cr_assert_eq(st, 0);
+	cr_assert_eq(conn_calls, 1);
+	cr_assert_eq(kube_client_connections_opened(c), 1);
+	kube_client_free(c);
+	kube_config_free(cfg);
 }

@@ -28,6 +28,11 @@
 	"resource and HTTP status code (0: no answer).\n"                                          \
 	"# TYPE csr_approver_api_requests_total counter\n"
 
+#define CONN_HEAD                                                                                  \
+	"# HELP csr_approver_api_connections_opened_total Connections (TCP) opened to the API "    \
+	"server.\n"                                                                                \
+	"# TYPE csr_approver_api_connections_opened_total counter\n"
+
 #define WATCH_HEAD                                                                                 \
 	"# HELP csr_approver_watch_restarts_total Watches started again after they ended or "      \
 	"failed, by resource.\n"                                                                   \
@@ -127,8 +132,9 @@ Test(metrics, empty_registry_renders_every_family)
 	    "csr_approver_decision_duration_seconds_bucket{le=\"30\"} 0\n"
 	    "csr_approver_decision_duration_seconds_bucket{le=\"+Inf\"} 0\n"
 	    "csr_approver_decision_duration_seconds_sum 0\n"
-	    "csr_approver_decision_duration_seconds_count 0\n" API_HEAD WATCH_HEAD CACHE_HEAD
-	        GOV_HEAD LEADER_HEAD "csr_approver_is_leader 0\n" READY_HEAD
+	    "csr_approver_decision_duration_seconds_count 0\n" API_HEAD CONN_HEAD
+	    "csr_approver_api_connections_opened_total 0\n" WATCH_HEAD CACHE_HEAD GOV_HEAD
+	        LEADER_HEAD "csr_approver_is_leader 0\n" READY_HEAD
 	    "csr_approver_ready 0\n" BUILD_HEAD "csr_approver_build_info{version=\"v1.2.3\"} 1\n";
 	cr_assert_str_eq(text, want);
 	free(text);
@@ -244,6 +250,8 @@ Test(metrics, api_requests_watch_restarts_cache_and_leader)
 	metrics_api_request(m, "PUT", "certificatesigningrequests/approval", 409);
 	metrics_api_request(m, "PUT", "certificatesigningrequests/approval", 200);
 	metrics_api_request(m, "GET", "leases", 0);
+	metrics_api_connection_opened(m);
+	metrics_api_connection_opened(m);
 	metrics_watch_restart(m, "pods");
 	metrics_watch_restart(m, "certificatesigningrequests");
 	metrics_watch_restart(m, "pods");
@@ -255,7 +263,8 @@ Test(metrics, api_requests_watch_restarts_cache_and_leader)
 	const char *want = API_HEAD
 	    "csr_approver_api_requests_total{verb=\"GET\",resource=\"leases\",code=\"0\"} 1\n"
 	    "csr_approver_api_requests_total{verb=\"PUT\",resource=\"certificatesigningrequests/approval\",code=\"200\"} 2\n"
-	    "csr_approver_api_requests_total{verb=\"PUT\",resource=\"certificatesigningrequests/approval\",code=\"409\"} 1\n" WATCH_HEAD
+	    "csr_approver_api_requests_total{verb=\"PUT\",resource=\"certificatesigningrequests/approval\",code=\"409\"} 1\n" CONN_HEAD
+	    "csr_approver_api_connections_opened_total 2\n" WATCH_HEAD
 	    "csr_approver_watch_restarts_total{resource=\"certificatesigningrequests\"} 1\n"
 	    "csr_approver_watch_restarts_total{resource=\"pods\"} 2\n" CACHE_HEAD
 	    "csr_approver_cache_objects{resource=\"nodes\"} 3\n"

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Connections to the API server in a burst (README of pkg/kube: one HTTP/2
+# connection, multiplexed; else a small HTTP/1.1 pool).
+#
+# A burst of HTTP2_BURST (default 300) kubelet-serving CSRs is created
+# before the controller starts: its first LIST hands it every one, and it
+# writes the approvals at once. The controller also watches Pods, Services
+# and Nodes (a workload policy), so four watches are open during the burst.
+#
+#   - HTTP/2 (the real kube-apiserver offers h2): the log names HTTP/2,
+#     csr_approver_api_connections_opened_total is at most 2, `ss` never
+#     shows more than 2 connections of the controller to the API server,
+#     and every CSR is approved once.
+#   - HTTP/1.1 (--api-http-version=1.1: kube-apiserver configures HTTP/2
+#     itself, so GODEBUG=http2server=0 does not turn it off, and the local
+#     control plane takes no --disable-http2-serving): the log names
+#     HTTP/1.1, `ss` never shows more than the watches + 4 connections,
+#     and the burst is decided while the four watches hold their
+#     connections (no request waits behind them for ever).
+set -uo pipefail
+
+# shellcheck source=tests/integration/controller-lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/controller-lib.bash"
+ctl_setup http2
+
+N=${HTTP2_BURST:-300}
+tmp=$T_TMP
+NODE=$IT_RUN-node
+W=$IT_RUN.example.com/workload
+WATCHES=4 # CSRs, pods, services, nodes
+H1_POOL=$((WATCHES + 4))
+t_on_exit kubectl delete node "$NODE" --wait=false
+
+cat >"$tmp/policy.yaml" <<EOF
+policies:
+  - name: kubelet-serving
+    signerName: kubernetes.io/kubelet-serving
+    type: kubelet-serving
+  - name: workload
+    signerName: $W
+    type: workload
+    namespaces: ["$IT_NS"]
+EOF
+ctl_kc=$(ctl_identity "$IT_RUN-approver" kubernetes.io/kubelet-serving "$W")
+[[ -n $ctl_kc ]] || t_abort "controller identity with its RBAC"
+k8s_node_create "$NODE" InternalIP=192.0.2.90 Hostname="$NODE" >/dev/null || t_abort "node"
+node_kc=$tmp/node.kubeconfig
+k8s_client_kubeconfig "$node_kc" "system:node:$NODE" system:nodes >/dev/null ||
+	t_abort "node kubeconfig"
+k8s_gen_csr "$tmp/ks.key" "$tmp/ks.csr" "/O=system:nodes/CN=system:node:$NODE" \
+	"DNS:$NODE,IP:192.0.2.90" || t_abort "CSR"
+apiport=${CSR_APPROVER_APISERVER##*:}
+
+# burst PREFIX: create N CSRs PREFIX-1 .. PREFIX-N as the node, in one
+# kubectl run.
+burst() {
+	local req i
+	req=$(base64 -w0 <"$tmp/ks.csr")
+	{
+		echo '{"apiVersion":"v1","kind":"List","items":['
+		for ((i = 1; i <= N; i++)); do
+			((i > 1)) && echo ,
+			printf '{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"%s-%d","labels":{"%s":"%s","burst":"%s"}},"spec":{"request":"%s","signerName":"kubernetes.io/kubelet-serving","usages":["digital signature","key encipherment","server auth"]}}' \
+				"$1" "$i" "$IT_LABEL_KEY" "$IT_RUN" "$1" "$req"
+		done
+		echo ']}'
+	} >"$tmp/$1.json"
+	KUBECONFIG=$node_kc kubectl create -f "$tmp/$1.json" -o name | wc -l
+}
+
+# approved PREFIX: how many CSRs of the burst are Approved.
+approved() {
+	kubectl get csr -l "burst=$1" \
+		-o jsonpath='{range .items[*]}{.status.conditions[0].type}{"\n"}{end}' | grep -c '^Approved$'
+}
+
+# metric PORT NAME_AND_LABELS: the value of one series (empty if absent).
+metric() {
+	curl -s "http://127.0.0.1:$1/metrics" | awk -v s="$2" '$1 == s { print $2 }'
+}
+
+# conns PID: established TCP connections of PID to the API server.
+conns() {
+	ss -Htnp state established "( dport = :$apiport )" 2>/dev/null | grep -c "pid=$1,"
+}
+
+# run_burst NAME PREFIX PORT ARGS...: start the controller, sample its
+# connections until every CSR of PREFIX is approved (max in $peak); returns
+# 1 when that does not happen within 120 s.
+run_burst() {
+	local name=$1 prefix=$2 port=$3 deadline n c pid
+	shift 3
+	ctl_start "$name" --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" \
+		--metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address 0 "$@" || return 1
+	pid=${CTL_PID[$name]}
+	peak=0
+	deadline=$((SECONDS + 120))
+	while :; do
+		c=$(conns "$pid")
+		((c > peak)) && peak=$c
+		n=$(approved "$prefix")
+		((n >= N)) && return 0
+		((SECONDS < deadline)) || return 1
+		sleep 0.2
+	done
+}
+
+# ---------------------------------------------------------------- HTTP/2
+t_eq "burst of $N CSRs created (HTTP/2 run)" "$N" "$(burst "$IT_RUN-h2")"
+port=$(t_port)
+if run_burst h2 "$IT_RUN-h2" "$port"; then
+	t_ok "HTTP/2: all $N CSRs approved"
+else
+	t_fail "HTTP/2: all $N CSRs approved" "$(approved "$IT_RUN-h2") approved"
+fi
+t_check "HTTP/2: the log names the protocol once" \
+	test "$(grep -c '"msg":"API server connection".*"protocol":"HTTP/2"' "$(ctl_log h2)")" = 1
+opened=$(metric "$port" csr_approver_api_connections_opened_total)
+if [[ -n $opened ]] && ((opened >= 1 && opened <= 2)); then
+	t_ok "HTTP/2: $opened connection(s) opened for the burst and the watches"
+else
+	t_fail "HTTP/2: at most 2 connections opened" "csr_approver_api_connections_opened_total=${opened:-absent}"
+fi
+if ((peak >= 1 && peak <= 2)); then
+	t_ok "HTTP/2: at most 2 connections open at once (ss: $peak)"
+else
+	t_fail "HTTP/2: at most 2 connections open at once" "ss saw $peak"
+fi
+writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
+t_eq "HTTP/2: one approval write per CSR" "$N" "${writes:-0}"
+ctl_stop h2 || t_fail "HTTP/2 controller stops cleanly"
+
+# ---------------------------------------------------------------- HTTP/1.1
+t_eq "burst of $N CSRs created (HTTP/1.1 run)" "$N" "$(burst "$IT_RUN-h1")"
+port=$(t_port)
+if run_burst h1 "$IT_RUN-h1" "$port" --api-http-version=1.1; then
+	t_ok "HTTP/1.1: all $N CSRs approved while $WATCHES watches hold connections"
+else
+	t_fail "HTTP/1.1: all $N CSRs approved while $WATCHES watches hold connections" \
+		"$(approved "$IT_RUN-h1") approved; $(tail -n 5 "$(ctl_log h1)")"
+fi
+t_check "HTTP/1.1: the log names the protocol once" \
+	test "$(grep -c '"msg":"API server connection".*"protocol":"HTTP/1.1"' "$(ctl_log h1)")" = 1
+if ((peak >= 1 && peak <= H1_POOL)); then
+	t_ok "HTTP/1.1: the pool holds the watches and at most 4 more ($peak at most at once)"
+else
+	t_fail "HTTP/1.1: at most $H1_POOL connections at once" "ss saw $peak"
+fi
+writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
+t_eq "HTTP/1.1: one approval write per CSR" "$N" "${writes:-0}"
+ctl_stop h1 || t_fail "HTTP/1.1 controller stops cleanly"
+
+t_done
