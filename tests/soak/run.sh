@@ -24,7 +24,9 @@
 #     IP, another ServiceAccount's SPIFFE ID, too long an expiration;
 #     another node's IP or name, O system:masters, a client-auth usage;
 #   - each CSR is deleted SOAK_KEEP seconds after it was seen decided (why:
-#     see deleter() in loadgen/run.go);
+#     see deleter() in loadgen/run.go); creates wait while more than
+#     SOAK_RATE x (SOAK_KEEP + 30) CSRs of the run exist, and the load stops
+#     after SOAK_SECONDS whatever it sent (the rate achieved is printed);
 #
 # and checks: every CSR created, decided, and decided right (the reason it
 # was built for); one Approved or Denied condition each; one decision
