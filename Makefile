@@ -50,7 +50,8 @@ FUZZ_TIME ?= 60
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
 .PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
-	cluster-up cluster-down demo bench bench-pcr bench-compare fixtures deps manifests dist promtool e2e image print-version
+	cluster-up cluster-down demo bench bench-pcr bench-compare soak fixtures deps manifests dist promtool \
+	e2e image print-version
 
 all: $(BIN) $(TEST_BIN)
 
@@ -72,6 +73,7 @@ help:
 	@echo "make dist       a tarball with the binary and its runtime package list"
 	@echo "make image      the container image, no daemon: build/image/layout (OCI) and a docker-archive"
 	@echo "make e2e        chart, RBAC and metrics-format suites"
+	@echo "make soak       two leader-elected controllers, SOAK_RATE CSRs/s (100) for SOAK_SECONDS (600): decided once and right, no leak"
 
 deps:
 	hack/deps.sh
@@ -209,6 +211,14 @@ bench-pcr: $(BIN)
 # BENCH_REPS ...: see hack/bench-compare.sh.
 bench-compare: $(BIN)
 	hack/bench-compare.sh
+
+# Two replicas with leader election, SOAK_RATE CSRs/s for SOAK_SECONDS
+# against the local control plane (tests/soak/run.sh; docs/testing.md).
+# `make test` runs the same suite for 60 s at 40/s.
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 100
+soak: $(BIN)
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) bash tests/soak/run.sh
 
 # ---- packaging ----
 manifests:

@@ -3,9 +3,10 @@
 #   1. Criterion unit tests (build/unit-tests);
 #   2. the same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the integration suites in tests/integration/, the fault suites in
-#      tests/faults/ and the end-to-end suites
-#      in tests/e2e/ (chart, RBAC, metrics format) against the real local
-#      control plane (hack/cluster.sh), which this script starts if needed.
+#      tests/faults/, the end-to-end suites in tests/e2e/ (chart, RBAC,
+#      metrics format) and the soak of tests/soak/ (60 s at 40 CSRs/s here)
+#      against the real local control plane (hack/cluster.sh), which this
+#      script starts if needed.
 # CSR_APPROVER_SKIP_UNIT=1 runs only 3 (make integration); CSR_APPROVER_BIN
 # picks the binary the suites run (make asan-integration).
 # Ends with one line "N passed, N failed" over every suite; exits non-zero if
@@ -88,7 +89,7 @@ else
 		echo "test: the local control plane did not come up (see $logdir/cluster-up.log)" >&2
 		broken+=("cluster")
 	else
-		for suite in tests/integration/*.sh tests/faults/*.sh tests/e2e/*.sh; do
+		for suite in tests/integration/*.sh tests/faults/*.sh tests/e2e/*.sh tests/soak/*.sh; do
 			case "$suite" in */lib.sh) continue ;; esac
 			name=$(basename "$(dirname "$suite")")-$(basename "$suite" .sh)
 			echo "-- $name"

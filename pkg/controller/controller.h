@@ -63,6 +63,10 @@ int64_t controller_queue_add_rate_limited(struct controller_queue *q, const char
 int64_t controller_queue_backoff(const struct controller_queue *q, const char *key);
 /* Reset key's backoff (after a success, or when it is gone). */
 void controller_queue_forget(struct controller_queue *q, const char *key);
+/* Drop key altogether: out of the queue if queued, its backoff with it
+ * (the object is gone: nothing about it is left to do). Unknown keys are
+ * ignored. */
+void controller_queue_remove(struct controller_queue *q, const char *key);
 /* How many rate-limited adds key has had since it was last forgotten. */
 unsigned controller_queue_requeues(const struct controller_queue *q, const char *key);
 /* Take the item due first if it is due at now_ms: returns its key (caller

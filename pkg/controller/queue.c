@@ -193,6 +193,17 @@ void controller_queue_forget(struct controller_queue *q, const char *key)
 	queue_maybe_drop(q, it);
 }
 
+void controller_queue_remove(struct controller_queue *q, const char *key)
+{
+	struct queue_item *it = controller_map_get(&q->items, key);
+	if (it == NULL)
+		return;
+	if (it->heap_idx >= 0)
+		queue_unlink(q, it);
+	it->failures = 0;
+	queue_maybe_drop(q, it);
+}
+
 unsigned controller_queue_requeues(const struct controller_queue *q, const char *key)
 {
 	const struct queue_item *it = controller_map_get(&q->items, key);

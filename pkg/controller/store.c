@@ -144,7 +144,9 @@ void store_remove(struct controller *c, const char *name)
 	if (e == NULL)
 		return;
 	c->n_state[e->state]--;
-	controller_queue_forget(c->queue, name);
+	/* Out of the queue too: a standby never pops, so an item left there
+	 * would stay for good, one per CSR seen. */
+	controller_queue_remove(c->queue, name);
 	entry_free(e);
 }
 

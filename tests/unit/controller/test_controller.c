@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,49 @@ Test(controller_queue, backoff_grows_and_caps)
 	controller_queue_forget(q, "a");
 	cr_assert_eq(controller_queue_requeues(q, "a"), 0);
 	cr_assert_eq(controller_queue_add_rate_limited(q, "a", 0), 100);
+	controller_queue_free(q);
+}
+
+Test(controller_queue, remove_drops_a_queued_item)
+{
+	/* A standby queues every pending CSR and never pops: what is removed
+	 * when the CSR is gone must leave the queue, backoff and all. */
+	struct controller_queue *q = controller_queue_new(100, 30000);
+	char key[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "csr-%d", i);
+		if (i % 2 == 0)
+			controller_queue_add(q, key, i);
+		else
+			controller_queue_add_rate_limited(q, key, i);
+	}
+	cr_assert_eq(controller_queue_len(q), 1000);
+	for (int i = 0; i < 1000; i += 3) {
+		snprintf(key, sizeof(key), "csr-%d", i);
+		controller_queue_remove(q, key);
+		cr_assert_not(controller_queue_contains(q, key));
+		cr_assert_eq(controller_queue_requeues(q, key), 0);
+	}
+	cr_assert_eq(controller_queue_len(q), 1000 - 334);
+	/* The heap is still in order: the rest come out by due time. */
+	int64_t last = -1;
+	size_t n = 0;
+	char *k;
+	while ((k = controller_queue_pop(q, 1000000)) != NULL) {
+		int i = (int)strtol(k + 4, NULL, 10);
+		cr_assert_neq(i % 3, 0, "%s was removed", k);
+		int64_t due = i % 2 == 0 ? i : i + 100;
+		cr_assert_geq(due, last);
+		last = due;
+		n++;
+		free(k);
+	}
+	cr_assert_eq(n, 1000 - 334);
+	cr_assert_eq(controller_queue_next_due(q), -1);
+	controller_queue_remove(q, "never-seen");
+	/* A removed key can come back. */
+	controller_queue_add(q, "csr-0", 5);
+	cr_assert(controller_queue_contains(q, "csr-0"));
 	controller_queue_free(q);
 }
 

@@ -1,0 +1,3 @@
+module csr-approver/tests/soak/loadgen
+
+go 1.22
