@@ -44,12 +44,21 @@ ASAN_TEST_BIN := $(B)/asan/csr-approver-test
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_PKG_OBJS := $(PKG_SRCS:%.c=$(B)/fuzz/obj/%.o)
-FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1 -g
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -O1 -g
 FUZZ_TIME ?= 60
+# The same targets without ASan, optimised: 1.5 to 2 times the executions per
+# second, for long campaigns whose grown corpus is then replayed through the
+# ASan+UBSan build above (hack/fuzz-campaign.sh, FUZZ_CAMPAIGN_BUILD=fast).
+FUZZ_FAST_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz-fast/%)
+FUZZ_FAST_PKG_OBJS := $(PKG_SRCS:%.c=$(B)/fuzz-fast/obj/%.o)
+FUZZ_FAST_FLAGS := -fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=undefined -O2 -g
+FUZZ_CAMPAIGN_BUILD ?= asan
 
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
-.PHONY: all test unit integration asan asan-integration fuzz fuzz-build lint fmt clean help \
+.PHONY: all test unit integration asan asan-integration fuzz fuzz-build fuzz-build-fast fuzz-campaign \
+	lint fmt clean help \
 	cluster-up cluster-down demo bench bench-pcr bench-compare soak fixtures deps manifests dist promtool \
 	e2e image print-version
 
@@ -60,7 +69,11 @@ help:
 	@echo "make test       unit tests, then integration tests against the local control plane"
 	@echo "make unit       Criterion unit tests"
 	@echo "make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-	@echo "make fuzz       every libFuzzer target for FUZZ_TIME seconds (default 60)"
+	@echo "make fuzz       every libFuzzer target for FUZZ_TIME seconds (default 60), after replaying"
+	@echo "                tests/fuzz/regressions"
+	@echo "make fuzz-campaign  long fuzzing that grows and minimises tests/fuzz/corpus: FUZZ_CAMPAIGN_TIME"
+	@echo "                (s per target), FUZZ_CAMPAIGN_RUNS, FUZZ_CAMPAIGN_TARGETS, FUZZ_CAMPAIGN_JOBS,"
+	@echo "                FUZZ_CAMPAIGN_BUILD=asan|fast (hack/fuzz-campaign.sh)"
 	@echo "make lint       clang-format check, cppcheck, banned functions"
 	@echo "make fmt        apply clang-format"
 	@echo "make fixtures   regenerate tests/testdata"
@@ -161,13 +174,33 @@ $(B)/fuzz/obj/%.o: %.c
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_PKG_OBJS)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -O1 -g \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer -O1 -g \
 		-o $@ $< $(FUZZ_PKG_OBJS) $(PKG_LIBS)
+
+$(B)/fuzz-fast/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=c11 $(WARN) $(PKG_CFLAGS) $(FUZZ_FAST_FLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/fuzz-fast/%: tests/fuzz/%.c $(FUZZ_FAST_PKG_OBJS)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,undefined -fno-sanitize-recover=undefined -O2 -g \
+		-o $@ $< $(FUZZ_FAST_PKG_OBJS) $(PKG_LIBS)
+
+.SECONDARY: $(FUZZ_PKG_OBJS) $(FUZZ_FAST_PKG_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 
+fuzz-build-fast: $(FUZZ_FAST_BINS)
+
 fuzz: $(FUZZ_BINS)
 	hack/fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+# The ASan+UBSan build always: it replays the grown corpus when the campaign
+# ran on the fast one.
+fuzz-campaign: $(FUZZ_BINS) $(if $(filter fast,$(FUZZ_CAMPAIGN_BUILD)),$(FUZZ_FAST_BINS))
+	FUZZ_CAMPAIGN_BUILD=$(FUZZ_CAMPAIGN_BUILD) hack/fuzz-campaign.sh
 
 # ---- style ----
 lint:
@@ -244,5 +277,5 @@ clean:
 	rm -rf $(B)
 
 -include $(PKG_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(ASAN_PKG_OBJS:.o=.d) $(ASAN_UNIT_OBJS:.o=.d) \
-	$(FUZZ_PKG_OBJS:.o=.d) $(B)/obj/cmd/csr-approver/main.d \
+	$(FUZZ_PKG_OBJS:.o=.d) $(FUZZ_FAST_PKG_OBJS:.o=.d) $(B)/obj/cmd/csr-approver/main.d \
 	$(HOOKS_SRCS:%.c=$(B)/hooks/%.d) $(HOOKS_SRCS:%.c=$(B)/asan/hooks/%.d)

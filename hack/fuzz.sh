@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Run each libFuzzer target for SECONDS seconds on its seed corpus, in a
-# scratch copy so the checked-in corpus only changes on purpose.
+# scratch copy so the checked-in corpus only changes on purpose. First each
+# input of tests/fuzz/regressions/<name>/ (crashes, leaks, timeouts and
+# out-of-memory inputs a fuzzer once found, see hack/fuzz-campaign.sh) runs
+# once: a bug that comes back fails here before any fuzzing.
 # FUZZ_TIME_<name> (FUZZ_TIME_config for fuzz_config) gives one target
 # longer. A run that grows past 2 GB of memory is a failure: a policy or an
 # object file must never make the controller allocate that much.
@@ -20,6 +23,16 @@ for bin in "$@"; do
 	[ -f "tests/fuzz/$short.dict" ] && dict=(-dict="tests/fuzz/$short.dict")
 	var=FUZZ_TIME_$short
 	t=${!var:-$secs}
+	regs=("tests/fuzz/regressions/$short"/*)
+	if [ -f "${regs[0]}" ]; then
+		echo "== $name: ${#regs[@]} regression input(s)"
+		if ! "$bin" -rss_limit_mb=2048 -timeout=60 "${regs[@]}" >"build/fuzz/$name-regressions.log" 2>&1; then
+			tail -n 40 "build/fuzz/$name-regressions.log"
+			echo "fuzz: $name FAILED on a regression input (log: build/fuzz/$name-regressions.log)"
+			fail=1
+			continue
+		fi
+	fi
 	echo "== $name for ${t}s"
 	if ! "$bin" -max_total_time="$t" -print_final_stats=1 -max_len=65536 -rss_limit_mb=2048 \
 		-artifact_prefix="build/fuzz/$name-" "${dict[@]}" "$work" "$seed" >"build/fuzz/$name.log" 2>&1; then
