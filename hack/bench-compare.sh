@@ -40,6 +40,8 @@
 #   BENCH_OTHER=1          the run with a second client (0: skip)
 #   BENCH_APPROVERS="ours peer floor1 floor32"
 #   CSR_APPROVER_BIN       the binary under test (default build/csr-approver)
+#   BENCH_OURS_FLAGS       extra flags for csr-approver run (e.g.
+#                          "--api-max-requests-in-flight=8")
 #   PEER_BIN               a kubelet-csr-approver binary (skips its build)
 #   BENCH_KEEP=1           keep Nodes and Pods afterwards (a rerun reuses them)
 # Output: a Markdown table (medians over the repetitions; ratios
@@ -281,6 +283,8 @@ measure() {
 		[[ $name == ours-wl ]] && policy=$work/workload.yaml
 		cmd=("$bin" run --kubeconfig "$work/approver.kubeconfig" --config "$policy"
 			--metrics-bind-address 0 --health-probe-bind-address "127.0.0.1:$port")
+		# shellcheck disable=SC2206 # flags split on spaces on purpose
+		[[ -n ${BENCH_OURS_FLAGS:-} ]] && cmd+=($BENCH_OURS_FLAGS)
 		;;
 	peer)
 		cmd=("$peer" --provider-regex '^bench-node-[0-9]+$' --provider-ip-prefixes 10.20.0.0/16
