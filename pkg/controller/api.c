@@ -335,6 +335,7 @@ static void write_succeeded(struct controller *c, struct csr_entry *e,
 	if (e->w_verdict == POLICY_APPROVE && !e->decided_elsewhere && sign_issues(c, e->signer) &&
 	    (obj = json_loadb(resp->body, resp->body_len, 0, &jerr)) != NULL &&
 	    store_csr_is_decided(obj)) {
+		e->approved_here = true;
 		store_set_object(e, obj);
 		store_set_state(c, e, CSR_ST_PENDING);
 		controller_queue_add(c->queue, e->name, now);

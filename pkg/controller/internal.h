@@ -137,6 +137,7 @@ struct csr_entry {
 	/* The watch showed it decided while a request about it was in flight:
 	 * the request's answer ends the entry. */
 	bool decided_elsewhere;
+	bool approved_here; /* this process's approval write of this CSR (this uid) succeeded */
 	/* The SubjectAccessReview answer, valid for resourceVersion sar_rv. */
 	enum policy_sar_answer sar_answer;
 	char *sar_rv, *sar_sub; /* owned */

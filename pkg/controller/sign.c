@@ -341,15 +341,19 @@ static const char *approver_of(const json_t *obj, char *buf, size_t len, bool *o
 	return "unknown";
 }
 
+/* With requirePolicy, only an approval this process wrote (and saw
+ * accepted) is signed without deciding again. A condition carries no
+ * author: whoever holds `approve` on the signer can write csr-approver's
+ * reason and message, so an Approved condition that merely looks like
+ * ours (approver_of) is decided by the policy like anyone else's. After a
+ * restart the controller's own earlier approvals are decided once more,
+ * on the same rules. */
 bool sign_needs_policy(const struct controller *c, const struct csr_entry *e)
 {
 	const struct issuer *is = issuer_of(c, e->signer);
-	char buf[160];
-	bool ours;
 	if (is == NULL || !is->rule->issue.require_policy)
 		return false;
-	approver_of(e->obj, buf, sizeof(buf), &ours);
-	return !ours;
+	return !e->approved_here;
 }
 
 /* Record what is being written, for the write's answer. */

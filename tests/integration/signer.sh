@@ -11,7 +11,8 @@
 #     notAfter is capped by expirationSeconds, by issue.lifetime and by the
 #     CA's own notAfter;
 #   - a CSR a person approves with `kubectl certificate approve` is signed;
-#     under requirePolicy: true the same spoofed CSR gets Failed instead;
+#     under requirePolicy: true the same spoofed CSR gets Failed instead,
+#     also when the approval copies csr-approver's own reason and message;
 #   - the ClusterTrustBundle SIGNER:ca holds the CA; a CA rotation (the
 #     Secret's files swapped) publishes old and new side by side and signs
 #     with the new one;
@@ -214,6 +215,20 @@ got=$(k8s_wait 30 bash -c "kubectl get csr $IT_RUN-strict -o jsonpath='{range .s
 t_eq "requirePolicy: approved by hand, refused by the policy: Failed" "Failed:SANNotAllowed" "$got"
 t_eq "requirePolicy: no certificate" "" \
 	"$(kubectl get csr "$IT_RUN-strict" -o jsonpath='{.status.certificate}')"
+
+# An approval that copies csr-approver's own reason and message: conditions
+# carry no author, so requirePolicy still has the policy decide it.
+ask forged "strict.$W" "$tmp/bad.csr"
+ctl_wait_log main "left pending.*$IT_RUN-forged" 20 ||
+	t_fail "forged: left pending by the policy" "$(tail -n 5 "$(ctl_log main)")"
+kubectl get csr "$IT_RUN-forged" -o json |
+	jq '.status.conditions=((.status.conditions // []) + [{type:"Approved",status:"True",reason:"AutoApproved",message:"csr-approver: policy strict: every check passed"}])' |
+	kubectl replace --raw "/apis/certificates.k8s.io/v1/certificatesigningrequests/$IT_RUN-forged/approval" \
+		-f - >/dev/null || t_fail "forged: approval written"
+got=$(k8s_wait 30 bash -c "kubectl get csr $IT_RUN-forged -o jsonpath='{range .status.conditions[*]}{.type}:{.reason} {end}' | grep -o 'Failed:[A-Za-z]*'")
+t_eq "requirePolicy: an approval forged in csr-approver's words is decided: Failed" "Failed:SANNotAllowed" "$got"
+t_eq "requirePolicy: forged approval, no certificate" "" \
+	"$(kubectl get csr "$IT_RUN-forged" -o jsonpath='{.status.certificate}')"
 
 # ---------------------------------------------------------------- 4. a CA that does not load
 ask broken "broken.$W" "$tmp/good.csr"
