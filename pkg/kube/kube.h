@@ -183,6 +183,11 @@ void kube_client_set_timeout_ms(struct kube_client *c, long ms);
 #define KUBE_MAX_MAX_IN_FLIGHT 64
 void kube_client_set_max_in_flight(struct kube_client *c, size_t n);
 
+/* Log the protocol the API server speaks at info level (a long-running
+ * controller wants it in its log) instead of debug (the default: one-shot
+ * commands such as report and why keep stderr for what the user asked). */
+void kube_client_set_log_protocol(struct kube_client *c, bool info);
+
 /* What the client offers the server. */
 enum kube_http_version {
 	KUBE_HTTP_AUTO = 0, /* HTTP/2 when the server offers it, else HTTP/1.1 */

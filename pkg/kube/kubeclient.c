@@ -178,9 +178,12 @@ enum kube_proto kube_client_note_proto(struct kube_client *c, CURL *easy)
 		return KUBE_PROTO_UNKNOWN;
 	if (p == c->proto)
 		return p;
-	if (c->proto == KUBE_PROTO_UNKNOWN)
+	if (c->proto == KUBE_PROTO_UNKNOWN && c->log_protocol_info)
 		log_info("API server connection", "server", c->cfg->server, "protocol",
 		         p == KUBE_PROTO_H2 ? "HTTP/2" : "HTTP/1.1");
+	else if (c->proto == KUBE_PROTO_UNKNOWN)
+		log_debug("API server connection", "server", c->cfg->server, "protocol",
+		          p == KUBE_PROTO_H2 ? "HTTP/2" : "HTTP/1.1");
 	else
 		log_warn("API server protocol changed", "server", c->cfg->server, "protocol",
 		         p == KUBE_PROTO_H2 ? "HTTP/2" : "HTTP/1.1");
@@ -568,6 +571,11 @@ void kube_client_free(struct kube_client *c)
 void kube_client_set_timeout_ms(struct kube_client *c, long ms)
 {
 	c->timeout_ms = ms > 0 ? ms : KUBE_DEFAULT_TIMEOUT_MS;
+}
+
+void kube_client_set_log_protocol(struct kube_client *c, bool info)
+{
+	c->log_protocol_info = info;
 }
 
 void kube_client_set_max_in_flight(struct kube_client *c, size_t n)
