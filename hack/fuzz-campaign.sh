@@ -36,6 +36,11 @@
 #  FUZZ_CAMPAIGN_JOBS     libFuzzer processes per target (-fork=N when > 1)
 #  FUZZ_CAMPAIGN_BUILD    asan (build/fuzz, default) or fast (build/fuzz-fast)
 #  FUZZ_CAMPAIGN_TIMEOUT  seconds one input may take (default 30)
+#  FUZZ_CAMPAIGN_MAXLEN   the longest input, bytes (default 65536;
+#                         FUZZ_CAMPAIGN_MAXLEN_<target> for one target: a
+#                         smaller one keeps the corpus of report, whose
+#                         inputs are whole lists of CSRs, small enough to
+#                         keep in the repository)
 #  FUZZ_CAMPAIGN_STATE    state folder (default build/fuzz-campaign)
 # Run it at low priority on a shared machine: nice -n 19 make fuzz-campaign.
 set -euo pipefail
@@ -163,6 +168,8 @@ for t in "${targets[@]}"; do
 	read -r before_n before_b < <(dir_size "$corpus")
 	tvar=FUZZ_CAMPAIGN_TIME_$t
 	rvar=FUZZ_CAMPAIGN_RUNS_$t
+	mvar=FUZZ_CAMPAIGN_MAXLEN_$t
+	maxlen=${!mvar:-${FUZZ_CAMPAIGN_MAXLEN:-65536}}
 	secs=${!tvar:-$def_time}
 	runs=${!rvar:-$def_runs}
 	limits=()
@@ -179,7 +186,7 @@ for t in "${targets[@]}"; do
 	crash=0
 	if [ ! -f "$dir/fuzzed" ]; then
 		start=$(date +%s)
-		if ! "$bin" "${limits[@]}" -print_final_stats=1 -max_len=65536 -rss_limit_mb=2048 \
+		if ! "$bin" "${limits[@]}" -print_final_stats=1 -max_len="$maxlen" -rss_limit_mb=2048 \
 			-timeout="$timeout" -artifact_prefix="$dir/artifacts/" "${dict[@]}" \
 			"$dir/grow" "${seeds[@]}" >"$dir/fuzz.log" 2>&1; then
 			crash=1
@@ -239,7 +246,7 @@ for t in "${targets[@]}"; do
 	rm -rf "$dir/old-generated"
 	mkdir -p "$dir/old-generated"
 	[ ${#others[@]} -gt 0 ] && cp "${others[@]}" "$dir/old-generated/"
-	if ! "$bin" -merge=1 -max_len=65536 -rss_limit_mb=2048 -timeout="$timeout" \
+	if ! "$bin" -merge=1 -max_len="$maxlen" -rss_limit_mb=2048 -timeout="$timeout" \
 		-merge_control_file="$dir/merge.ctl" "$dir/merged" "$dir/old-generated" "$dir/grow" \
 		>"$dir/merge.log" 2>&1; then
 		tail -n 20 "$dir/merge.log"
