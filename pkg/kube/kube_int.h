@@ -103,6 +103,7 @@ struct kube_client {
 	size_t h1_streams; /* admitted streams running over HTTP/1.1 */
 	size_t max_in_flight; /* cap on plain_admitted over HTTP/2 */
 	bool log_protocol_info; /* the protocol line at info, not debug */
+	size_t n_waiting; /* requests parked after a Retry-After */
 	long conn_cap; /* CURLMOPT_MAX_HOST_CONNECTIONS as last set */
 	enum kube_http_version http; /* what to offer */
 	enum kube_proto proto; /* what was negotiated last */

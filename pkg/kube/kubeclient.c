@@ -251,6 +251,10 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 
 	if (r->queued)
 		kube_fifo_remove(r->streaming ? &c->wait_stream : &c->wait_plain, r);
+	if (r->waiting) { /* cancelled while parked */
+		r->waiting = false;
+		c->n_waiting--;
+	}
 	r->finishing = true;
 	c->live--;
 	if (r->done_cb != NULL)
@@ -367,6 +371,7 @@ static bool kube_request_retry_later(struct kube_request *r, long status)
 	         r->path, "code", code, "retry_after_ms", ms, "attempt", n);
 	kube_request_reset(r);
 	r->waiting = true;
+	r->c->n_waiting++;
 	r->retry_at = util_now_ms() + delay;
 	return true;
 }
@@ -443,6 +448,8 @@ static int kube_client_retry_wait(const struct kube_client *c, int timeout_ms)
 {
 	int64_t now = util_now_ms();
 
+	if (c->n_waiting == 0)
+		return timeout_ms;
 	for (const struct kube_request *r = c->reqs; r != NULL; r = r->next) {
 		if (!r->waiting || r->zombie || r->finishing)
 			continue;
@@ -459,7 +466,7 @@ static void kube_client_retry_due(struct kube_client *c)
 {
 	char err[256];
 
-	for (;;) {
+	while (c->n_waiting > 0) {
 		int64_t now = util_now_ms();
 		struct kube_request *r = c->reqs;
 		while (r != NULL &&
@@ -468,6 +475,7 @@ static void kube_client_retry_due(struct kube_client *c)
 		if (r == NULL)
 			return;
 		r->waiting = false;
+		c->n_waiting--;
 		if (kube_request_setup(r, err, sizeof(err)) != 0 ||
 		    kube_request_submit(r, err, sizeof(err)) != 0)
 			kube_request_finish(r, 0, err, "");
