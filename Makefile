@@ -278,4 +278,5 @@ clean:
 
 -include $(PKG_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(ASAN_PKG_OBJS:.o=.d) $(ASAN_UNIT_OBJS:.o=.d) \
 	$(FUZZ_PKG_OBJS:.o=.d) $(FUZZ_FAST_PKG_OBJS:.o=.d) $(B)/obj/cmd/csr-approver/main.d \
+	$(B)/asan/cmd/csr-approver/main.d \
 	$(HOOKS_SRCS:%.c=$(B)/hooks/%.d) $(HOOKS_SRCS:%.c=$(B)/asan/hooks/%.d)
