@@ -49,7 +49,7 @@ mport=$(t_port)
 ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --health-probe-bind-address 0 \
 	--metrics-bind-address "127.0.0.1:$mport" -v debug ||
 	t_abort "controller starts" "$(tail -n 20 "$(ctl_log main)")"
-flt_burst calm 3
+ctl_burst calm 3
 flt_check calm 3 60 "$(ctl_log main)"
 
 # ---------------------------------------------------------------- overload
@@ -105,7 +105,7 @@ t_check "its 429 carries Retry-After" bash -c \
 	"curl -sS -i --cacert '$CSR_APPROVER_CA_CERT' --cert '$tmp/noisy.crt' --key '$tmp/noisy.key' \
 	'$CSR_APPROVER_APISERVER/api/v1/namespaces/$IT_NS/configmaps?limit=1' | grep -qi '^retry-after: [0-9]'"
 
-flt_burst busy 6 &
+ctl_burst busy 6 &
 burst_pid=$!
 if ctl_wait_log main '"msg":"API server asked to retry later; waiting as asked".*"code":"429"' 30; then
 	t_ok "the controller meets the 429s and waits as asked"

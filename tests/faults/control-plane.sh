@@ -25,7 +25,7 @@ ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --health-probe
 apiserver_pid=$(<"$CSR_APPROVER_CLUSTER_DIR/pids/kube-apiserver.pid")
 
 # ---------------------------------------------------------------- 1. kube-apiserver stalled
-flt_burst stall 15 &
+ctl_burst stall 15 &
 burst_pid=$!
 flt_wait_created stall 4
 if kill -STOP "$apiserver_pid"; then
@@ -45,7 +45,7 @@ t_check "the controller rode out the stall" ctl_running main
 
 # ---------------------------------------------------------------- 2. etcd restarted
 restarts_before=$(flt_metric "$mport" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
-flt_burst etcd 15 &
+ctl_burst etcd 15 &
 burst_pid=$!
 flt_wait_created etcd 4
 t_check "etcd stopped mid-burst" "$T_ROOT/hack/cluster.sh" stop-etcd

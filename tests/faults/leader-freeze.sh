@@ -31,7 +31,7 @@ inst b || t_abort "instance b starts" "$(tail -n 10 "$(ctl_log b)")"
 ctl_wait_log b "\"msg\":\"lease holder\".*\"holder\":\"it-a\"" 15 ||
 	t_abort "instance b stands by" "$(tail -n 10 "$(ctl_log b)")"
 
-flt_burst freeze 21 &
+ctl_burst freeze 21 &
 burst_pid=$!
 flt_wait_created freeze 5
 ctl_signal a STOP

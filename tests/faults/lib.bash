@@ -7,7 +7,7 @@
 #                           $tmp/bad.csr, $tmp/policy.yaml); at exit the control
 #                           plane is thawed and brought up again if a fault
 #                           left it stopped
-#   flt_burst PREFIX N      create PREFIX-1..N (every third one meant to be
+#   ctl_burst PREFIX N      create PREFIX-1..N (every third one meant to be
 #                           denied), retrying each while the API server is
 #                           away; "NAME WANT" lines in $tmp/PREFIX.want. Run it
 #                           in the background to make a fault mid-burst.
@@ -46,36 +46,6 @@ flt_setup() { # SUITE
 	t_on_exit flt_heal
 	tmp=$T_TMP
 	ctl_workload_world "$IT_NS" 10.244.7.10 "$tmp" || t_abort "the workload world is made"
-}
-
-# flt_make_csr NAME good|bad: create, retrying while the API server is away;
-# a create whose answer was lost shows up as AlreadyExists, which is fine.
-flt_make_csr() {
-	local name=$IT_RUN-$1 file=$tmp/$2.csr deadline=$((SECONDS + 90)) out
-	while ((SECONDS < deadline)); do
-		if out=$(it_as "$tmp/web.kubeconfig" k8s_csr_create "$name" "$W" "$file" "$WUSAGES" 3600 \
-			"$IT_LABEL" 2>&1); then
-			return 0
-		fi
-		[[ $out == *AlreadyExists* || $out == *"already exists"* ]] && return 0
-		sleep 0.3
-	done
-	echo "flt_make_csr $name: gave up: $out" >&2
-	return 1
-}
-
-flt_burst() { # PREFIX N
-	local prefix=$1 n=$2 i kind
-	: >"$tmp/$prefix.want"
-	for ((i = 1; i <= n; i++)); do
-		if ((i % 3 == 0)); then kind=bad; else kind=good; fi
-		flt_make_csr "$prefix-$i" "$kind" || continue
-		if [[ $kind == good ]]; then
-			echo "$IT_RUN-$prefix-$i Approved:AutoApproved" >>"$tmp/$prefix.want"
-		else
-			echo "$IT_RUN-$prefix-$i Denied:SANNotAllowed" >>"$tmp/$prefix.want"
-		fi
-	done
 }
 
 flt_wait_created() { # PREFIX K [TIMEOUT_S]

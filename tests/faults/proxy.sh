@@ -56,7 +56,7 @@ ctl_start main --kubeconfig "$tmp/sa.kubeconfig" --config "$tmp/policy.yaml" \
 	--health-probe-bind-address 0 --metrics-bind-address "127.0.0.1:$mport" ||
 	t_abort "controller starts through the proxy" "$(tail -n 20 "$(ctl_log main)")"
 pid=${CTL_PID[main]}
-flt_burst warm 6
+ctl_burst warm 6
 flt_check warm 6 60 "$(ctl_log main)"
 
 # ---------------------------------------------------------------- 1. a 16 MiB watch line
@@ -73,7 +73,7 @@ else
 	t_fail "the line is refused with an error naming the limit, and the watch relists" \
 		"$(grep -E 'watch' "$(ctl_log main)" | tail -n 5)"
 fi
-flt_burst line 9
+ctl_burst line 9
 flt_check line 9 60 "$(ctl_log main)"
 relists_after=$(grep -c '"msg":"watch restarting".*"next":"list"' "$(ctl_log main)")
 t_check "the CSR watch relisted once for the line" test "$relists_after" -eq $((relists_before + 1))
@@ -88,7 +88,7 @@ t_check "the controller still runs" ctl_running main
 before=$(stat_of error_answers)
 curl -fsS -X POST "http://127.0.0.1:$cport/errors?code=500&seconds=$ERROR_S" >/dev/null ||
 	t_fail "fault-proxy answers 500 for ${ERROR_S} s"
-flt_burst e500 6
+ctl_burst e500 6
 # shellcheck disable=SC2317 # called through k8s_wait
 failed_writes() { grep -c '"msg":"approval write failed; will retry".*"code":"500"' "$(ctl_log main)"; }
 k8s_wait 20 bash -c "(( \$(grep -c '\"msg\":\"approval write failed; will retry\".*\"code\":\"500\"' '$(ctl_log main)') >= 1 ))" ||

@@ -33,7 +33,7 @@ mport=$(t_port)
 ctl_start main --kubeconfig "$tmp/sa.kubeconfig" --config "$tmp/policy.yaml" \
 	--health-probe-bind-address 0 --metrics-bind-address "127.0.0.1:$mport" ||
 	t_abort "controller starts" "$(tail -n 20 "$(ctl_log main)")"
-flt_burst before 6
+ctl_burst before 6
 flt_check before 6 60 "$(ctl_log main)"
 
 # ---------------------------------------------------------------- rotate, then revoke
@@ -48,7 +48,7 @@ else
 fi
 t_eq "the new token is accepted" 200 "$(who "$tok2")"
 
-flt_burst after 9
+ctl_burst after 9
 flt_check after 9 60 "$(ctl_log main)"
 if grep -q 'API server answered 401; re-reading the token file' "$(ctl_log main)"; then
 	t_ok "the controller met the revocation (401), re-read the token file and went on"

@@ -33,38 +33,6 @@ ctl_workload_world "$A" 10.244.3.10 "$tmp"
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W")
 common=(--kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --health-probe-bind-address 0 -v debug)
 
-# make_csr NAME good|bad: create, retrying while the apiserver is away; a
-# create whose answer was lost shows up as AlreadyExists, which is fine.
-make_csr() {
-	local name=$IT_RUN-$1 file=$tmp/$2.csr deadline=$((SECONDS + 90)) out
-	while ((SECONDS < deadline)); do
-		if out=$(it_as "$tmp/web.kubeconfig" k8s_csr_create "$name" "$W" "$file" "$WUSAGES" 3600 \
-			"$IT_LABEL" 2>&1); then
-			return 0
-		fi
-		[[ $out == *AlreadyExists* || $out == *"already exists"* ]] && return 0
-		sleep 0.3
-	done
-	echo "make_csr $name: gave up: $out" >&2
-	return 1
-}
-
-# burst PREFIX N: create PREFIX-1..N, every third one bad; one line per CSR
-# "NAME WANT" in $tmp/PREFIX.want.
-burst() {
-	local prefix=$1 n=$2 i kind
-	: >"$tmp/$prefix.want"
-	for ((i = 1; i <= n; i++)); do
-		if ((i % 3 == 0)); then kind=bad; else kind=good; fi
-		make_csr "$prefix-$i" "$kind" || continue
-		if [[ $kind == good ]]; then
-			echo "$IT_RUN-$prefix-$i Approved:AutoApproved" >>"$tmp/$prefix.want"
-		else
-			echo "$IT_RUN-$prefix-$i Denied:SANNotAllowed" >>"$tmp/$prefix.want"
-		fi
-	done
-}
-
 # check_burst PREFIX N TIMEOUT LOG...: every CSR decided as wanted, once.
 check_burst() {
 	local prefix=$1 n=$2 timeout=$3 name want got bad="" twice="" count
@@ -92,7 +60,7 @@ mport=$(t_port)
 if ! ctl_start main "${common[@]}" --metrics-bind-address "127.0.0.1:$mport"; then
 	t_abort "controller starts" "$(tail -n 20 "$(ctl_log main)")"
 fi
-burst kill 30 &
+ctl_burst kill 30 &
 burst_pid=$!
 k8s_wait 30 bash -c "(( \$(wc -l <'$tmp/kill.want') >= 8 ))"
 if "$T_ROOT/hack/cluster.sh" stop-apiserver --kill >/dev/null 2>&1; then
@@ -135,8 +103,8 @@ before=$(grep -c 'relisted after 410' "$(ctl_log main)")
 ctl_signal main STOP
 "$T_ROOT/hack/cluster.sh" stop-apiserver >/dev/null 2>&1
 "$T_ROOT/hack/cluster.sh" start-apiserver >/dev/null 2>&1
-make_csr paused-good good
-make_csr paused-bad bad
+ctl_make_csr paused-good good
+ctl_make_csr paused-bad bad
 kubectl delete pod -n "$A" "$IT_RUN-gap-old" --grace-period=0 --force >/dev/null 2>&1
 k8s_pod_create "$A" "$IT_RUN-gap-new" >/dev/null
 for i in 1 2 3 4 5; do
@@ -181,7 +149,7 @@ t_eq "main: SIGTERM exits 0" 0 "$?"
 # ---------------------------------------------------------------- 3. write conflict
 ctl_start conflict "${common[@]}" --metrics-bind-address 0 --write-delay=3s ||
 	t_fail "controller with held writes starts"
-make_csr conflict good
+ctl_make_csr conflict good
 if ctl_wait_log conflict "holding the approval write.*$IT_RUN-conflict" 15; then
 	kubectl label csr "$IT_RUN-conflict" it.example.com/touched=yes >/dev/null
 	t_ok "CSR labelled while the approval write is held"
@@ -203,7 +171,7 @@ t_eq "conflict: SIGTERM exits 0" 0 "$?"
 
 # ---------------------------------------------------------------- 4. SIGTERM mid-burst
 ctl_start term1 "${common[@]}" --metrics-bind-address 0 || t_fail "controller term1 starts"
-burst term 30 &
+ctl_burst term 30 &
 burst_pid=$!
 k8s_wait 30 bash -c "(( \$(wc -l <'$tmp/term.want') >= 8 ))"
 ctl_stop term1

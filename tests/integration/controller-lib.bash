@@ -303,3 +303,37 @@ EOF
 		k8s_gen_csr "$dir/bad.key" "$dir/bad.csr" "/CN=web.$ns.svc" \
 			"URI:$spiffe,DNS:web.$ns.svc,DNS:db.$ns.svc"
 }
+
+# ctl_make_csr NAME good|bad: create $tmp/good.csr or $tmp/bad.csr as
+# IT_RUN-NAME (signer $W, usages $WUSAGES), retrying while the apiserver is
+# away; a create whose answer was lost shows up as AlreadyExists, which is
+# fine.
+ctl_make_csr() {
+	local name=$IT_RUN-$1 file=$tmp/$2.csr deadline=$((SECONDS + 90)) out
+	while ((SECONDS < deadline)); do
+		if out=$(it_as "$tmp/web.kubeconfig" k8s_csr_create "$name" "$W" "$file" "$WUSAGES" 3600 \
+			"$IT_LABEL" 2>&1); then
+			return 0
+		fi
+		[[ $out == *AlreadyExists* || $out == *"already exists"* ]] && return 0
+		sleep 0.3
+	done
+	echo "ctl_make_csr $name: gave up: $out" >&2
+	return 1
+}
+
+# ctl_burst PREFIX N: create PREFIX-1..N, every third one bad; one line per CSR
+# "NAME WANT" in $tmp/PREFIX.want.
+ctl_burst() {
+	local prefix=$1 n=$2 i kind
+	: >"$tmp/$prefix.want"
+	for ((i = 1; i <= n; i++)); do
+		if ((i % 3 == 0)); then kind=bad; else kind=good; fi
+		ctl_make_csr "$prefix-$i" "$kind" || continue
+		if [[ $kind == good ]]; then
+			echo "$IT_RUN-$prefix-$i Approved:AutoApproved" >>"$tmp/$prefix.want"
+		else
+			echo "$IT_RUN-$prefix-$i Denied:SANNotAllowed" >>"$tmp/$prefix.want"
+		fi
+	done
+}
