@@ -45,14 +45,15 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_PKG_OBJS := $(PKG_SRCS:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-	-fno-omit-frame-pointer -O1 -g
+	-fno-omit-frame-pointer -O1 -g -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_TIME ?= 60
 # The same targets without ASan, optimised: 1.5 to 2 times the executions per
 # second, for long campaigns whose grown corpus is then replayed through the
 # ASan+UBSan build above (hack/fuzz-campaign.sh, FUZZ_CAMPAIGN_BUILD=fast).
 FUZZ_FAST_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz-fast/%)
 FUZZ_FAST_PKG_OBJS := $(PKG_SRCS:%.c=$(B)/fuzz-fast/obj/%.o)
-FUZZ_FAST_FLAGS := -fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=undefined -O2 -g
+FUZZ_FAST_FLAGS := -fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=undefined -O2 -g \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_CAMPAIGN_BUILD ?= asan
 
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)

@@ -420,3 +420,43 @@ int csr_der_next(const unsigned char *p, size_t len, unsigned char *tag,
 	*clen = t.len;
 	return 0;
 }
+
+/* ---- the canonical form of an EC key on a named curve ---- */
+
+/*
+ * SubjectPublicKeyInfo of id-ecPublicKey (RFC 5480) up to the point's
+ * first byte, for the curves with their OID as parameters and an
+ * uncompressed point (0x04, then X and Y padded to the field's size).
+ */
+static const struct {
+	const char *group; /* OpenSSL's name of the group */
+	size_t coord; /* bytes of each coordinate */
+	unsigned char head[32];
+	size_t head_len;
+} der_ec_forms[] = {
+    {"prime256v1",
+     32,
+     {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+      0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04},
+     27},
+    {"secp384r1",
+     48,
+     {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+      0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04},
+     24},
+    {"secp521r1",
+     66,
+     {0x30, 0x81, 0x9b, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+      0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23, 0x03, 0x81, 0x86, 0x00, 0x04},
+     26},
+};
+
+const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len)
+{
+	for (size_t i = 0; i < sizeof(der_ec_forms) / sizeof(der_ec_forms[0]); i++) {
+		if (len == der_ec_forms[i].head_len + 2 * der_ec_forms[i].coord &&
+		    memcmp(spki, der_ec_forms[i].head, der_ec_forms[i].head_len) == 0)
+			return der_ec_forms[i].group;
+	}
+	return NULL;
+}

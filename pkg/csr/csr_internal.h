@@ -56,6 +56,15 @@ int csr_der_request_parts(const unsigned char *der, size_t len, struct csr_der_p
                           char *err, size_t errlen);
 
 /*
+ * OpenSSL's name of the curve ("prime256v1", "secp384r1", "secp521r1") when
+ * spki (len bytes, a whole SubjectPublicKeyInfo) has the one encoding an EC
+ * key on that curve can have: id-ecPublicKey, the curve's OID as its
+ * parameters, an uncompressed point of the field's size. NULL for any other
+ * bytes. Whether the point is on the curve is OpenSSL's to say.
+ */
+const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len);
+
+/*
  * The value at p (len bytes) that csr_der_check() accepted: its first tag
  * byte, and where its content starts and how long it is. Returns 0, or -1
  * when p does not hold a whole value.

@@ -1,0 +1,116 @@
+/*
+ * The canonical encodings of EC keys on named curves that csr_parse()
+ * accepts without re-encoding the key (csr_der_ec_spki_group()): each must
+ * be exactly what OpenSSL writes for a key on that curve, and nothing else
+ * may match, so that the shortcut lets through no key the re-encoding
+ * would refuse.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "../../../pkg/csr/csr.h"
+#include "../../../pkg/csr/csr_internal.h"
+
+#ifndef TESTDATA_DIR
+#define TESTDATA_DIR "tests/testdata"
+#endif
+
+/* The SubjectPublicKeyInfo OpenSSL writes for a new key on curve, with the
+ * point in form ("uncompressed" or "compressed"). Caller frees *der. */
+static int spki_of_new_key(const char *curve, const char *form, unsigned char **der)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
+	cr_assert_not_null(k, "keygen %s", curve);
+	cr_assert_eq(EVP_PKEY_set_utf8_string_param(k, "point-format", form), 1);
+	*der = NULL;
+	int n = i2d_PUBKEY(k, der);
+	EVP_PKEY_free(k);
+	cr_assert_gt(n, 0);
+	return n;
+}
+
+Test(csr_key, ec_named_curves_match_what_openssl_writes)
+{
+	static const struct {
+		const char *curve, *group;
+	} curves[] = {{"P-256", "prime256v1"}, {"P-384", "secp384r1"}, {"P-521", "secp521r1"}};
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		/* Several keys: a coordinate with leading zero bytes must keep its
+		 * length (the encoding pads it). */
+		for (int round = 0; round < 8; round++) {
+			unsigned char *der = NULL;
+			int n = spki_of_new_key(curves[i].curve, "uncompressed", &der);
+			const char *g = csr_der_ec_spki_group(der, (size_t)n);
+			cr_assert_not_null(g, "%s: OpenSSL's encoding is not recognised",
+			                   curves[i].curve);
+			cr_assert_str_eq(g, curves[i].group);
+			OPENSSL_free(der);
+		}
+	}
+}
+
+Test(csr_key, other_encodings_do_not_match)
+{
+	unsigned char *der = NULL;
+	int n = spki_of_new_key("P-256", "compressed", &der);
+	cr_assert_null(csr_der_ec_spki_group(der, (size_t)n), "compressed point");
+	OPENSSL_free(der);
+
+	n = spki_of_new_key("P-256", "uncompressed", &der);
+	cr_assert_null(csr_der_ec_spki_group(der, (size_t)n - 1), "short");
+	cr_assert_null(csr_der_ec_spki_group(der, 20), "cut in the header");
+	unsigned char copy[128];
+	cr_assert_leq((size_t)n, sizeof(copy));
+	for (int at = 0; at < 27; at++) { /* every byte of the header */
+		memcpy(copy, der, (size_t)n);
+		copy[at] ^= 0x01;
+		cr_assert_null(csr_der_ec_spki_group(copy, (size_t)n), "byte %d changed", at);
+	}
+	/* A hybrid point (0x06/0x07) has the uncompressed length. */
+	memcpy(copy, der, (size_t)n);
+	copy[26] = 0x06;
+	cr_assert_null(csr_der_ec_spki_group(copy, (size_t)n), "hybrid point");
+	OPENSSL_free(der);
+
+	/* Another curve's key (secp256k1: same sizes as P-256, other OID). */
+	n = spki_of_new_key("secp256k1", "uncompressed", &der);
+	cr_assert_null(csr_der_ec_spki_group(der, (size_t)n), "secp256k1");
+	OPENSSL_free(der);
+}
+
+/* The whole parse on the named curves, and a key with explicit parameters
+ * (which takes the re-encoding, and is never a named curve). */
+Test(csr_key, parse_outcomes_unchanged)
+{
+	static const struct {
+		const char *file;
+		bool named;
+	} cases[] = {{"good-ec-p256.pem", true},
+	             {"good-ec-p384.pem", true},
+	             {"good-ec-p521.pem", true},
+	             {"key-ec-explicit.pem", false}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[256], err[256] = "";
+		snprintf(path, sizeof(path), "%s/csr/%s", TESTDATA_DIR, cases[i].file);
+		FILE *f = fopen(path, "rb");
+		cr_assert_not_null(f, "%s", path);
+		char pem[8192];
+		size_t len = fread(pem, 1, sizeof(pem), f);
+		fclose(f);
+		struct csr_info *info = NULL;
+		int rc = csr_parse(pem, len, &info, err, sizeof(err));
+		if (cases[i].named) {
+			cr_assert_eq(rc, 0, "%s: %s", cases[i].file, err);
+			cr_assert(info->sig.verified, "%s", cases[i].file);
+		} else {
+			cr_assert_eq(rc, 0, "%s: %s", cases[i].file, err);
+			cr_assert(!info->key.ec_named_curve, "%s taken for a named curve",
+			          cases[i].file);
+		}
+		csr_info_free(info);
+	}
+}
