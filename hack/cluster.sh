@@ -14,10 +14,19 @@
 #   status             each component running/stopped, apiserver /readyz;
 #                      exit status 0 only when all is up and ready
 #   stop-apiserver [--kill]   stop kube-apiserver only (SIGTERM, or SIGKILL)
-#   start-apiserver    start it again, same port, same etcd data; wait ready
+#   start-apiserver [--no-http2]
+#                      start it again, same port, same etcd data; wait ready
 #                      (kube-controller-manager is restarted with it, so it
-#                      works at once instead of after client-go's backoff)
-#   restart-apiserver  stop-apiserver then start-apiserver
+#                      works at once instead of after client-go's backoff).
+#                      --no-http2: with --disable-http2-serving, so its TLS
+#                      offers only http/1.1 in ALPN (a server that does not
+#                      speak HTTP/2). The choice holds for that start only:
+#                      any start without it (start-apiserver,
+#                      restart-apiserver, up after a stop) serves HTTP/2
+#                      again, and a running apiserver with the other setting
+#                      is restarted. `status` prints the one in force.
+#   restart-apiserver [--kill] [--no-http2]
+#                      stop-apiserver then start-apiserver
 #   stop-etcd [--kill] stop etcd only (SIGTERM, or SIGKILL); kube-apiserver
 #                      keeps running and answers 5xx or waits meanwhile
 #   start-etcd         start etcd again, same port, same data; wait until it
@@ -309,8 +318,24 @@ rules:
 EOF
 }
 
+# HTTP/2 serving of the next kube-apiserver start: on, or off for
+# start-apiserver --no-http2. The setting of the running one is in
+# $STATE/apiserver-http2 ("on" or "off").
+APISERVER_HTTP2=on
+
+# apiserver_http2: the HTTP/2 setting the running kube-apiserver was started
+# with (on when not recorded: every start before this file existed had it).
+apiserver_http2() {
+	local v=on
+	[[ -f $STATE/apiserver-http2 ]] && v=$(<"$STATE/apiserver-http2")
+	echo "$v"
+}
+
 start_apiserver() {
+	local extra=()
+	[[ $APISERVER_HTTP2 == off ]] && extra+=(--disable-http2-serving=true)
 	write_audit_policy
+	echo "$APISERVER_HTTP2" >"$STATE/apiserver-http2"
 	start kube-apiserver \
 		--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
 		--bind-address=127.0.0.1 \
@@ -335,7 +360,8 @@ start_apiserver() {
 		--audit-log-path="$LOGS/audit.log" \
 		--audit-log-maxsize=50 \
 		--audit-log-maxbackup=1 \
-		--cert-dir="$STATE/apiserver-certs"
+		--cert-dir="$STATE/apiserver-certs" \
+		"${extra[@]}"
 }
 
 start_kcm() {
@@ -794,6 +820,7 @@ cmd_status() {
 	*) printf '%-24s not ready: %s\n' readyz "$(grep '^\[-\]' <<<"$r" | tr '\n' ' ')" ;;
 	esac
 	printf '%-24s %s\n' "apiserver" "https://127.0.0.1:$APISERVER_PORT"
+	running kube-apiserver && printf '%-24s %s\n' "apiserver HTTP/2" "$(apiserver_http2)"
 	[[ $r == ok ]] || ok=1
 	return $ok
 }
@@ -809,15 +836,37 @@ cmd_stop_apiserver() {
 }
 
 cmd_start_apiserver() {
+	case "${1:-}" in
+	--no-http2) APISERVER_HTTP2=off ;;
+	"") APISERVER_HTTP2=on ;;
+	*) die "usage: hack/cluster.sh start-apiserver [--no-http2]" ;;
+	esac
 	load_ports || die "no cluster in $STATE (run: hack/cluster.sh up)"
 	running etcd || die "etcd is not running (run: hack/cluster.sh up)"
+	# Started with the other HTTP/2 setting: restart it with this one.
+	if running kube-apiserver && [[ $(apiserver_http2) != "$APISERVER_HTTP2" ]]; then
+		stop kube-apiserver
+	fi
 	# A killed apiserver may hold its port for a moment while it exits.
 	running kube-apiserver || port_wait_free "$APISERVER_PORT" ||
 		die "port $APISERVER_PORT is taken by another process"
 	local t0=$SECONDS
 	ensure_apiserver
 	ensure_kcm
-	say "kube-apiserver ready in $((SECONDS - t0)) s"
+	say "kube-apiserver ready in $((SECONDS - t0)) s (HTTP/2 $(apiserver_http2))"
+}
+
+cmd_restart_apiserver() {
+	local a stop_args=() start_args=()
+	for a in "$@"; do
+		case $a in
+		--kill) stop_args=(--kill) ;;
+		--no-http2) start_args=(--no-http2) ;;
+		*) die "usage: hack/cluster.sh restart-apiserver [--kill] [--no-http2]" ;;
+		esac
+	done
+	cmd_stop_apiserver "${stop_args[@]}"
+	cmd_start_apiserver "${start_args[@]}"
 }
 
 cmd_stop_etcd() {
@@ -1012,8 +1061,8 @@ main() {
 	env) cmd_env ;;
 	status) cmd_status ;;
 	stop-apiserver) lock && cmd_stop_apiserver "$@" ;;
-	start-apiserver) lock && cmd_start_apiserver ;;
-	restart-apiserver) lock && cmd_stop_apiserver "$@" && cmd_start_apiserver ;;
+	start-apiserver) lock && cmd_start_apiserver "$@" ;;
+	restart-apiserver) lock && cmd_restart_apiserver "$@" ;;
 	stop-etcd) lock && cmd_stop_etcd "$@" ;;
 	start-etcd) lock && cmd_start_etcd ;;
 	nodes) lock && cmd_nodes "$@" ;;
@@ -1021,10 +1070,11 @@ main() {
 	leave) lock && cmd_leave "$@" ;;
 	scheduler) lock && cmd_scheduler "$@" ;;
 	-h | --help | help)
-		sed -n '2,83p' "$0" | sed 's/^# \{0,1\}//'
+		# The header: the comment lines from line 2 to the first other one.
+		awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
 		;;
 	*)
-		echo "usage: hack/cluster.sh up|down|env|status|stop-apiserver [--kill]|start-apiserver|restart-apiserver|stop-etcd [--kill]|start-etcd|nodes N|join NAME [GROUP]|leave NAME|scheduler [start|stop]" >&2
+		echo "usage: hack/cluster.sh up|down|env|status|stop-apiserver [--kill]|start-apiserver [--no-http2]|restart-apiserver [--kill] [--no-http2]|stop-etcd [--kill]|start-etcd|nodes N|join NAME [GROUP]|leave NAME|scheduler [start|stop]" >&2
 		exit 2
 		;;
 	esac

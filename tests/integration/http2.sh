@@ -11,12 +11,23 @@
 #     csr_approver_api_connections_opened_total is at most 2, `ss` never
 #     shows more than 2 connections of the controller to the API server,
 #     and every CSR is approved once.
-#   - HTTP/1.1 (--api-http-version=1.1: kube-apiserver configures HTTP/2
-#     itself, so GODEBUG=http2server=0 does not turn it off, and the local
-#     control plane takes no --disable-http2-serving): the log names
-#     HTTP/1.1, `ss` never shows more than the watches + 4 connections,
-#     and the burst is decided while the four watches hold their
-#     connections (no request waits behind them for ever).
+#   - HTTP/1.1 forced (--api-http-version=1.1, the server offers h2): the
+#     log names HTTP/1.1, `ss` never shows more than the watches + 4
+#     connections, and the burst is decided while the four watches hold
+#     their connections (no request waits behind them for ever).
+#   - The fallback: auto (no --api-http-version) against a kube-apiserver
+#     that offers no h2 (`hack/cluster.sh restart-apiserver --no-http2`,
+#     i.e. --disable-http2-serving; checked first with openssl s_client
+#     -alpn h2,http/1.1). A burst of HTTP2_FALLBACK_BURST (default 100)
+#     CSRs: the log names HTTP/1.1, `ss` never shows more than the watches
+#     + 4 connections, csr_approver_api_connections_opened_total stays
+#     within that pool, and every CSR is approved with one write. The
+#     apiserver is started again with HTTP/2 at the end of the case (and at
+#     exit, should the suite stop before).
+#
+# Each case first checks what the API server offers in ALPN, so that a
+# server left without HTTP/2 cannot pass for the fallback or fail the
+# HTTP/2 case for a reason the log does not tell.
 set -uo pipefail
 
 # shellcheck source=tests/integration/controller-lib.bash
@@ -50,6 +61,16 @@ k8s_client_kubeconfig "$node_kc" "system:node:$NODE" system:nodes >/dev/null ||
 k8s_gen_csr "$tmp/ks.key" "$tmp/ks.csr" "/O=system:nodes/CN=system:node:$NODE" \
 	"DNS:$NODE,IP:192.0.2.90" || t_abort "CSR"
 apiport=${CSR_APPROVER_APISERVER##*:}
+CL=$T_ROOT/hack/cluster.sh
+
+# alpn: the protocol the API server picks when a client offers h2 and
+# http/1.1 in its TLS handshake ("h2", "http/1.1"; "none" if it picks none).
+alpn() {
+	local p
+	p=$(openssl s_client -connect "127.0.0.1:$apiport" -alpn h2,http/1.1 \
+		-CAfile "$CSR_APPROVER_CA_CERT" </dev/null 2>/dev/null | sed -n 's/^ALPN protocol: //p')
+	echo "${p:-none}"
+}
 
 # burst PREFIX: create N CSRs PREFIX-1 .. PREFIX-N as the node, in one
 # kubectl run.
@@ -106,6 +127,9 @@ run_burst() {
 }
 
 # ---------------------------------------------------------------- HTTP/2
+# A run stopped before its end may have left the apiserver without HTTP/2.
+[[ $(alpn) == h2 ]] || "$CL" start-apiserver >/dev/null 2>&1
+t_eq "precondition: the API server offers h2 in ALPN" h2 "$(alpn)"
 t_eq "burst of $N CSRs created (HTTP/2 run)" "$N" "$(burst "$IT_RUN-h2")"
 port=$(t_port)
 if run_burst h2 "$IT_RUN-h2" "$port"; then
@@ -149,5 +173,50 @@ fi
 writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
 t_eq "HTTP/1.1: one approval write per CSR" "$N" "${writes:-0}"
 ctl_stop h1 || t_fail "HTTP/1.1 controller stops cleanly"
+
+# ---------------------------------------------------------------- fallback
+# auto against a server whose ALPN offers no h2. A smaller burst: the
+# pool is the same as above, what is new is that the client finds out.
+N=${HTTP2_FALLBACK_BURST:-100}
+t_on_exit "$CL" start-apiserver
+if out=$("$CL" restart-apiserver --no-http2 2>&1); then
+	t_ok "apiserver restarted without HTTP/2"
+else
+	t_fail "apiserver restarted without HTTP/2" "$out"
+fi
+t_eq "precondition: the API server offers only http/1.1 in ALPN" http/1.1 "$(alpn)"
+t_eq "burst of $N CSRs created (fallback run)" "$N" "$(burst "$IT_RUN-fb")"
+port=$(t_port)
+if run_burst fb "$IT_RUN-fb" "$port"; then
+	t_ok "fallback: all $N CSRs approved while $WATCHES watches hold connections"
+else
+	t_fail "fallback: all $N CSRs approved while $WATCHES watches hold connections" \
+		"$(approved "$IT_RUN-fb") approved; $(tail -n 5 "$(ctl_log fb)")"
+fi
+t_check "fallback: the log names HTTP/1.1 once" \
+	test "$(grep -c '"msg":"API server connection".*"protocol":"HTTP/1.1"' "$(ctl_log fb)")" = 1
+t_check "fallback: no protocol change logged" \
+	test "$(grep -c '"msg":"API server protocol changed"' "$(ctl_log fb)")" = 0
+if ((peak >= 1 && peak <= H1_POOL)); then
+	t_ok "fallback: the pool holds the watches and at most 4 more ($peak at most at once)"
+else
+	t_fail "fallback: at most $H1_POOL connections at once" "ss saw $peak"
+fi
+opened=$(metric "$port" csr_approver_api_connections_opened_total)
+if [[ -n $opened ]] && ((opened >= WATCHES && opened <= H1_POOL)); then
+	t_ok "fallback: $opened connections opened for the burst and the watches (pool: $H1_POOL)"
+else
+	t_fail "fallback: between $WATCHES and $H1_POOL connections opened" \
+		"csr_approver_api_connections_opened_total=${opened:-absent}"
+fi
+writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
+t_eq "fallback: one approval write per CSR" "$N" "${writes:-0}"
+ctl_stop fb || t_fail "fallback controller stops cleanly"
+if out=$("$CL" start-apiserver 2>&1); then
+	t_ok "apiserver started again with HTTP/2"
+else
+	t_fail "apiserver started again with HTTP/2" "$out"
+fi
+t_eq "the API server offers h2 in ALPN again" h2 "$(alpn)"
 
 t_done
