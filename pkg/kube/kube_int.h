@@ -29,6 +29,8 @@
 #define KUBE_H1_REQUEST_CONNS 4
 /* Easy handles kept for the next requests. */
 #define KUBE_SPARE_HANDLES 16
+/* libcurl's receive buffer for a LIST page (its largest, CURL_MAX_READ_SIZE). */
+#define KUBE_LIST_BUFFER (512L * 1024)
 
 /* What the API server was last seen to speak. */
 enum kube_proto { KUBE_PROTO_UNKNOWN, KUBE_PROTO_H1, KUBE_PROTO_H2 };

@@ -291,6 +291,17 @@ int kube_request_setup(struct kube_request *r, char *err, size_t errlen)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->streaming ? 0L : c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	                 (curl_off_t)(r->streaming ? 0 : KUBE_MAX_BODY));
+	/* A LIST page (up to a few MB) gets a receive buffer of its own size
+	 * class. Over HTTP/2 libcurl 7.88 puts what arrives for a stream while
+	 * it reads another into the stream's buffer, and when that is full it
+	 * pauses the connection's input until the stream's transfer runs; now
+	 * and then nothing makes it run, and a page that had all but arrived
+	 * sat there until the request's timeout (30 s). Seen in about one
+	 * start in five with 10,000 pods; none in 45 with this buffer
+	 * (hack/bench-rss.sh). Other requests keep libcurl's 16 KiB. */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE,
+	                 strcmp(r->verb, "LIST") == 0 ? KUBE_LIST_BUFFER
+	                                              : (long)CURL_MAX_WRITE_SIZE);
 
 	if (r->body != NULL || strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
 	    strcmp(r->method, "PATCH") == 0) {
@@ -325,9 +336,10 @@ void kube_request_detach(struct kube_request *r)
 	if (r->easy != NULL) {
 		if (r->in_multi)
 			curl_multi_remove_handle(c->multi, r->easy);
-		/* A handle made before the CA changed holds the old CA. */
+		/* A handle made before the CA changed holds the old CA; one that
+		 * read a LIST holds its large buffer, not worth keeping idle. */
 		if (r->easy_gen == c->handle_gen && c->n_spare < KUBE_SPARE_HANDLES &&
-		    !c->closing) {
+		    !c->closing && strcmp(r->verb, "LIST") != 0) {
 			curl_easy_setopt(r->easy, CURLOPT_PRIVATE, NULL);
 			curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
 			curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, NULL);
