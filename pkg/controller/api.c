@@ -162,8 +162,10 @@ void api_post_event(struct controller *c, const struct csr_entry *e, const char 
 	if (body == NULL)
 		return;
 	struct req_ctx *r = req_ctx_new(c, e);
-	if (kube_request_start(c->client, "POST", "/api/v1/namespaces/default/events", body,
-	                       strlen(body), NULL, event_done, NULL, r) == NULL) {
+	/* Deferred: in a burst the decisions are written first, their Events
+	 * after (none is dropped). */
+	if (kube_request_start_deferred(c->client, "POST", "/api/v1/namespaces/default/events",
+	                                body, strlen(body), NULL, event_done, r) == NULL) {
 		log_warn("could not record event", "csr", e->name, "error", "request not started");
 		req_ctx_free(r);
 	} else {

@@ -221,6 +221,19 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
                                         const char *body, size_t body_len, const char *content_type,
                                         kube_done_cb done_cb, kube_data_cb data_cb, void *ud);
 
+/*
+ * As kube_request_start() (not streaming), for a request that may wait:
+ * it is sent only when no other request waits for a slot, and such
+ * requests hold at most half the slots (--api-max-requests-in-flight) at a
+ * time. Events go this way, so that in a burst the decisions are written
+ * first. Nothing is dropped: it waits in order with the other deferred
+ * requests.
+ */
+struct kube_request *kube_request_start_deferred(struct kube_client *c, const char *method,
+                                                 const char *path, const char *body,
+                                                 size_t body_len, const char *content_type,
+                                                 kube_done_cb done_cb, void *ud);
+
 /* Cancel a running request: its done_cb runs (status 0, "cancelled") before
  * this returns, and the handle is invalid afterwards. Calling it from the
  * request's own done_cb does nothing.

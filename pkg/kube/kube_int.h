@@ -70,6 +70,7 @@ struct kube_request {
 	long stream_status; /* streaming: HTTP status seen at the first body bytes */
 	bool observed; /* this attempt is counted already (a stream, when it started) */
 	bool streaming;
+	bool deferred; /* waits behind other requests (kube_request_start_deferred) */
 	bool queued; /* waiting in a kube_fifo for a slot */
 	bool admitted; /* holds a slot (counted in plain_admitted/streams_admitted) */
 	bool in_multi; /* added to the multi handle */
@@ -99,9 +100,11 @@ struct kube_client {
 	struct kube_request *zombies; /* finished inside a transfer step */
 	struct kube_fifo wait_plain; /* requests waiting for a slot, in order */
 	struct kube_fifo wait_stream; /* streams waiting for the protocol to be known */
+	struct kube_fifo wait_deferred; /* deferred requests waiting for a slot, in order */
 	size_t live; /* requests neither finishing nor finished */
 	size_t plain_admitted; /* requests (not streams) holding a slot */
 	size_t streams_admitted;
+	size_t deferred_admitted; /* of plain_admitted, the deferred ones */
 	size_t h1_streams; /* admitted streams running over HTTP/1.1 */
 	size_t max_in_flight; /* cap on plain_admitted over HTTP/2 */
 	bool log_protocol_info; /* the protocol line at info, not debug */

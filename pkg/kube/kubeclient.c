@@ -92,6 +92,14 @@ static void kube_fifo_remove(struct kube_fifo *q, struct kube_request *r)
 	r->queued = false;
 }
 
+/* The queue r waits in. */
+static struct kube_fifo *kube_request_queue(struct kube_client *c, const struct kube_request *r)
+{
+	if (r->streaming)
+		return &c->wait_stream;
+	return r->deferred ? &c->wait_deferred : &c->wait_plain;
+}
+
 static size_t kube_client_plain_cap(const struct kube_client *c)
 {
 	if (c->proto == KUBE_PROTO_H2)
@@ -125,7 +133,12 @@ static bool kube_client_slot_free(const struct kube_client *c, const struct kube
 		return c->plain_admitted + c->streams_admitted == 0;
 	if (r->streaming)
 		return true;
-	return c->plain_admitted < kube_client_plain_cap(c);
+	size_t cap = kube_client_plain_cap(c);
+	/* Deferred requests never hold more than half the slots, so that what
+	 * comes after them finds room. */
+	if (r->deferred && c->deferred_admitted >= (cap > 1 ? cap / 2 : 1))
+		return false;
+	return c->plain_admitted < cap;
 }
 
 static void kube_request_take_slot(struct kube_request *r)
@@ -137,6 +150,8 @@ static void kube_request_take_slot(struct kube_request *r)
 		c->streams_admitted++;
 	else
 		c->plain_admitted++;
+	if (r->deferred)
+		c->deferred_admitted++;
 	kube_client_set_conn_cap(c);
 }
 
@@ -153,6 +168,8 @@ static void kube_request_release_slot(struct kube_request *r)
 		c->streams_admitted--;
 	else
 		c->plain_admitted--;
+	if (r->deferred)
+		c->deferred_admitted--;
 	if (r->h1_stream) {
 		r->h1_stream = false;
 		c->h1_streams--;
@@ -203,7 +220,7 @@ static void kube_request_destroy(struct kube_request *r)
 	struct kube_client *c = r->c;
 
 	if (r->queued)
-		kube_fifo_remove(r->streaming ? &c->wait_stream : &c->wait_plain, r);
+		kube_fifo_remove(kube_request_queue(c, r), r);
 	kube_request_detach(r);
 	if (r->prev != NULL)
 		r->prev->next = r->next;
@@ -250,7 +267,7 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 	};
 
 	if (r->queued)
-		kube_fifo_remove(r->streaming ? &c->wait_stream : &c->wait_plain, r);
+		kube_fifo_remove(kube_request_queue(c, r), r);
 	if (r->waiting) { /* cancelled while parked */
 		r->waiting = false;
 		c->n_waiting--;
@@ -270,7 +287,7 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 
 /* Start queued requests while there are slots: streams first (they never
  * wait behind requests once the protocol is known), then requests in the
- * order they came. */
+ * order they came, then deferred requests when no other waits. */
 static void kube_client_admit(struct kube_client *c)
 {
 	char err[256];
@@ -285,6 +302,9 @@ static void kube_client_admit(struct kube_client *c)
 			q = &c->wait_stream;
 		else if (c->wait_plain.head != NULL && kube_client_slot_free(c, c->wait_plain.head))
 			q = &c->wait_plain;
+		else if (c->wait_plain.head == NULL && c->wait_deferred.head != NULL &&
+		         kube_client_slot_free(c, c->wait_deferred.head))
+			q = &c->wait_deferred;
 		if (q == NULL)
 			break;
 		struct kube_request *r = kube_fifo_pop(q);
@@ -634,9 +654,11 @@ static bool kube_method_ok(const char *m)
 	return true;
 }
 
-struct kube_request *kube_request_start(struct kube_client *c, const char *method, const char *path,
-                                        const char *body, size_t body_len, const char *content_type,
-                                        kube_done_cb done_cb, kube_data_cb data_cb, void *ud)
+static struct kube_request *kube_request_start_in(struct kube_client *c, const char *method,
+                                                  const char *path, const char *body,
+                                                  size_t body_len, const char *content_type,
+                                                  kube_done_cb done_cb, kube_data_cb data_cb,
+                                                  void *ud, bool deferred)
 {
 	struct kube_request *r = NULL;
 	char err[256];
@@ -672,14 +694,16 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
 	r->data_cb = data_cb;
 	r->ud = ud;
 	r->streaming = data_cb != NULL;
+	r->deferred = deferred && !r->streaming;
 	kube_classify(method, path, r->verb, sizeof(r->verb), r->resource, sizeof(r->resource));
 
 	r->next = c->reqs;
 	if (c->reqs != NULL)
 		c->reqs->prev = r;
 	c->reqs = r;
-	struct kube_fifo *q = r->streaming ? &c->wait_stream : &c->wait_plain;
-	if (c->in_perform || q->head != NULL || !kube_client_slot_free(c, r)) {
+	struct kube_fifo *q = kube_request_queue(c, r);
+	if (c->in_perform || q->head != NULL || (r->deferred && c->wait_plain.head != NULL) ||
+	    !kube_client_slot_free(c, r)) {
 		/* Started by kube_client_admit(), in order. */
 		kube_fifo_push(q, r);
 		c->live++;
@@ -694,6 +718,23 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
 	}
 	c->live++;
 	return r;
+}
+
+struct kube_request *kube_request_start(struct kube_client *c, const char *method, const char *path,
+                                        const char *body, size_t body_len, const char *content_type,
+                                        kube_done_cb done_cb, kube_data_cb data_cb, void *ud)
+{
+	return kube_request_start_in(c, method, path, body, body_len, content_type, done_cb,
+	                             data_cb, ud, false);
+}
+
+struct kube_request *kube_request_start_deferred(struct kube_client *c, const char *method,
+                                                 const char *path, const char *body,
+                                                 size_t body_len, const char *content_type,
+                                                 kube_done_cb done_cb, void *ud)
+{
+	return kube_request_start_in(c, method, path, body, body_len, content_type, done_cb, NULL,
+	                             ud, true);
 }
 
 void kube_request_cancel(struct kube_request *r)

@@ -372,6 +372,42 @@ Test(kube_client, queued_requests_run_in_order, .init = quiet)
 	kube_config_free(cfg);
 }
 
+/* Deferred requests (Events) wait behind every other request that waits,
+ * and keep their own order. */
+Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct order_rec rec = {0};
+	struct order_ud u[6];
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_max_in_flight(c, 1);
+	/* ids 0-2 deferred, 3-5 not, started alternately: 0 takes the free
+	 * slot at once; the others wait. */
+	static const int start_order[] = {0, 3, 1, 4, 2, 5};
+	for (int k = 0; k < 6; k++) {
+		int i = start_order[k];
+		u[i] = (struct order_ud){.rec = &rec, .id = i};
+		struct kube_request *r = i < 3
+		    ? kube_request_start_deferred(c, "POST", "/api/v1/namespaces/default/events",
+		                                  "{}", 2, NULL, on_done_order, &u[i])
+		    : kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
+		                         on_done_order, NULL, &u[i]);
+		cr_assert_not_null(r);
+	}
+	cr_assert_eq(kube_client_active(c), 6);
+	for (int i = 0; i < 400 && rec.n < 6; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(rec.n, 6, "every request ends");
+	static const int want[] = {0, 3, 4, 5, 1, 2};
+	for (int k = 0; k < 6; k++)
+		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
+		             want[k]);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
 static int conn_calls;
 static void on_conn(void *ud)
 {
