@@ -29,6 +29,10 @@
 #define KUBE_H1_REQUEST_CONNS 4
 /* Easy handles kept for the next requests. */
 #define KUBE_SPARE_HANDLES 16
+/* A deferred request that has waited this long (ms) goes before the other
+ * waiting requests: under a backlog that never clears, Events are late,
+ * not held without end. */
+#define KUBE_DEFER_MAX_MS 5000
 /* libcurl's receive buffer for a LIST page (its largest, CURL_MAX_READ_SIZE). */
 #define KUBE_LIST_BUFFER (512L * 1024)
 
@@ -71,6 +75,7 @@ struct kube_request {
 	bool observed; /* this attempt is counted already (a stream, when it started) */
 	bool streaming;
 	bool deferred; /* waits behind other requests (kube_request_start_deferred) */
+	int64_t queued_at; /* monotonic ms: when a deferred request began to wait */
 	bool queued; /* waiting in a kube_fifo for a slot */
 	bool admitted; /* holds a slot (counted in plain_admitted/streams_admitted) */
 	bool in_multi; /* added to the multi handle */

@@ -287,7 +287,8 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 
 /* Start queued requests while there are slots: streams first (they never
  * wait behind requests once the protocol is known), then requests in the
- * order they came, then deferred requests when no other waits. */
+ * order they came, then deferred requests when no other waits (or once
+ * the first has waited KUBE_DEFER_MAX_MS: it goes before the others). */
 static void kube_client_admit(struct kube_client *c)
 {
 	char err[256];
@@ -296,14 +297,18 @@ static void kube_client_admit(struct kube_client *c)
 		return;
 	c->admitting = true;
 	kube_client_set_conn_cap(c);
+	int64_t now = util_now_ms();
 	for (;;) {
 		struct kube_fifo *q = NULL;
+		const struct kube_request *d = c->wait_deferred.head;
 		if (c->wait_stream.head != NULL && kube_client_slot_free(c, c->wait_stream.head))
 			q = &c->wait_stream;
+		else if (d != NULL && now - d->queued_at >= KUBE_DEFER_MAX_MS &&
+		         kube_client_slot_free(c, d))
+			q = &c->wait_deferred;
 		else if (c->wait_plain.head != NULL && kube_client_slot_free(c, c->wait_plain.head))
 			q = &c->wait_plain;
-		else if (c->wait_plain.head == NULL && c->wait_deferred.head != NULL &&
-		         kube_client_slot_free(c, c->wait_deferred.head))
+		else if (c->wait_plain.head == NULL && d != NULL && kube_client_slot_free(c, d))
 			q = &c->wait_deferred;
 		if (q == NULL)
 			break;
@@ -705,6 +710,7 @@ static struct kube_request *kube_request_start_in(struct kube_client *c, const c
 	if (c->in_perform || q->head != NULL || (r->deferred && c->wait_plain.head != NULL) ||
 	    !kube_client_slot_free(c, r)) {
 		/* Started by kube_client_admit(), in order. */
+		r->queued_at = util_now_ms();
 		kube_fifo_push(q, r);
 		c->live++;
 		return r;

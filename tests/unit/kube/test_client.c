@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../../pkg/kube/kube.h"
+#include "../../../pkg/kube/kube_int.h"
 #include "../../../pkg/log/log.h"
 #include "../support/closed_port.h"
 
@@ -402,6 +403,39 @@ Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
 	cr_assert_eq(rec.n, 6, "every request ends");
 	static const int want[] = {0, 3, 4, 5, 1, 2};
 	for (int k = 0; k < 6; k++)
+		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
+		             want[k]);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+/* A deferred request that has waited KUBE_DEFER_MAX_MS goes before the
+ * other waiting requests. */
+Test(kube_client, deferred_request_goes_first_once_it_waited_long, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct order_rec rec = {0};
+	struct order_ud u[4];
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_max_in_flight(c, 1);
+	for (int i = 0; i < 4; i++)
+		u[i] = (struct order_ud){.rec = &rec, .id = i};
+	/* 0 takes the slot; 1 and 2 wait; 3 (deferred) waits behind them. */
+	for (int i = 0; i < 3; i++)
+		cr_assert_not_null(kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2,
+		                                      NULL, on_done_order, NULL, &u[i]));
+	struct kube_request *d = kube_request_start_deferred(
+	    c, "POST", "/api/v1/namespaces/default/events", "{}", 2, NULL, on_done_order, &u[3]);
+	cr_assert_not_null(d);
+	cr_assert(d->queued);
+	d->queued_at -= KUBE_DEFER_MAX_MS; /* as if it had waited that long */
+	for (int i = 0; i < 400 && rec.n < 4; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(rec.n, 4, "every request ends");
+	static const int want[] = {0, 3, 1, 2};
+	for (int k = 0; k < 4; k++)
 		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
 		             want[k]);
 	kube_client_free(c);
