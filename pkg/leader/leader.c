@@ -222,6 +222,7 @@ struct leader {
 	struct kube_request *req;
 	int64_t req_started_ms;
 	bool cancelling;
+	bool release_after; /* release once the renewal in flight has ended */
 	unsigned rnd;
 };
 
@@ -367,6 +368,13 @@ static void note_rv(struct leader *l, const char *rv)
 }
 
 /* A record read from the API server. */
+/* PUT the released record over the one observed last. */
+static void release_now(struct leader *l)
+{
+	fill_sent(l, true);
+	write_record(l, STEP_RELEASE, l->observed_rv, util_now_ms());
+}
+
 static void observe(struct leader *l, const struct leader_record *r, const char *rv, int64_t now_ms)
 {
 	bool was_leader = leader_is_leader(l);
@@ -485,6 +493,13 @@ static void step_done(void *ud, const struct kube_response *resp)
 		break;
 	}
 	json_decref(obj);
+	if (l->release_after && l->req == NULL) {
+		l->release_after = false;
+		if (leader_is_leader(l))
+			release_now(l);
+		else
+			l->st.leading = false;
+	}
 }
 
 void leader_tick(struct leader *l, int64_t now_ms)
@@ -531,17 +546,22 @@ bool leader_release(struct leader *l)
 	 * record (with its resourceVersion) would end its term. */
 	bool was_leading = leader_is_leader(l);
 	l->stopped = true;
+	if (was_leading && l->req != NULL && l->step == STEP_RENEW) {
+		/* A renewal in flight may be written already; dropping it would
+		 * leave the release with a stale resourceVersion (409), and the
+		 * lease held until it expires. It ends first (step_done), then the
+		 * release goes with what it returned. */
+		l->release_after = true;
+		return true;
+	}
 	if (l->req != NULL) {
-		/* An attempt in flight: drop it; the release goes after. */
+		/* Another attempt in flight: drop it; the release goes after. */
 		l->cancelling = true;
 		kube_request_cancel(l->req);
 		l->cancelling = false;
 	}
 	if (!was_leading)
 		return false;
-	fill_sent(l, true);
-	char *body = leader_lease_body(l->ns, l->name, l->observed_rv, &l->sent);
-	start(l, STEP_RELEASE, "PUT", l->path, body, util_now_ms());
-	free(body);
+	release_now(l);
 	return l->req != NULL;
 }
