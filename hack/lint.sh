@@ -29,7 +29,7 @@ fi
 
 out=$(cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	--inline-suppr --suppress=missingIncludeSystem -D_POSIX_C_SOURCE=200809L \
-	-I pkg "${prod[@]}" 2>&1)
+	-DCSR_APPROVER_CPPCHECK -I pkg "${prod[@]}" 2>&1)
 if [ $? -ne 0 ]; then
 	printf '%s\n' "$out" | head -n 40
 	echo "lint: cppcheck found problems"

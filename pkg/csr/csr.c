@@ -1,6 +1,7 @@
 /*
  * csr: PEM and DER decoding of a PKCS#10 request, its subject, key,
- * signature and attributes. Extensions are in csr_ext.c, the strict DER
+ * signature and attributes. The request's ASN.1 templates and the loading
+ * of its key are in csr_req.c, extensions in csr_ext.c, the strict DER
  * checker in csr_der.c, the JSON description in csr_json.c.
  */
 #include "csr.h"
@@ -368,9 +369,8 @@ static enum csr_str_type str_type_of(int asn1_type)
 	}
 }
 
-static int decode_subject(const X509_REQ *req, struct csr_info *info, char *err, size_t errlen)
+static int decode_subject(const X509_NAME *name, struct csr_info *info, char *err, size_t errlen)
 {
-	const X509_NAME *name = X509_REQ_get_subject_name(req);
 	int n = name ? X509_NAME_entry_count(name) : 0;
 
 	if (n > CSR_MAX_SUBJECT_ATTRS) {
@@ -417,30 +417,22 @@ static int decode_subject(const X509_REQ *req, struct csr_info *info, char *err,
 
 /* ---- key ---- */
 
-static void decode_key(X509_REQ *req, struct csr_info *info)
+static void decode_key(const struct csr_asn1_spki *pub, EVP_PKEY *pkey, struct csr_info *info)
 {
 	struct csr_key *k = &info->key;
-	X509_PUBKEY *pub = X509_REQ_get_X509_PUBKEY(req);
-	ASN1_OBJECT *alg = NULL;
-	X509_ALGOR *pa = NULL;
-	const ASN1_OBJECT *curve = NULL;
+	const ASN1_OBJECT *alg = NULL, *curve = NULL;
+	int ptype = V_ASN1_UNDEF;
+	const void *pval = NULL;
 	BIGNUM *e = NULL;
 
 	k->type = CSR_KEY_UNKNOWN;
-	if (pub == NULL || X509_PUBKEY_get0_param(&alg, NULL, NULL, &pa, pub) != 1)
-		return;
+	X509_ALGOR_get0(&alg, &ptype, &pval, pub->algor);
 	csr_oid_text(alg, k->alg_oid);
-	if (pa != NULL) {
-		int ptype = V_ASN1_UNDEF;
-		const void *pval = NULL;
-		X509_ALGOR_get0(NULL, &ptype, &pval, pa);
-		if (ptype == V_ASN1_OBJECT)
-			curve = pval;
-	}
+	if (ptype == V_ASN1_OBJECT)
+		curve = pval;
 
 	/* NULL when OpenSSL cannot load the key (unknown algorithm, a point
 	 * off the curve, ...): described as unknown and unverified. */
-	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
 	if (pkey == NULL)
 		return;
 	k->bits = EVP_PKEY_get_bits(pkey);
@@ -488,10 +480,9 @@ static void decode_key(X509_REQ *req, struct csr_info *info)
  * A key OpenSSL cannot load is described as unknown and denied by the
  * policy; there is nothing to re-encode.
  */
-static int key_check_encoding(X509_REQ *req, const struct csr_der_parts *parts, char *err,
+static int key_check_encoding(EVP_PKEY *pkey, const struct csr_der_parts *parts, char *err,
                               size_t errlen)
 {
-	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
 	unsigned char *re = NULL;
 	int rc = 0, relen;
 
@@ -604,11 +595,9 @@ out:
 	RSA_PSS_PARAMS_free(pss);
 }
 
-static void decode_signature(X509_REQ *req, struct csr_info *info)
+static void decode_signature(const struct csr_asn1_req *req, EVP_PKEY *pkey, struct csr_info *info)
 {
 	struct csr_signature *s = &info->sig;
-	const ASN1_BIT_STRING *bits = NULL;
-	const X509_ALGOR *alg = NULL;
 	const ASN1_OBJECT *obj = NULL;
 	int ptype = V_ASN1_UNDEF;
 	const void *pval = NULL;
@@ -637,9 +626,7 @@ static void decode_signature(X509_REQ *req, struct csr_info *info)
 	    {NID_dsa_with_SHA512, CSR_SIG_DSA, CSR_HASH_SHA512},
 	};
 
-	X509_REQ_get0_signature(req, &bits, &alg);
-	if (alg != NULL)
-		X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	X509_ALGOR_get0(&obj, &ptype, &pval, req->sig_alg);
 	csr_oid_text(obj, s->alg_oid);
 	csr_oid_name(obj, s->alg_name);
 	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
@@ -663,15 +650,16 @@ static void decode_signature(X509_REQ *req, struct csr_info *info)
 	}
 	s->matches_key = csr_sig_scheme_fits_key(s->scheme, info->key.type);
 
-	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
-	s->verified = pkey != NULL && X509_REQ_verify(req, pkey) == 1;
+	s->verified = csr_asn1_req_verify(req, pkey);
 }
 
 /* ---- attributes ---- */
 
-static int decode_attributes(X509_REQ *req, struct csr_info *info, char *err, size_t errlen)
+static int decode_attributes(const STACK_OF(X509_ATTRIBUTE) * attrs, struct csr_info *info,
+                             char *err, size_t errlen)
 {
-	int n = X509_REQ_get_attr_count(req);
+	/* -1 for no [0] at all, as for OpenSSL's X509_REQ_get_attr_count() */
+	int n = attrs ? sk_X509_ATTRIBUTE_num(attrs) : -1;
 	int first_ext = -1;
 
 	if (n > CSR_MAX_ATTRIBUTES) {
@@ -683,7 +671,7 @@ static int decode_attributes(X509_REQ *req, struct csr_info *info, char *err, si
 		return 0;
 	info->attrs = util_xcalloc((size_t)n, sizeof(*info->attrs));
 	for (int i = 0; i < n; i++) {
-		X509_ATTRIBUTE *xa = X509_REQ_get_attr(req, i);
+		X509_ATTRIBUTE *xa = sk_X509_ATTRIBUTE_value(attrs, i);
 		const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(xa);
 		struct csr_attribute *a = &info->attrs[info->n_attrs++];
 		csr_oid_text(obj, a->oid);
@@ -700,7 +688,7 @@ static int decode_attributes(X509_REQ *req, struct csr_info *info, char *err, si
 	if (first_ext < 0)
 		return 0;
 
-	X509_ATTRIBUTE *xa = X509_REQ_get_attr(req, first_ext);
+	X509_ATTRIBUTE *xa = sk_X509_ATTRIBUTE_value(attrs, first_ext);
 	int nvals = X509_ATTRIBUTE_count(xa);
 	if (nvals != 1) {
 		csr_errf(err, errlen, "attribute extensionRequest holds %d values, want 1", nvals);
@@ -714,12 +702,11 @@ static int decode_attributes(X509_REQ *req, struct csr_info *info, char *err, si
 int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, size_t errlen)
 {
 	int rc = -1;
-	unsigned char *der = NULL, *re = NULL;
+	unsigned char *der = NULL;
 	size_t der_len = 0;
-	X509_REQ *req = NULL;
+	struct csr_asn1_req *req = NULL;
+	EVP_PKEY *pkey = NULL;
 	struct csr_info *info = NULL;
-	const unsigned char *p;
-	int relen;
 	char why[200];
 	struct csr_der_parts parts;
 
@@ -747,24 +734,18 @@ int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, siz
 		csr_errf(err, errlen, "request is not strict DER: %s", why);
 		goto out;
 	}
-	p = der;
-	req = d2i_X509_REQ(NULL, &p, (long)der_len);
+	/* csr_der_check() has seen one value and nothing after it. */
+	req = csr_asn1_req_decode(der, der_len);
 	if (req == NULL) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		csr_asn1_req_crosscheck(der, der_len, NULL, NULL);
+#endif
 		csr_errf(err, errlen, "DER does not decode as a PKCS#10 certificate request");
 		goto out;
 	}
-	if (p != der + der_len) {
-		csr_errf(err, errlen, "trailing bytes after the certificate request");
-		goto out;
-	}
-	/* Re-encode from the decoded fields, not OpenSSL's saved copy of the
-	 * signed part: a default value written out, an unsorted SET, ... */
-	if (i2d_re_X509_REQ_tbs(req, NULL) <= 0) {
-		csr_errf(err, errlen, "certificate request does not re-encode");
-		goto out;
-	}
-	relen = i2d_X509_REQ(req, &re);
-	if (relen < 0 || (size_t)relen != der_len || memcmp(re, der, der_len) != 0) {
+	/* Re-encode from the decoded fields: a default value written out, an
+	 * unsorted SET, ... */
+	if (!csr_asn1_req_reencodes(req, der, der_len)) {
 		csr_errf(err, errlen, "request is not strict DER: it re-encodes differently");
 		goto out;
 	}
@@ -774,24 +755,28 @@ int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, siz
 		csr_errf(err, errlen, "request is not strict DER: %s", why);
 		goto out;
 	}
-	if (key_check_encoding(req, &parts, err, errlen) != 0)
+	pkey = csr_asn1_key_load(parts.spki, parts.spki_len);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	csr_asn1_req_crosscheck(der, der_len, req, pkey);
+#endif
+	if (key_check_encoding(pkey, &parts, err, errlen) != 0)
 		goto out;
 
 	info = util_xcalloc(1, sizeof(*info));
-	info->version = X509_REQ_get_version(req);
+	info->version = ASN1_INTEGER_get(req->info->version);
 	if (info->version != 0) {
 		csr_errf(err, errlen, "request version %ld, want 0 (PKCS#10 v1)", info->version);
 		goto out;
 	}
-	if (decode_subject(req, info, err, errlen) != 0)
+	if (decode_subject(req->info->subject, info, err, errlen) != 0)
 		goto out;
-	decode_key(req, info);
+	decode_key(req->info->pubkey, pkey, info);
 	if (csr_sha256_hex(parts.spki, parts.spki_len, info->key.spki_sha256) != 0) {
 		csr_errf(err, errlen, "internal error: SHA-256 unavailable");
 		goto out;
 	}
-	decode_signature(req, info);
-	if (decode_attributes(req, info, err, errlen) != 0)
+	decode_signature(req, pkey, info);
+	if (decode_attributes(req->info->attributes, info, err, errlen) != 0)
 		goto out;
 	info->der = der;
 	info->der_len = der_len;
@@ -800,9 +785,9 @@ int csr_parse(const char *pem, size_t len, struct csr_info **out, char *err, siz
 	info = NULL;
 	rc = 0;
 out:
-	OPENSSL_free(re);
 	free(der);
-	X509_REQ_free(req);
+	EVP_PKEY_free(pkey);
+	csr_asn1_req_free(req);
 	csr_info_free(info);
 	ERR_pop_to_mark();
 	return rc;

@@ -460,3 +460,13 @@ const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len)
 	}
 	return NULL;
 }
+
+size_t csr_der_ec_spki_point_len(const unsigned char *spki, size_t len)
+{
+	for (size_t i = 0; i < sizeof(der_ec_forms) / sizeof(der_ec_forms[0]); i++) {
+		if (len == der_ec_forms[i].head_len + 2 * der_ec_forms[i].coord &&
+		    memcmp(spki, der_ec_forms[i].head, der_ec_forms[i].head_len) == 0)
+			return 1 + 2 * der_ec_forms[i].coord;
+	}
+	return 0;
+}

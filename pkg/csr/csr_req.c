@@ -1,0 +1,165 @@
+/*
+ * csr: the PKCS#10 request read field by field the way OpenSSL's X509_REQ
+ * reads it, except that the SubjectPublicKeyInfo stays an AlgorithmIdentifier
+ * and a BIT STRING. OpenSSL 3.0 loads the key of every X509_REQ it decodes
+ * through a decoder it builds for the purpose, which cost more than the
+ * signature check; the key is loaded here once, the cheap way for the
+ * common EC keys and OpenSSL's way for every other.
+ */
+#include "csr_internal.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* The templates of OpenSSL's X509_PUBKEY_INTERNAL, X509_REQ_INFO and
+ * X509_REQ (crypto/x509/x_pubkey.c, x_req.c), with the same fields, tags and
+ * optionality, so that a request decodes, and re-encodes, here exactly when
+ * it does there. The attributes are OPTIONAL there too ("it gets round
+ * invalid encodings"): absent, they stay absent when re-encoded.
+ * cppcheck does not read OpenSSL's headers and cannot parse the macros;
+ * they end without a semicolon, which clang-format takes as a statement
+ * going on, so formatting is off until the next function ends. */
+#ifndef CSR_APPROVER_CPPCHECK
+// clang-format off
+ASN1_SEQUENCE(CSR_SPKI) = {
+    ASN1_SIMPLE(struct csr_asn1_spki, algor, X509_ALGOR),
+    ASN1_SIMPLE(struct csr_asn1_spki, public_key, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END_name(struct csr_asn1_spki, CSR_SPKI)
+
+ASN1_SEQUENCE(CSR_REQ_INFO) = {
+    ASN1_SIMPLE(struct csr_asn1_info, version, ASN1_INTEGER),
+    ASN1_SIMPLE(struct csr_asn1_info, subject, X509_NAME),
+    ASN1_SIMPLE(struct csr_asn1_info, pubkey, CSR_SPKI),
+    ASN1_IMP_SET_OF_OPT(struct csr_asn1_info, attributes, X509_ATTRIBUTE, 0),
+} static_ASN1_SEQUENCE_END_name(struct csr_asn1_info, CSR_REQ_INFO)
+
+ASN1_SEQUENCE(CSR_REQ) = {
+    ASN1_SIMPLE(struct csr_asn1_req, info, CSR_REQ_INFO),
+    ASN1_SIMPLE(struct csr_asn1_req, sig_alg, X509_ALGOR),
+    ASN1_SIMPLE(struct csr_asn1_req, signature, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END_name(struct csr_asn1_req, CSR_REQ)
+#endif
+
+struct csr_asn1_req *csr_asn1_req_decode(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	ASN1_VALUE *v;
+
+	if (len > LONG_MAX)
+		return NULL;
+	v = ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(CSR_REQ));
+	if (v != NULL && p != der + len) {
+		ASN1_item_free(v, ASN1_ITEM_rptr(CSR_REQ));
+		return NULL;
+	}
+	return (struct csr_asn1_req *)v;
+}
+// clang-format on
+
+bool csr_asn1_req_reencodes(const struct csr_asn1_req *req, const unsigned char *der, size_t len)
+{
+	unsigned char *re = NULL;
+	int relen = ASN1_item_i2d((const ASN1_VALUE *)req, &re, ASN1_ITEM_rptr(CSR_REQ));
+	bool same = relen > 0 && (size_t)relen == len && memcmp(re, der, len) == 0;
+
+	OPENSSL_free(re);
+	return same;
+}
+
+bool csr_asn1_req_verify(const struct csr_asn1_req *req, EVP_PKEY *pkey)
+{
+	/* What X509_REQ_verify() does: ASN1_item_verify_ex() over the
+	 * re-encoded CertificationRequestInfo, no distinguishing ID, the
+	 * default library context. */
+	return pkey != NULL &&
+	    ASN1_item_verify(ASN1_ITEM_rptr(CSR_REQ_INFO), req->sig_alg, req->signature, req->info,
+	                     pkey) == 1;
+}
+
+void csr_asn1_req_free(struct csr_asn1_req *req)
+{
+	ASN1_item_free((ASN1_VALUE *)req, ASN1_ITEM_rptr(CSR_REQ));
+}
+
+/* An EC key in the one canonical form of its named curve, from the curve's
+ * name and the point: OpenSSL's EC key management checks that the point is
+ * on the curve, as its decoder does. */
+static EVP_PKEY *ec_key_from_point(const char *group, const unsigned char *point, size_t len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY *pkey = NULL;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, len),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
+{
+	const char *group = csr_der_ec_spki_group(spki, len);
+	const unsigned char *p = spki;
+	EVP_PKEY *fast = NULL, *slow = NULL;
+
+	if (group != NULL) {
+		/* The point is the last bytes: 0x04 and the two coordinates, whose
+		 * size the length of the whole gives (csr_der_ec_spki_group). */
+		size_t point_len = csr_der_ec_spki_point_len(spki, len);
+		fast = ec_key_from_point(group, spki + len - point_len, point_len);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		return fast;
+#endif
+	}
+	if (len <= LONG_MAX)
+		slow = d2i_PUBKEY(NULL, &p, (long)len);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	if (group != NULL) {
+		/* Both ways must load the same key, or fail alike. */
+		if ((fast == NULL) != (slow == NULL) ||
+		    (fast != NULL && EVP_PKEY_eq(fast, slow) != 1))
+			abort();
+		EVP_PKEY_free(slow);
+		return fast;
+	}
+#endif
+	return slow;
+}
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+void csr_asn1_req_crosscheck(const unsigned char *der, size_t len, const struct csr_asn1_req *req,
+                             EVP_PKEY *pkey)
+{
+	const unsigned char *p = der;
+	X509_REQ *x = d2i_X509_REQ(NULL, &p, (long)len);
+	bool decodes = x != NULL && p == der + len;
+
+	/* Decoded here exactly when OpenSSL's X509_REQ decodes it, the same
+	 * key loaded, the signature verified alike. */
+	if (decodes != (req != NULL))
+		abort();
+	if (decodes) {
+		EVP_PKEY *theirs = X509_REQ_get0_pubkey(x);
+		if ((theirs == NULL) != (pkey == NULL) ||
+		    (pkey != NULL && EVP_PKEY_eq(pkey, theirs) != 1))
+			abort();
+		if ((pkey != NULL && X509_REQ_verify(x, theirs) == 1) !=
+		    csr_asn1_req_verify(req, pkey))
+			abort();
+	}
+	X509_REQ_free(x);
+}
+#endif
