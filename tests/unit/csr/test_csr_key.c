@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -112,5 +113,47 @@ Test(csr_key, parse_outcomes_unchanged)
 			          cases[i].file);
 		}
 		csr_info_free(info);
+	}
+}
+
+/* The key of a canonical EC SubjectPublicKeyInfo, loaded from the curve's
+ * name and the point (csr_asn1_key_load()), is the key OpenSSL's decoder
+ * loads, and a point it refuses (off the curve, a coordinate of the
+ * field's size but above its prime) is refused here too. */
+Test(csr_key, fast_load_agrees_with_the_decoder)
+{
+	static const char *curves[] = {"P-256", "P-384", "P-521"};
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		unsigned char *der = NULL;
+		int n = spki_of_new_key(curves[i], "uncompressed", &der);
+		const unsigned char *p = der;
+		EVP_PKEY *fast = csr_asn1_key_load(der, (size_t)n);
+		EVP_PKEY *slow = d2i_PUBKEY(NULL, &p, n);
+		cr_assert_not_null(fast, "%s", curves[i]);
+		cr_assert_not_null(slow, "%s", curves[i]);
+		cr_assert_eq(EVP_PKEY_eq(fast, slow), 1, "%s: another key", curves[i]);
+		EVP_PKEY_free(fast);
+		EVP_PKEY_free(slow);
+
+		unsigned char copy[160];
+		cr_assert_leq((size_t)n, sizeof(copy));
+		size_t coord = (csr_der_ec_spki_point_len(der, (size_t)n) - 1) / 2;
+		cr_assert_gt(coord, 0);
+		/* The last byte of Y changed: off the curve. */
+		memcpy(copy, der, (size_t)n);
+		copy[n - 1] ^= 0x01;
+		p = copy;
+		slow = d2i_PUBKEY(NULL, &p, n);
+		cr_assert_null(slow, "%s: the decoder took a point off the curve", curves[i]);
+		cr_assert_null(csr_asn1_key_load(copy, (size_t)n), "%s: off the curve", curves[i]);
+		/* X all ones: above the field's prime (P-521's top byte is 0x01). */
+		memcpy(copy, der, (size_t)n);
+		memset(copy + n - 2 * coord, 0xff, coord);
+		if (coord == 66)
+			copy[n - 2 * coord] = 0x01;
+		cr_assert_null(csr_asn1_key_load(copy, (size_t)n), "%s: X above the prime",
+		               curves[i]);
+		ERR_clear_error();
+		OPENSSL_free(der);
 	}
 }
