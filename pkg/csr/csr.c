@@ -494,7 +494,7 @@ static int key_check_encoding(EVP_PKEY *pkey, const struct csr_der_parts *parts,
 	 * field's prime (OpenSSL refuses others) and so padded the one way.
 	 * OpenSSL 3.0's encoder costs as much as the signature check, so this
 	 * most common key skips it; fuzzing builds do both and compare. */
-	const char *group = csr_der_ec_spki_group(parts->spki, parts->spki_len);
+	const char *group = csr_der_ec_spki_group(parts->spki, parts->spki_len, NULL);
 	char gname[32];
 	size_t glen = 0;
 	bool canonical = group != NULL && EVP_PKEY_is_a(pkey, "EC") &&

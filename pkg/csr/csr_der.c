@@ -451,22 +451,15 @@ static const struct {
      26},
 };
 
-const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len)
+const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len, size_t *point_len)
 {
 	for (size_t i = 0; i < sizeof(der_ec_forms) / sizeof(der_ec_forms[0]); i++) {
 		if (len == der_ec_forms[i].head_len + 2 * der_ec_forms[i].coord &&
-		    memcmp(spki, der_ec_forms[i].head, der_ec_forms[i].head_len) == 0)
+		    memcmp(spki, der_ec_forms[i].head, der_ec_forms[i].head_len) == 0) {
+			if (point_len != NULL)
+				*point_len = 1 + 2 * der_ec_forms[i].coord;
 			return der_ec_forms[i].group;
+		}
 	}
 	return NULL;
-}
-
-size_t csr_der_ec_spki_point_len(const unsigned char *spki, size_t len)
-{
-	for (size_t i = 0; i < sizeof(der_ec_forms) / sizeof(der_ec_forms[0]); i++) {
-		if (len == der_ec_forms[i].head_len + 2 * der_ec_forms[i].coord &&
-		    memcmp(spki, der_ec_forms[i].head, der_ec_forms[i].head_len) == 0)
-			return 1 + 2 * der_ec_forms[i].coord;
-	}
-	return 0;
 }

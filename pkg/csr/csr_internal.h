@@ -62,12 +62,11 @@ int csr_der_request_parts(const unsigned char *der, size_t len, struct csr_der_p
  * spki (len bytes, a whole SubjectPublicKeyInfo) has the one encoding an EC
  * key on that curve can have: id-ecPublicKey, the curve's OID as its
  * parameters, an uncompressed point of the field's size. NULL for any other
- * bytes. Whether the point is on the curve is OpenSSL's to say.
+ * bytes. Whether the point is on the curve is OpenSSL's to say. When not
+ * NULL, *point_len gets the length of the point, the last bytes of spki
+ * (0x04 and the two coordinates).
  */
-const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len);
-/* For such a spki, the length of the point at its end (0x04 and the two
- * coordinates); 0 for any other bytes. */
-size_t csr_der_ec_spki_point_len(const unsigned char *spki, size_t len);
+const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len, size_t *point_len);
 
 /* The request, decoded as OpenSSL's X509_REQ is but with the key left as
  * bytes (csr_req.c). Field names and types are OpenSSL's. */

@@ -111,14 +111,12 @@ static EVP_PKEY *ec_key_from_point(const char *group, const unsigned char *point
 
 EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 {
-	const char *group = csr_der_ec_spki_group(spki, len);
+	size_t point_len = 0;
+	const char *group = csr_der_ec_spki_group(spki, len, &point_len);
 	const unsigned char *p = spki;
 	EVP_PKEY *fast = NULL, *slow = NULL;
 
 	if (group != NULL) {
-		/* The point is the last bytes: 0x04 and the two coordinates, whose
-		 * size the length of the whole gives (csr_der_ec_spki_group). */
-		size_t point_len = csr_der_ec_spki_point_len(spki, len);
 		fast = ec_key_from_point(group, spki + len - point_len, point_len);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 		return fast;
