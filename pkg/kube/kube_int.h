@@ -86,6 +86,7 @@ struct kube_request {
 	bool retried_auth;
 	bool retried_ca;
 	bool h1_stream; /* a stream running over HTTP/1.1 (counted in h1_streams) */
+	bool list_buffer; /* a LIST: its handle has KUBE_LIST_BUFFER, not kept as a spare */
 	bool waiting; /* detached until retry_at: the server asked to retry later */
 	unsigned int retries_after; /* attempts sent again after a Retry-After */
 	int64_t retry_at; /* monotonic ms */

@@ -299,9 +299,9 @@ int kube_request_setup(struct kube_request *r, char *err, size_t errlen)
 	 * sat there until the request's timeout (30 s). Seen in about one
 	 * start in five with 10,000 pods; none in 45 with this buffer
 	 * (hack/bench-rss.sh). Other requests keep libcurl's 16 KiB. */
+	r->list_buffer = strcmp(r->verb, "LIST") == 0;
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE,
-	                 strcmp(r->verb, "LIST") == 0 ? KUBE_LIST_BUFFER
-	                                              : (long)CURL_MAX_WRITE_SIZE);
+	                 r->list_buffer ? KUBE_LIST_BUFFER : (long)CURL_MAX_WRITE_SIZE);
 
 	if (r->body != NULL || strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
 	    strcmp(r->method, "PATCH") == 0) {
@@ -339,7 +339,7 @@ void kube_request_detach(struct kube_request *r)
 		/* A handle made before the CA changed holds the old CA; one that
 		 * read a LIST holds its large buffer, not worth keeping idle. */
 		if (r->easy_gen == c->handle_gen && c->n_spare < KUBE_SPARE_HANDLES &&
-		    !c->closing && strcmp(r->verb, "LIST") != 0) {
+		    !c->closing && !r->list_buffer) {
 			curl_easy_setopt(r->easy, CURLOPT_PRIVATE, NULL);
 			curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
 			curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, NULL);
