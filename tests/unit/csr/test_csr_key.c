@@ -6,6 +6,7 @@
  * would refuse.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ec.h>
@@ -15,6 +16,7 @@
 
 #include "../../../pkg/csr/csr.h"
 #include "../../../pkg/csr/csr_internal.h"
+#include "../../../pkg/util/util.h"
 
 #ifndef TESTDATA_DIR
 #define TESTDATA_DIR "tests/testdata"
@@ -97,13 +99,13 @@ Test(csr_key, parse_outcomes_unchanged)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[256], err[256] = "";
 		snprintf(path, sizeof(path), "%s/csr/%s", TESTDATA_DIR, cases[i].file);
-		FILE *f = fopen(path, "rb");
-		cr_assert_not_null(f, "%s", path);
-		char pem[8192];
-		size_t len = fread(pem, 1, sizeof(pem), f);
-		fclose(f);
+		char *pem = NULL;
+		size_t len = 0;
+		cr_assert_eq(util_read_file(path, 1 << 20, &pem, &len, err, sizeof(err)), 0, "%s",
+		             err);
 		struct csr_info *info = NULL;
 		int rc = csr_parse(pem, len, &info, err, sizeof(err));
+		free(pem);
 		if (cases[i].named) {
 			cr_assert_eq(rc, 0, "%s: %s", cases[i].file, err);
 			cr_assert(info->sig.verified, "%s", cases[i].file);
