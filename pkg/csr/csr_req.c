@@ -14,6 +14,7 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -87,25 +88,54 @@ void csr_asn1_req_free(struct csr_asn1_req *req)
 	ASN1_item_free((ASN1_VALUE *)req, ASN1_ITEM_rptr(CSR_REQ));
 }
 
+/* The parameters of the curves of csr_der_ec_spki_group(), made once. A
+ * key copied from them and given its point costs a quarter of one made from
+ * the curve's name, which works out the curve's constants again each time.
+ * Never changed once made, and never freed: copies are made from any
+ * thread. */
+static const char *const ec_group_names[] = {"prime256v1", "secp384r1", "secp521r1"};
+static EVP_PKEY *ec_group_params[sizeof(ec_group_names) / sizeof(ec_group_names[0])];
+static CRYPTO_ONCE ec_group_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void ec_group_params_make(void)
+{
+	for (size_t i = 0; i < sizeof(ec_group_names) / sizeof(ec_group_names[0]); i++) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		OSSL_PARAM params[] = {
+		    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+		                                     (char *)ec_group_names[i], 0),
+		    OSSL_PARAM_construct_end(),
+		};
+		if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+		    EVP_PKEY_fromdata(ctx, &ec_group_params[i], EVP_PKEY_KEY_PARAMETERS, params) !=
+		        1) {
+			EVP_PKEY_free(ec_group_params[i]);
+			ec_group_params[i] = NULL;
+		}
+		EVP_PKEY_CTX_free(ctx);
+	}
+}
+
 /* An EC key in the one canonical form of its named curve, from the curve's
  * name and the point: OpenSSL's EC key management checks that the point is
- * on the curve, as its decoder does. */
+ * on the curve, as its decoder does. NULL when it is not, or when OpenSSL
+ * could not make the curve (then it could not load the key either). */
 static EVP_PKEY *ec_key_from_point(const char *group, const unsigned char *point, size_t len)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	EVP_PKEY *pkey = NULL;
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, len),
-	    OSSL_PARAM_construct_end(),
-	};
+	EVP_PKEY *params = NULL, *pkey = NULL;
 
-	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	if (CRYPTO_THREAD_run_once(&ec_group_once, ec_group_params_make) != 1)
+		return NULL;
+	for (size_t i = 0; i < sizeof(ec_group_names) / sizeof(ec_group_names[0]); i++)
+		if (strcmp(group, ec_group_names[i]) == 0)
+			params = ec_group_params[i];
+	if (params == NULL)
+		return NULL;
+	pkey = EVP_PKEY_dup(params);
+	if (pkey == NULL || EVP_PKEY_set1_encoded_public_key(pkey, point, len) != 1) {
 		EVP_PKEY_free(pkey);
-		pkey = NULL;
+		return NULL;
 	}
-	EVP_PKEY_CTX_free(ctx);
 	return pkey;
 }
 
