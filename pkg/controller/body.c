@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kobj/kobj.h"
 #include "../util/util.h"
 #include "controller.h"
 
@@ -67,7 +68,7 @@ char *controller_approval_body(const json_t *csr, const char *type, const char *
 	if (cond == NULL)
 		goto out;
 	json_array_append_new(conds, cond);
-	out = json_dumps(obj, JSON_COMPACT);
+	out = kobj_dumps(obj);
 out:
 	json_decref(obj);
 	return out;
@@ -82,7 +83,7 @@ char *controller_certificate_body(const json_t *csr, const char *cert_pem)
 		goto out;
 	b64 = util_base64_encode(cert_pem, strlen(cert_pem));
 	json_object_set_new(status, "certificate", json_string(b64));
-	out = json_dumps(obj, JSON_COMPACT);
+	out = kobj_dumps(obj);
 out:
 	free(b64);
 	json_decref(obj);
@@ -116,7 +117,7 @@ char *controller_sar_body(const struct policy_sar *sar)
 	json_object_set_new(spec, "resourceAttributes", ra);
 	json_t *obj = json_pack("{s:s, s:s, s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
 	                        "SubjectAccessReview", "spec", spec);
-	char *out = json_dumps(obj, JSON_COMPACT);
+	char *out = kobj_dumps(obj);
 	json_decref(obj);
 	return out;
 }
@@ -177,7 +178,7 @@ char *controller_event_body(const struct controller_event *ev, time_t now)
 	free(gen);
 	free(msg);
 	free(inst);
-	char *out = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	char *out = obj ? kobj_dumps(obj) : NULL;
 	json_decref(obj);
 	return out;
 }

@@ -232,7 +232,7 @@ static char *pcr_status_body(const json_t *obj, const char *type, const char *re
 		json_object_set_new(status, "beginRefreshAt", json_string(rf));
 	}
 	json_object_set_new(copy, "status", status);
-	body = json_dumps(copy, JSON_COMPACT);
+	body = kobj_dumps(copy);
 	json_decref(copy);
 	return body;
 }

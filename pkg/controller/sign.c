@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../kobj/kobj.h"
 #include "../kube/kube.h"
 #include "../log/log.h"
 #include "../signer/signer.h"
@@ -197,7 +198,7 @@ static void bundle_get_done(struct controller *c, struct issuer *is,
 		json_object_set(
 		    json_object_get(obj, "metadata"), "resourceVersion",
 		    json_object_get(json_object_get(cur, "metadata"), "resourceVersion"));
-	body = json_dumps(obj, JSON_COMPACT);
+	body = kobj_dumps(obj);
 	if (strcmp(method, "PUT") == 0) {
 		char *esc = kube_escape(is->bundle_name);
 		path = util_xasprintf(CTB_PATH "/%s", esc);

@@ -137,4 +137,13 @@ int kobj_list_meta(const char *buf, size_t len, json_t **meta, char *err, size_t
 json_t *kobj_read_single(const char *buf, size_t len, const char *filename, char *err,
                          size_t errlen);
 
+/*
+ * The compact JSON text of v, an object or an array, byte for byte what
+ * json_dumps(v, JSON_COMPACT) writes (members in their order, the same
+ * escapes), faster on long strings. Returns a new string (caller frees), or
+ * NULL when v is neither an object nor an array or holds a string that is
+ * not UTF-8 (json_dumps() gives NULL then too). v must not contain itself.
+ */
+char *kobj_dumps(const json_t *v);
+
 #endif

@@ -1,12 +1,16 @@
 /*
  * Fuzz the watch stream path: bytes split into chunks (sizes taken from the
  * input's first bytes) through the framer, each line through
- * watch_event_parse(), and ERROR objects through kube_status_read().
+ * watch_event_parse(), and ERROR objects through kube_status_read(). The
+ * object of each event is also written by kobj_dumps(), which must give
+ * what json_dumps() gives (the bodies sent back are written that way).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../pkg/kobj/kobj.h"
 #include "../../pkg/kube/kube.h"
 #include "../../pkg/watch/watch.h"
 
@@ -27,6 +31,11 @@ static int on_line(void *ud, const char *line, size_t len)
 			__builtin_trap();
 		return 0;
 	}
+	char *ours = kobj_dumps(obj), *theirs = json_dumps(obj, JSON_COMPACT);
+	if ((ours == NULL) != (theirs == NULL) || (ours != NULL && strcmp(ours, theirs) != 0))
+		__builtin_trap();
+	free(ours);
+	free(theirs);
 	if (type == WATCH_ERROR) {
 		char msg[128], reason[64];
 		long code;
