@@ -50,7 +50,7 @@ ctl_start main --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --health-probe
 	--metrics-bind-address "127.0.0.1:$mport" -v debug ||
 	t_abort "controller starts" "$(tail -n 20 "$(ctl_log main)")"
 ctl_burst calm 3
-flt_check calm 3 60 "$(ctl_log main)"
+ctl_check calm 3 60 "$(ctl_log main)"
 
 # ---------------------------------------------------------------- overload
 # shellcheck disable=SC2317 # run at exit
@@ -137,7 +137,7 @@ unhold
 wait "$holder" 2>/dev/null
 unstarve >/dev/null 2>&1
 wait "$burst_pid"
-flt_check busy 6 90 "$(ctl_log main)"
+ctl_check busy 6 90 "$(ctl_log main)"
 
 # Every "retry later" line of an approval write, and the end of the next
 # attempt at the same path: one write per CSR is in flight at a time, so

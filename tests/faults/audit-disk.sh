@@ -41,7 +41,7 @@ audited() {
 
 # ---------------------------------------------------------------- room to write
 ctl_burst roomy 6
-flt_check roomy 6 60 "$(ctl_log main)"
+ctl_check roomy 6 60 "$(ctl_log main)"
 k8s_wait 10 bash -c "[[ \$(grep -c . '$audit') -ge 6 ]]"
 t_eq "roomy: every decision audited" 6 "$(audited roomy)"
 t_eq "roomy: no audit write failed" 0 "$(failures)"
@@ -51,7 +51,7 @@ t_eq "roomy: no audit write failed" 0 "$(failures)"
 dd if=/dev/zero of="$mnt/filler" bs=1k 2>/dev/null
 t_check "the audit log's disk is full" bash -c "! echo x >>'$mnt/probe'"
 ctl_burst full 9
-flt_check full 9 60 "$(ctl_log main)"
+ctl_check full 9 60 "$(ctl_log main)"
 # shellcheck disable=SC2317 # called through k8s_wait
 all_failed() { (($(failures) >= 9)); }
 k8s_wait 10 all_failed
@@ -63,7 +63,7 @@ t_check "the controller still runs" ctl_running main
 # ---------------------------------------------------------------- space freed
 rm -f "$mnt/filler" "$mnt/probe"
 ctl_burst freed 6
-flt_check freed 6 60 "$(ctl_log main)"
+ctl_check freed 6 60 "$(ctl_log main)"
 # shellcheck disable=SC2317 # called through k8s_wait
 resumed() { (($(audited freed) == 6)); }
 k8s_wait 10 resumed

@@ -40,7 +40,7 @@ t_eq "kube-apiserver stalled for the whole ${STALL_S} s" T \
 	"$(awk '{ print $3 }' "/proc/$apiserver_pid/stat" 2>/dev/null)"
 kill -CONT "$apiserver_pid"
 wait "$burst_pid"
-flt_check stall 15 90 "$(ctl_log main)"
+ctl_check stall 15 90 "$(ctl_log main)"
 t_check "the controller rode out the stall" ctl_running main
 
 # ---------------------------------------------------------------- 2. etcd restarted
@@ -51,7 +51,7 @@ flt_wait_created etcd 4
 t_check "etcd stopped mid-burst" "$T_ROOT/hack/cluster.sh" stop-etcd
 t_check "etcd started again with the same data" "$T_ROOT/hack/cluster.sh" start-etcd
 wait "$burst_pid"
-flt_check etcd 15 90 "$(ctl_log main)"
+ctl_check etcd 15 90 "$(ctl_log main)"
 t_eq "stall: the CSRs decided before the restart are still there, decided" "" \
 	"$(while read -r name want; do
 		[[ $(ctl_conditions "$name") == *"${want%%:*}"* ]] || echo "$name"

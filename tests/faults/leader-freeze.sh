@@ -56,7 +56,7 @@ t_check "the thawed leader logs that it lost the lease" grep -q 'leadership lost
 t_eq "the thawed leader decided nothing after it woke" 0 \
 	"$(tail -n "+$((frozen_lines + 1))" "$(ctl_log a)" | grep -c '"msg":"decided"')"
 wait "$burst_pid"
-flt_check freeze 21 60 "$(ctl_log a)" "$(ctl_log b)"
+ctl_check freeze 21 60 "$(ctl_log a)" "$(ctl_log b)"
 late=""
 for ((i = made_at_freeze + 2; i <= 21; i++)); do
 	[[ $(ctl_decided_lines "$IT_RUN-freeze-$i" "$(ctl_log b)") == 1 ]] || late+="freeze-$i "

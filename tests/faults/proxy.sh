@@ -57,7 +57,7 @@ ctl_start main --kubeconfig "$tmp/sa.kubeconfig" --config "$tmp/policy.yaml" \
 	t_abort "controller starts through the proxy" "$(tail -n 20 "$(ctl_log main)")"
 pid=${CTL_PID[main]}
 ctl_burst warm 6
-flt_check warm 6 60 "$(ctl_log main)"
+ctl_check warm 6 60 "$(ctl_log main)"
 
 # ---------------------------------------------------------------- 1. a 16 MiB watch line
 # shellcheck disable=SC2317 # called through k8s_wait
@@ -74,7 +74,7 @@ else
 		"$(grep -E 'watch' "$(ctl_log main)" | tail -n 5)"
 fi
 ctl_burst line 9
-flt_check line 9 60 "$(ctl_log main)"
+ctl_check line 9 60 "$(ctl_log main)"
 relists_after=$(grep -c '"msg":"watch restarting".*"next":"list"' "$(ctl_log main)")
 t_check "the CSR watch relisted once for the line" test "$relists_after" -eq $((relists_before + 1))
 rss_after=$(flt_rss "$pid")
@@ -93,7 +93,7 @@ ctl_burst e500 6
 failed_writes() { grep -c '"msg":"approval write failed; will retry".*"code":"500"' "$(ctl_log main)"; }
 k8s_wait 20 bash -c "(( \$(grep -c '\"msg\":\"approval write failed; will retry\".*\"code\":\"500\"' '$(ctl_log main)') >= 1 ))" ||
 	t_fail "approval writes meet the 500s" "$(tail -n 5 "$(ctl_log main)")"
-flt_check e500 6 60 "$(ctl_log main)"
+ctl_check e500 6 60 "$(ctl_log main)"
 errors=$(($(stat_of error_answers) - before))
 fw=$(failed_writes)
 echo "# during ${ERROR_S} s of 500s: $errors requests answered 500, $fw approval writes failed"

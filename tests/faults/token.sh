@@ -34,7 +34,7 @@ ctl_start main --kubeconfig "$tmp/sa.kubeconfig" --config "$tmp/policy.yaml" \
 	--health-probe-bind-address 0 --metrics-bind-address "127.0.0.1:$mport" ||
 	t_abort "controller starts" "$(tail -n 20 "$(ctl_log main)")"
 ctl_burst before 6
-flt_check before 6 60 "$(ctl_log main)"
+ctl_check before 6 60 "$(ctl_log main)"
 
 # ---------------------------------------------------------------- rotate, then revoke
 (umask 077 && printf '%s\n' "$tok2" >"$tmp/token.new" && mv "$tmp/token.new" "$tmp/token")
@@ -49,7 +49,7 @@ fi
 t_eq "the new token is accepted" 200 "$(who "$tok2")"
 
 ctl_burst after 9
-flt_check after 9 60 "$(ctl_log main)"
+ctl_check after 9 60 "$(ctl_log main)"
 if grep -q 'API server answered 401; re-reading the token file' "$(ctl_log main)"; then
 	t_ok "the controller met the revocation (401), re-read the token file and went on"
 else

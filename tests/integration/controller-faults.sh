@@ -33,28 +33,6 @@ ctl_workload_world "$A" 10.244.3.10 "$tmp"
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W")
 common=(--kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --health-probe-bind-address 0 -v debug)
 
-# check_burst PREFIX N TIMEOUT LOG...: every CSR decided as wanted, once.
-check_burst() {
-	local prefix=$1 n=$2 timeout=$3 name want got bad="" twice="" count
-	shift 3
-	count=$(wc -l <"$tmp/$prefix.want")
-	t_eq "$prefix: all $n CSRs created" "$n" "$count"
-	local deadline=$((SECONDS + timeout))
-	while read -r name want; do
-		local left=$((deadline - SECONDS))
-		((left < 1)) && left=1
-		got=$(ctl_wait_decided "$name" "$left")
-		[[ $got == "$want" ]] || bad+="$name: want $want, got $got; "
-		local c l
-		c=$(kubectl get csr "$name" -o jsonpath='{range .status.conditions[*]}{.type}{"\n"}{end}' |
-			grep -cE '^(Approved|Denied)$')
-		l=$(ctl_decided_lines "$name" "$@")
-		((c == 1 && l == 1)) || twice+="$name: $c conditions, $l log lines; "
-	done <"$tmp/$prefix.want"
-	t_eq "$prefix: every CSR decided correctly" "" "$bad"
-	t_eq "$prefix: every CSR decided exactly once (API and log)" "" "$twice"
-}
-
 # ---------------------------------------------------------------- 1. kill -9 kube-apiserver
 mport=$(t_port)
 if ! ctl_start main "${common[@]}" --metrics-bind-address "127.0.0.1:$mport"; then
@@ -75,7 +53,7 @@ else
 	t_fail "kube-apiserver started again" "$(tail -n 20 "$CSR_APPROVER_CLUSTER_DIR/logs/kube-apiserver.log")"
 fi
 wait "$burst_pid"
-check_burst kill 30 90 "$(ctl_log main)"
+ctl_check kill 30 90 "$(ctl_log main)"
 if ctl_running main; then
 	t_ok "the controller rode out the apiserver's death"
 else
@@ -186,7 +164,7 @@ grep -q '"msg":"shutting down"' "$(ctl_log term1)"
 t_eq "SIGTERM mid-burst: logged the shutdown" 0 "$?"
 wait "$burst_pid"
 ctl_start term2 "${common[@]}" --metrics-bind-address 0 || t_fail "controller term2 starts"
-check_burst term 30 60 "$(ctl_log term1)" "$(ctl_log term2)"
+ctl_check term 30 60 "$(ctl_log term1)" "$(ctl_log term2)"
 ctl_stop term2
 t_eq "term2: SIGTERM exits 0" 0 "$?"
 

@@ -337,3 +337,31 @@ ctl_burst() {
 		fi
 	done
 }
+
+# ctl_check PREFIX N TIMEOUT_S LOG...: the end of a burst of ctl_burst:
+# nothing lost (all N made, all decided), nothing decided twice (exactly one
+# Approved/Denied condition and one "decided" line in LOG...), nothing
+# wrongly approved (each as the policy says; none meant to be denied
+# approved).
+ctl_check() { # PREFIX N TIMEOUT_S LOG...
+	local prefix=$1 n=$2 timeout=$3 name want got bad="" twice="" wrong="" count c a l
+	shift 3
+	count=$(grep -c . "$tmp/$prefix.want")
+	t_eq "$prefix: nothing lost: all $n CSRs created" "$n" "$count"
+	local deadline=$((SECONDS + timeout))
+	while read -r name want; do
+		local left=$((deadline - SECONDS))
+		((left < 1)) && left=1
+		got=$(ctl_wait_decided "$name" "$left")
+		[[ $got == "$want" ]] || bad+="$name: want $want, got $got; "
+		c=$(kubectl get csr "$name" -o jsonpath='{range .status.conditions[*]}{.type}{"\n"}{end}')
+		a=$(grep -c '^Approved$' <<<"$c")
+		c=$(grep -cE '^(Approved|Denied)$' <<<"$c")
+		l=$(ctl_decided_lines "$name" "$@")
+		((c == 1 && l == 1)) || twice+="$name: $c conditions, $l log lines; "
+		[[ $want == Denied:* ]] && ((a > 0)) && wrong+="$name; "
+	done <"$tmp/$prefix.want"
+	t_eq "$prefix: nothing lost: every CSR decided as the policy says" "" "$bad"
+	t_eq "$prefix: nothing decided twice (one condition, one log line)" "" "$twice"
+	t_eq "$prefix: nothing wrongly approved" "" "$wrong"
+}
