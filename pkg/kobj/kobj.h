@@ -146,4 +146,15 @@ json_t *kobj_read_single(const char *buf, size_t len, const char *filename, char
  */
 char *kobj_dumps(const json_t *v);
 
+/*
+ * json_loadb(buf, len, flags, err) with the same result, faster on the
+ * objects the API server sends (kobj_load.c): a value equal to jansson's
+ * (members in the same order), and on success err->position is the number
+ * of bytes read, as jansson gives it. Flags other than
+ * JSON_DISABLE_EOF_CHECK and JSON_DECODE_ANY, a top level that is not an
+ * object or an array, and anything this reader does not take (invalid JSON
+ * included) go to json_loadb(), whose value or error is returned.
+ */
+json_t *kobj_loadb(const char *buf, size_t len, size_t flags, json_error_t *err);
+
 #endif

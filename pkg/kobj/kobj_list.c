@@ -26,7 +26,7 @@ static json_t *kobj_value_at(const char *buf, size_t len, size_t *pos, char *err
 {
 	json_error_t jerr;
 	json_t *v =
-	    json_loadb(buf + *pos, len - *pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+	    kobj_loadb(buf + *pos, len - *pos, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
 	if (v == NULL) {
 		kobj_error(err, errlen, "at byte %zu: %s", *pos + (size_t)jerr.position, jerr.text);
 		return NULL;

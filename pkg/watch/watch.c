@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../kobj/kobj.h"
 #include "../util/util.h"
 
 /* A buffer grown for one huge line is given back on reset beyond this. */
@@ -123,7 +124,7 @@ int watch_event_parse(const char *line, size_t len, enum watch_event_type *type,
 	int rc = -1;
 
 	*object = NULL;
-	root = json_loadb(line, len, 0, &jerr);
+	root = kobj_loadb(line, len, 0, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "watch event is not JSON: %s (column %d)", jerr.text,
 		         jerr.column);
