@@ -8,8 +8,10 @@
 #include "kobj.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "../util/util.h"
+#include "kobj_int.h"
 
 /* Escape as jansson does without flags: '"', '\\' and the controls below
  * 0x20 (the short forms where JSON has one, else \u00XX in upper case);
@@ -36,32 +38,14 @@ static int dump_string(struct util_buf *b, const char *s, size_t n)
 			continue;
 		}
 		util_buf_append(b, p + run, i - run);
-		switch (c) {
-		case '"':
-			util_buf_append(b, "\\\"", 2);
-			break;
-		case '\\':
-			util_buf_append(b, "\\\\", 2);
-			break;
-		case '\b':
-			util_buf_append(b, "\\b", 2);
-			break;
-		case '\f':
-			util_buf_append(b, "\\f", 2);
-			break;
-		case '\n':
-			util_buf_append(b, "\\n", 2);
-			break;
-		case '\r':
-			util_buf_append(b, "\\r", 2);
-			break;
-		case '\t':
-			util_buf_append(b, "\\t", 2);
-			break;
-		default: {
+		/* '/' never comes here: jansson writes it as it is. */
+		const char *k = memchr(KOBJ_JSON_ESC_BYTES, c, KOBJ_JSON_ESC_N);
+		if (k != NULL) {
+			const char e[2] = {'\\', KOBJ_JSON_ESC_LETTERS[k - KOBJ_JSON_ESC_BYTES]};
+			util_buf_append(b, e, sizeof(e));
+		} else {
 			const char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0f]};
 			util_buf_append(b, u, sizeof(u));
-		}
 		}
 		run = ++i;
 	}

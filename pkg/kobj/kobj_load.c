@@ -69,36 +69,14 @@ static int read_escape(struct reader *r)
 
 	if (r->p >= r->end)
 		return -1;
-	switch (*r->p++) {
-	case '"':
-		util_buf_putc(&r->sb, '"');
+	unsigned char c = *r->p++;
+	const char *k = memchr(KOBJ_JSON_ESC_LETTERS, c, KOBJ_JSON_ESC_N);
+	if (k != NULL) {
+		util_buf_putc(&r->sb, KOBJ_JSON_ESC_BYTES[k - KOBJ_JSON_ESC_LETTERS]);
 		return 0;
-	case '\\':
-		util_buf_putc(&r->sb, '\\');
-		return 0;
-	case '/':
-		util_buf_putc(&r->sb, '/');
-		return 0;
-	case 'b':
-		util_buf_putc(&r->sb, '\b');
-		return 0;
-	case 'f':
-		util_buf_putc(&r->sb, '\f');
-		return 0;
-	case 'n':
-		util_buf_putc(&r->sb, '\n');
-		return 0;
-	case 'r':
-		util_buf_putc(&r->sb, '\r');
-		return 0;
-	case 't':
-		util_buf_putc(&r->sb, '\t');
-		return 0;
-	case 'u':
-		break;
-	default:
-		return -1;
 	}
+	if (c != 'u')
+		return -1;
 	if (r->end - r->p < 4 || hex4(r->p, &cp) != 0 || cp == 0)
 		return -1;
 	r->p += 4;
