@@ -451,6 +451,14 @@ static const struct {
      26},
 };
 
+_Static_assert(sizeof(der_ec_forms) / sizeof(der_ec_forms[0]) == CSR_DER_EC_GROUPS,
+               "CSR_DER_EC_GROUPS counts the canonical EC forms");
+
+const char *csr_der_ec_group_name(size_t i)
+{
+	return i < sizeof(der_ec_forms) / sizeof(der_ec_forms[0]) ? der_ec_forms[i].group : NULL;
+}
+
 const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len, size_t *point_len)
 {
 	for (size_t i = 0; i < sizeof(der_ec_forms) / sizeof(der_ec_forms[0]); i++) {

@@ -67,6 +67,10 @@ int csr_der_request_parts(const unsigned char *der, size_t len, struct csr_der_p
  * (0x04 and the two coordinates).
  */
 const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len, size_t *point_len);
+/* The i-th curve csr_der_ec_spki_group() knows, from 0; NULL past the
+ * last. */
+const char *csr_der_ec_group_name(size_t i);
+#define CSR_DER_EC_GROUPS 3
 
 /* The request, decoded as OpenSSL's X509_REQ is but with the key left as
  * bytes (csr_req.c). Field names and types are OpenSSL's. */

@@ -93,17 +93,16 @@ void csr_asn1_req_free(struct csr_asn1_req *req)
  * the curve's name, which works out the curve's constants again each time.
  * Never changed once made, and never freed: copies are made from any
  * thread. */
-static const char *const ec_group_names[] = {"prime256v1", "secp384r1", "secp521r1"};
-static EVP_PKEY *ec_group_params[sizeof(ec_group_names) / sizeof(ec_group_names[0])];
+static EVP_PKEY *ec_group_params[CSR_DER_EC_GROUPS];
 static CRYPTO_ONCE ec_group_once = CRYPTO_ONCE_STATIC_INIT;
 
 static void ec_group_params_make(void)
 {
-	for (size_t i = 0; i < sizeof(ec_group_names) / sizeof(ec_group_names[0]); i++) {
+	for (size_t i = 0; i < CSR_DER_EC_GROUPS; i++) {
 		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 		OSSL_PARAM params[] = {
 		    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-		                                     (char *)ec_group_names[i], 0),
+		                                     (char *)csr_der_ec_group_name(i), 0),
 		    OSSL_PARAM_construct_end(),
 		};
 		if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -126,8 +125,8 @@ static EVP_PKEY *ec_key_from_point(const char *group, const unsigned char *point
 
 	if (CRYPTO_THREAD_run_once(&ec_group_once, ec_group_params_make) != 1)
 		return NULL;
-	for (size_t i = 0; i < sizeof(ec_group_names) / sizeof(ec_group_names[0]); i++)
-		if (strcmp(group, ec_group_names[i]) == 0)
+	for (size_t i = 0; i < CSR_DER_EC_GROUPS; i++)
+		if (strcmp(group, csr_der_ec_group_name(i)) == 0)
 			params = ec_group_params[i];
 	if (params == NULL)
 		return NULL;
