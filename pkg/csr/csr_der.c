@@ -471,3 +471,44 @@ const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len, size_t 
 	}
 	return NULL;
 }
+
+/* ---- the canonical form of an RSA key ---- */
+
+/* The AlgorithmIdentifier of rsaEncryption as OpenSSL writes it: the OID
+ * and NULL parameters (RFC 3279 2.3.1). */
+static const unsigned char der_rsa_alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                            0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+
+/* A positive INTEGER's content in its one DER form: no 0x00 before a byte
+ * that does not need it. */
+static bool der_minimal_positive(const unsigned char *c, size_t n)
+{
+	return der_positive(c, n) && !(n > 1 && c[0] == 0x00 && !(c[1] & 0x80));
+}
+
+bool csr_der_rsa_spki_key(const unsigned char *spki, size_t len, const unsigned char **n,
+                          size_t *n_len, const unsigned char **e, size_t *e_len)
+{
+	const unsigned char *p = spki, *end = spki + len, *tlv, *c, *bits, *ints;
+	size_t tlv_len, clen, blen, ilen;
+
+	/* SEQUENCE { the algorithm above, BIT STRING { 0 unused bits,
+	 * SEQUENCE { INTEGER n, INTEGER e } } }, nothing around or after. */
+	if (der_take(&p, end, 0x30, &tlv, &tlv_len, &c, &clen) != 0 || p != end ||
+	    clen < sizeof(der_rsa_alg) || memcmp(c, der_rsa_alg, sizeof(der_rsa_alg)) != 0)
+		return false;
+	p = c + sizeof(der_rsa_alg);
+	end = c + clen;
+	if (der_take(&p, end, 0x03, &tlv, &tlv_len, &bits, &blen) != 0 || p != end || blen < 1 ||
+	    bits[0] != 0)
+		return false;
+	p = bits + 1;
+	end = bits + blen;
+	if (der_take(&p, end, 0x30, &tlv, &tlv_len, &ints, &ilen) != 0 || p != end)
+		return false;
+	end = ints + ilen;
+	if (der_take(&ints, end, 0x02, &tlv, &tlv_len, n, n_len) != 0 ||
+	    der_take(&ints, end, 0x02, &tlv, &tlv_len, e, e_len) != 0 || ints != end)
+		return false;
+	return der_minimal_positive(*n, *n_len) && der_minimal_positive(*e, *e_len);
+}

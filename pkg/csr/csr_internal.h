@@ -72,6 +72,17 @@ const char *csr_der_ec_spki_group(const unsigned char *spki, size_t len, size_t 
 const char *csr_der_ec_group_name(size_t i);
 #define CSR_DER_EC_GROUPS 3
 
+/*
+ * True when spki (len bytes, a whole SubjectPublicKeyInfo) is an RSA key in
+ * the one encoding OpenSSL writes for it: rsaEncryption with NULL
+ * parameters, a BIT STRING with no unused bits holding the SEQUENCE of the
+ * modulus and the public exponent, both positive INTEGERs in DER, lengths
+ * in DER. *n and *e then point at the INTEGERs' contents (big-endian, a
+ * leading 0x00 kept when there is one). False for any other bytes.
+ */
+bool csr_der_rsa_spki_key(const unsigned char *spki, size_t len, const unsigned char **n,
+                          size_t *n_len, const unsigned char **e, size_t *e_len);
+
 /* The request, decoded as OpenSSL's X509_REQ is but with the key left as
  * bytes (csr_req.c). Field names and types are OpenSSL's. */
 struct csr_asn1_spki {

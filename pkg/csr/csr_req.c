@@ -4,7 +4,7 @@
  * and a BIT STRING. OpenSSL 3.0 loads the key of every X509_REQ it decodes
  * through a decoder it builds for the purpose, which cost more than the
  * signature check; the key is loaded here once, the cheap way for the
- * common EC keys and OpenSSL's way for every other.
+ * common EC and RSA keys and OpenSSL's way for every other.
  */
 #include "csr_internal.h"
 
@@ -16,6 +16,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 
 /* The templates of OpenSSL's X509_PUBKEY_INTERNAL, X509_REQ_INFO and
@@ -138,15 +139,53 @@ static EVP_PKEY *ec_key_from_point(const char *group, const unsigned char *point
 	return pkey;
 }
 
+/* An RSA key from its modulus and public exponent (big-endian INTEGER
+ * contents), through OpenSSL's RSA key management as its decoder loads one.
+ * NULL when OpenSSL refuses them. */
+static EVP_PKEY *rsa_key_from(const unsigned char *n, size_t n_len, const unsigned char *e,
+                              size_t e_len)
+{
+	BIGNUM *bn = NULL, *be = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (n_len > INT_MAX || e_len > INT_MAX)
+		return NULL;
+	bn = BN_bin2bn(n, (int)n_len, NULL);
+	be = BN_bin2bn(e, (int)e_len, NULL);
+	bld = OSSL_PARAM_BLD_new();
+	if (bn == NULL || be == NULL || bld == NULL ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) != 1 ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(be);
+	BN_free(bn);
+	return pkey;
+}
+
 EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 {
-	size_t point_len = 0;
+	size_t point_len = 0, n_len = 0, e_len = 0;
+	const unsigned char *n = NULL, *e = NULL;
 	const char *group = csr_der_ec_spki_group(spki, len, &point_len);
+	bool rsa = group == NULL && csr_der_rsa_spki_key(spki, len, &n, &n_len, &e, &e_len);
 	const unsigned char *p = spki;
 	EVP_PKEY *fast = NULL, *slow = NULL;
 
-	if (group != NULL) {
-		fast = ec_key_from_point(group, spki + len - point_len, point_len);
+	if (group != NULL || rsa) {
+		fast = rsa ? rsa_key_from(n, n_len, e, e_len)
+		           : ec_key_from_point(group, spki + len - point_len, point_len);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 		return fast;
 #endif
@@ -154,7 +193,7 @@ EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 	if (len <= LONG_MAX)
 		slow = d2i_PUBKEY(NULL, &p, (long)len);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	if (group != NULL) {
+	if (group != NULL || rsa) {
 		/* Both ways must load the same key, or fail alike. */
 		if ((fast == NULL) != (slow == NULL) ||
 		    (fast != NULL && EVP_PKEY_eq(fast, slow) != 1))
