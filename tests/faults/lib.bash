@@ -20,8 +20,10 @@
 #                           the user system:serviceaccount:$IT_NS:SA)
 #   flt_sa_token SA SECRET  a token of SA bound to Secret SECRET (made here):
 #                           deleting the Secret revokes it
-#   flt_token_kubeconfig SERVER TOKEN_FILE OUT
-#                           a kubeconfig that reads its token from TOKEN_FILE
+#   flt_token_kubeconfig SERVER TOKEN_FILE OUT [CA_FILE]
+#                           a kubeconfig that reads its token from TOKEN_FILE,
+#                           and the API server's CA from CA_FILE when given
+#                           (else the cluster's CA, embedded)
 #   flt_metric PORT NAME_AND_LABELS   the value of one sample on /metrics
 #   flt_rss PID             resident memory in KiB (VmRSS)
 
@@ -63,7 +65,13 @@ flt_sa_token() { # SA SECRET
 		--bound-object-kind=Secret --bound-object-name="$2" --bound-object-uid="$uid"
 }
 
-flt_token_kubeconfig() { # SERVER TOKEN_FILE OUT
+flt_token_kubeconfig() { # SERVER TOKEN_FILE OUT [CA_FILE]
+	local ca
+	if [[ -n ${4:-} ]]; then
+		ca="certificate-authority: $4"
+	else
+		ca="certificate-authority-data: $(base64 -w0 <"$CSR_APPROVER_CA_CERT")"
+	fi
 	(
 		umask 077
 		cat >"$3" <<EOF
@@ -73,7 +81,7 @@ clusters:
 - name: csr-approver
   cluster:
     server: $1
-    certificate-authority-data: $(base64 -w0 <"$CSR_APPROVER_CA_CERT")
+    $ca
 users:
 - name: sa
   user:

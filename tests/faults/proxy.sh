@@ -11,7 +11,12 @@
 #      the controller refuses it with an error naming the limit, does not
 #      keep the memory, relists and goes on deciding;
 #   2. 500s for 10 s on every request: the approval writes fail, are
-#      retried with backoff (not in a tight loop), and all land afterwards.
+#      retried with backoff (not in a tight loop), and all land afterwards;
+#   3. the API server's CA rotated: the proxy comes back serving a
+#      certificate of a new CA, which the controller does not trust and
+#      refuses while the CA file its kubeconfig names is unchanged; once the
+#      file holds the new CA (alone, as a rotated Secret or ConfigMap would)
+#      the controller reloads it and decides what was created meanwhile.
 # Each: nothing lost, nothing decided twice, nothing wrongly approved. The
 # controller runs as a ServiceAccount (a token, so that the proxy can pass
 # its identity on). Needs Go to build the proxy (into build/).
@@ -38,19 +43,27 @@ pki_serving_cert "$pki" proxy fault-proxy "IP:127.0.0.1"
 rm -f "$pki/ca.key"
 pport=$(t_port)
 cport=$(t_port "$pport")
-"$proxy_bin" -listen "127.0.0.1:$pport" -control "127.0.0.1:$cport" \
-	-upstream "$CSR_APPROVER_APISERVER" -upstream-ca "$CSR_APPROVER_CA_CERT" \
-	-cert "$pki/proxy.crt" -key "$pki/proxy.key" >"$tmp/proxy.log" 2>&1 &
-proxy_pid=$!
-t_on_exit kill "$proxy_pid"
+proxy_pid=""
+# shellcheck disable=SC2317 # run at exit
+proxy_stop() { [[ -z $proxy_pid ]] || { kill "$proxy_pid" && wait "$proxy_pid"; } 2>/dev/null; }
+t_on_exit proxy_stop
 stats() { curl -fsS "http://127.0.0.1:$cport/stats" 2>/dev/null; }
 stat_of() { stats | awk -v k="$1" '$1 == k { print $2 }'; }
-k8s_wait 20 stats >/dev/null || t_abort "fault-proxy answers" "$(tail -n 5 "$tmp/proxy.log")"
+proxy_start() { # PKI_DIR: serve DIR/proxy.{crt,key}
+	"$proxy_bin" -listen "127.0.0.1:$pport" -control "127.0.0.1:$cport" \
+		-upstream "$CSR_APPROVER_APISERVER" -upstream-ca "$CSR_APPROVER_CA_CERT" \
+		-cert "$1/proxy.crt" -key "$1/proxy.key" >>"$tmp/proxy.log" 2>&1 &
+	proxy_pid=$!
+	k8s_wait 20 stats >/dev/null
+}
+proxy_start "$pki" || t_abort "fault-proxy answers" "$(tail -n 5 "$tmp/proxy.log")"
 
 # ---------------------------------------------------------------- the controller, through it
 flt_sa_identity approver || t_abort "ServiceAccount approver with its rights"
 flt_sa_token approver tok >"$tmp/token" || t_abort "a token for approver"
-flt_token_kubeconfig "https://127.0.0.1:$pport" "$tmp/token" "$tmp/sa.kubeconfig"
+# The API server's CA from a file, as in a pod (its ServiceAccount's ca.crt).
+cp "$CSR_APPROVER_CA_CERT" "$tmp/api-ca.crt"
+flt_token_kubeconfig "https://127.0.0.1:$pport" "$tmp/token" "$tmp/sa.kubeconfig" "$tmp/api-ca.crt"
 mport=$(t_port "$pport" "$cport")
 ctl_start main --kubeconfig "$tmp/sa.kubeconfig" --config "$tmp/policy.yaml" \
 	--health-probe-bind-address 0 --metrics-bind-address "127.0.0.1:$mport" ||
@@ -101,6 +114,36 @@ t_check "500s: retried with backoff, not in a loop (${fw} failed writes for 6 CS
 	test "$fw" -le $((6 * 9))
 t_check "500s are counted in csr_approver_api_requests_total" \
 	bash -c "curl -fsS http://127.0.0.1:$mport/metrics | grep -qE '^csr_approver_api_requests_total\{verb=\"PUT\",resource=\"certificatesigningrequests/approval\",code=\"500\"\} [1-9]'"
+t_check "the controller still runs" ctl_running main
+
+# ---------------------------------------------------------------- 3. the API server's CA rotated
+pki2=$tmp/proxy-pki-2
+{ pki_ca "$pki2" && pki_serving_cert "$pki2" proxy fault-proxy "IP:127.0.0.1"; } ||
+	t_abort "a new CA and a serving certificate of it"
+rm -f "$pki2/ca.key"
+log=$(ctl_log main)
+refused_before=$(grep -cE 'SSL certificate problem|certificate verify' "$log")
+proxy_stop
+proxy_start "$pki2" || t_abort "fault-proxy answers with the new CA's certificate" "$(tail -n 5 "$tmp/proxy.log")"
+ctl_burst rot 6
+# shellcheck disable=SC2317 # called through k8s_wait
+refused() { (($(grep -cE 'SSL certificate problem|certificate verify' "$log") > refused_before)); }
+if k8s_wait 30 refused; then
+	t_ok "a certificate of a CA not in the CA file is refused"
+else
+	t_fail "a certificate of a CA not in the CA file is refused" "$(tail -n 5 "$log")"
+fi
+t_eq "nothing decided while the API server's certificate is not trusted" "" \
+	"$(for i in 1 2 3 4 5 6; do ctl_conditions "$IT_RUN-rot-$i"; done | tr -d '\n')"
+t_eq "the CA file is not reloaded while it is unchanged" 0 \
+	"$(grep -c '"msg":"CA bundle changed on disk; reloaded it"' "$log")"
+cp "$pki2/ca.crt" "$tmp/api-ca.crt.new" && mv "$tmp/api-ca.crt.new" "$tmp/api-ca.crt"
+if ctl_wait_log main '"msg":"CA bundle changed on disk; reloaded it"' 60; then
+	t_ok "the CA file, replaced by the new CA, is reloaded"
+else
+	t_fail "the CA file, replaced by the new CA, is reloaded" "$(tail -n 5 "$log")"
+fi
+ctl_check rot 6 90 "$log"
 t_check "the controller still runs" ctl_running main
 
 ctl_stop main
