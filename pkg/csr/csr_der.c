@@ -512,3 +512,18 @@ bool csr_der_rsa_spki_key(const unsigned char *spki, size_t len, const unsigned 
 		return false;
 	return der_minimal_positive(*n, *n_len) && der_minimal_positive(*e, *e_len);
 }
+
+/* ---- the canonical form of an Ed25519 key ---- */
+
+/* SubjectPublicKeyInfo of id-Ed25519 (RFC 8410: parameters absent) up to
+ * the key's 32 bytes. */
+static const unsigned char der_ed25519_head[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                                 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+
+const unsigned char *csr_der_ed25519_spki_key(const unsigned char *spki, size_t len)
+{
+	if (len != sizeof(der_ed25519_head) + 32 ||
+	    memcmp(spki, der_ed25519_head, sizeof(der_ed25519_head)) != 0)
+		return NULL;
+	return spki + sizeof(der_ed25519_head);
+}

@@ -82,44 +82,12 @@ const char *csr_der_ec_group_name(size_t i);
  */
 bool csr_der_rsa_spki_key(const unsigned char *spki, size_t len, const unsigned char **n,
                           size_t *n_len, const unsigned char **e, size_t *e_len);
+/* The key's 32 bytes when spki (len bytes) is an Ed25519 key in its one
+ * encoding (RFC 8410: id-Ed25519, no parameters, a BIT STRING of 32 bytes
+ * with no unused bits); NULL for any other bytes. */
+const unsigned char *csr_der_ed25519_spki_key(const unsigned char *spki, size_t len);
 
-/* The request, decoded as OpenSSL's X509_REQ is but with the key left as
- * bytes (csr_req.c). Field names and types are OpenSSL's. */
-struct csr_asn1_spki {
-	X509_ALGOR *algor;
-	ASN1_BIT_STRING *public_key;
-};
-struct csr_asn1_info {
-	ASN1_INTEGER *version;
-	X509_NAME *subject;
-	struct csr_asn1_spki *pubkey;
-	STACK_OF(X509_ATTRIBUTE) * attributes; /* NULL when the [0] is absent */
-};
-struct csr_asn1_req {
-	struct csr_asn1_info *info;
-	X509_ALGOR *sig_alg;
-	ASN1_BIT_STRING *signature;
-};
-
-/* der (len bytes) as a request with nothing after it, or NULL when it does
- * not decode. Free with csr_asn1_req_free(). */
-struct csr_asn1_req *csr_asn1_req_decode(const unsigned char *der, size_t len);
-/* Whether req, encoded again from its fields, is the len bytes at der. */
-bool csr_asn1_req_reencodes(const struct csr_asn1_req *req, const unsigned char *der, size_t len);
-/* Whether the signature of req verifies with pkey (false for NULL), as
- * X509_REQ_verify() says. */
-bool csr_asn1_req_verify(const struct csr_asn1_req *req, EVP_PKEY *pkey);
-void csr_asn1_req_free(struct csr_asn1_req *req);
-/* The key of a SubjectPublicKeyInfo (spki, len bytes), or NULL when
- * OpenSSL cannot load it (unknown algorithm, a point off the curve, ...). */
-EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len);
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-/* Fuzzing builds: abort unless OpenSSL's X509_REQ decodes der (len bytes)
- * exactly when req is not NULL, to the same key (pkey, NULL when not
- * loaded), with the same verdict on the signature. */
-void csr_asn1_req_crosscheck(const unsigned char *der, size_t len, const struct csr_asn1_req *req,
-                             EVP_PKEY *pkey);
-#endif
+#include "csr_asn1.h"
 
 /*
  * The value at p (len bytes) that csr_der_check() accepted: its first tag

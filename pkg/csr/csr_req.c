@@ -4,11 +4,12 @@
  * and a BIT STRING. OpenSSL 3.0 loads the key of every X509_REQ it decodes
  * through a decoder it builds for the purpose, which cost more than the
  * signature check; the key is loaded here once, the cheap way for the
- * common EC and RSA keys and OpenSSL's way for every other.
+ * common EC, RSA and Ed25519 keys and OpenSSL's way for every other.
  */
 #include "csr_internal.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,10 @@
  * X509_REQ (crypto/x509/x_pubkey.c, x_req.c), with the same fields, tags and
  * optionality, so that a request decodes, and re-encodes, here exactly when
  * it does there. The attributes are OPTIONAL there too ("it gets round
- * invalid encodings"): absent, they stay absent when re-encoded.
+ * invalid encodings"): absent, they stay absent when re-encoded. As there,
+ * the CertificationRequestInfo keeps the bytes it was decoded from, and the
+ * signature is checked over those bytes, not over a re-encoding that may
+ * differ when the request is BER.
  * cppcheck does not read OpenSSL's headers and cannot parse the macros;
  * they end without a semicolon, which clang-format takes as a statement
  * going on, so formatting is off until the next function ends. */
@@ -34,12 +38,14 @@ ASN1_SEQUENCE(CSR_SPKI) = {
     ASN1_SIMPLE(struct csr_asn1_spki, public_key, ASN1_BIT_STRING),
 } static_ASN1_SEQUENCE_END_name(struct csr_asn1_spki, CSR_SPKI)
 
+static const ASN1_AUX CSR_REQ_INFO_aux = {
+    NULL, ASN1_AFLG_ENCODING, 0, 0, NULL, offsetof(struct csr_asn1_info, enc), NULL};
 ASN1_SEQUENCE(CSR_REQ_INFO) = {
     ASN1_SIMPLE(struct csr_asn1_info, version, ASN1_INTEGER),
     ASN1_SIMPLE(struct csr_asn1_info, subject, X509_NAME),
     ASN1_SIMPLE(struct csr_asn1_info, pubkey, CSR_SPKI),
     ASN1_IMP_SET_OF_OPT(struct csr_asn1_info, attributes, X509_ATTRIBUTE, 0),
-} static_ASN1_SEQUENCE_END_name(struct csr_asn1_info, CSR_REQ_INFO)
+} static_ASN1_SEQUENCE_END_ref(struct csr_asn1_info, CSR_REQ_INFO)
 
 ASN1_SEQUENCE(CSR_REQ) = {
     ASN1_SIMPLE(struct csr_asn1_req, info, CSR_REQ_INFO),
@@ -64,9 +70,11 @@ struct csr_asn1_req *csr_asn1_req_decode(const unsigned char *der, size_t len)
 }
 // clang-format on
 
-bool csr_asn1_req_reencodes(const struct csr_asn1_req *req, const unsigned char *der, size_t len)
+bool csr_asn1_req_reencodes(struct csr_asn1_req *req, const unsigned char *der, size_t len)
 {
 	unsigned char *re = NULL;
+	/* From the fields, not from the bytes the info was decoded from. */
+	req->info->enc.modified = 1;
 	int relen = ASN1_item_i2d((const ASN1_VALUE *)req, &re, ASN1_ITEM_rptr(CSR_REQ));
 	bool same = relen > 0 && (size_t)relen == len && memcmp(re, der, len) == 0;
 
@@ -82,6 +90,27 @@ bool csr_asn1_req_verify(const struct csr_asn1_req *req, EVP_PKEY *pkey)
 	return pkey != NULL &&
 	    ASN1_item_verify(ASN1_ITEM_rptr(CSR_REQ_INFO), req->sig_alg, req->signature, req->info,
 	                     pkey) == 1;
+}
+
+int csr_asn1_req_spki(const struct csr_asn1_req *req, unsigned char **der)
+{
+	*der = NULL;
+	int n = ASN1_item_i2d((const ASN1_VALUE *)req->info->pubkey, der, ASN1_ITEM_rptr(CSR_SPKI));
+	if (n <= 0) {
+		OPENSSL_free(*der);
+		*der = NULL;
+		return -1;
+	}
+	return n;
+}
+
+bool csr_asn1_spki_canonical(const unsigned char *spki, size_t len)
+{
+	const unsigned char *n, *e;
+	size_t n_len, e_len;
+	return csr_der_ec_spki_group(spki, len, NULL) != NULL ||
+	    csr_der_rsa_spki_key(spki, len, &n, &n_len, &e, &e_len) ||
+	    csr_der_ed25519_spki_key(spki, len) != NULL;
 }
 
 void csr_asn1_req_free(struct csr_asn1_req *req)
@@ -180,12 +209,17 @@ EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 	const unsigned char *n = NULL, *e = NULL;
 	const char *group = csr_der_ec_spki_group(spki, len, &point_len);
 	bool rsa = group == NULL && csr_der_rsa_spki_key(spki, len, &n, &n_len, &e, &e_len);
+	const unsigned char *ed25519 = csr_der_ed25519_spki_key(spki, len);
 	const unsigned char *p = spki;
 	EVP_PKEY *fast = NULL, *slow = NULL;
 
-	if (group != NULL || rsa) {
-		fast = rsa ? rsa_key_from(n, n_len, e, e_len)
-		           : ec_key_from_point(group, spki + len - point_len, point_len);
+	if (group != NULL || rsa || ed25519 != NULL) {
+		if (group != NULL)
+			fast = ec_key_from_point(group, spki + len - point_len, point_len);
+		else if (rsa)
+			fast = rsa_key_from(n, n_len, e, e_len);
+		else
+			fast = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, ed25519, 32);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 		return fast;
 #endif
@@ -193,7 +227,7 @@ EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 	if (len <= LONG_MAX)
 		slow = d2i_PUBKEY(NULL, &p, (long)len);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	if (group != NULL || rsa) {
+	if (group != NULL || rsa || ed25519 != NULL) {
 		/* Both ways must load the same key, or fail alike. */
 		if ((fast == NULL) != (slow == NULL) ||
 		    (fast != NULL && EVP_PKEY_eq(fast, slow) != 1))

@@ -377,3 +377,48 @@ Test(csr_key, rsa_parse_outcomes_unchanged)
 		csr_info_free(info);
 	}
 }
+
+/* ---- Ed25519 ---- */
+
+Test(csr_key, ed25519_canonical_form_and_fast_load)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	cr_assert_not_null(k);
+	unsigned char *der = NULL, raw[32];
+	size_t raw_len = sizeof(raw);
+	int n = i2d_PUBKEY(k, &der);
+	cr_assert_eq(n, 44);
+	cr_assert_eq(EVP_PKEY_get_raw_public_key(k, raw, &raw_len), 1);
+	const unsigned char *key = csr_der_ed25519_spki_key(der, (size_t)n);
+	cr_assert_not_null(key, "OpenSSL's encoding is not recognised");
+	cr_assert_eq(memcmp(key, raw, 32), 0);
+	cr_assert(csr_asn1_spki_canonical(der, (size_t)n));
+
+	const unsigned char *p = der;
+	EVP_PKEY *fast = csr_asn1_key_load(der, (size_t)n);
+	EVP_PKEY *slow = d2i_PUBKEY(NULL, &p, n);
+	cr_assert_not_null(fast);
+	cr_assert_not_null(slow);
+	cr_assert_eq(EVP_PKEY_eq(fast, slow), 1);
+	cr_assert(EVP_PKEY_is_a(fast, "ED25519"));
+	EVP_PKEY_free(fast);
+	EVP_PKEY_free(slow);
+
+	unsigned char copy[64];
+	cr_assert_null(csr_der_ed25519_spki_key(der, (size_t)n - 1), "short");
+	for (int at = 0; at < 12; at++) { /* every byte of the header */
+		memcpy(copy, der, (size_t)n);
+		copy[at] ^= 0x01;
+		cr_assert_null(csr_der_ed25519_spki_key(copy, (size_t)n), "byte %d changed", at);
+	}
+	/* Ed448's header differs in its OID and lengths. */
+	EVP_PKEY *k448 = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+	unsigned char *d448 = NULL;
+	int n448 = i2d_PUBKEY(k448, &d448);
+	cr_assert_null(csr_der_ed25519_spki_key(d448, (size_t)n448));
+	cr_assert(!csr_asn1_spki_canonical(d448, (size_t)n448));
+	OPENSSL_free(d448);
+	EVP_PKEY_free(k448);
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+}
