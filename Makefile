@@ -227,6 +227,9 @@ demo:
 $(B)/bench_decide: tests/bench/bench_decide.c $(LIB)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
+$(B)/bench_issue: tests/bench/bench_issue.c $(LIB)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
 bench: $(BIN)
 	hack/bench-check.sh
 	hack/bench-rss.sh

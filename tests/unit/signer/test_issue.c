@@ -187,6 +187,20 @@ static void check_leaf(X509 *leaf, const struct st_ca *a, const struct signer_ce
 	cr_expect_eq(X509_verify(leaf, a->key), 1);
 }
 
+/* The certificate's SubjectPublicKeyInfo is the key as OpenSSL encodes it,
+ * byte for byte, whether the signer copied the request's or encoded it. */
+static void expect_key_as_openssl_writes(X509 *leaf, EVP_PKEY *key)
+{
+	unsigned char *want = NULL, *got = NULL;
+	int wl = i2d_PUBKEY(key, &want);
+	int gl = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &got);
+	cr_assert_gt(wl, 0);
+	cr_expect(wl == gl && memcmp(want, got, (size_t)wl) == 0,
+	          "the certificate's key is not encoded as OpenSSL encodes it");
+	OPENSSL_free(want);
+	OPENSSL_free(got);
+}
+
 /* The signature algorithm of each CA key. */
 struct ca_case {
 	enum st_key ca_key;
@@ -233,6 +247,7 @@ ParameterizedTest(struct ca_case *cc, signer_issue, csr_every_field)
 	cr_expect_eq(X509_get_signature_nid(leaf), cc->sig_nid, "signature %s",
 	             OBJ_nid2sn(X509_get_signature_nid(leaf)));
 	cr_expect_eq(EVP_PKEY_eq(X509_get0_pubkey(leaf), lk), 1);
+	expect_key_as_openssl_writes(leaf, lk);
 
 	/* The command line agrees, for both purposes. */
 	char out[4096];
@@ -256,6 +271,34 @@ ParameterizedTest(struct ca_case *cc, signer_issue, csr_every_field)
 
 	signer_cert_free(c2);
 	free(pem_path);
+	X509_free(leaf);
+	signer_cert_free(c);
+	util_strv_free(&u);
+	free(req);
+	EVP_PKEY_free(lk);
+	signer_ca_free(ca);
+	st_ca_fini(&a);
+}
+
+/* A key in a form other than the one OpenSSL writes for it (here a P-256
+ * point compressed) is encoded again rather than copied: the certificate
+ * has the key the request proved it holds, in OpenSSL's encoding. */
+Test(signer_issue, key_in_another_form)
+{
+	struct st_ca a;
+	st_ca_make(&a, "ca", ST_P256, 0, 0);
+	struct signer_ca *ca = st_ca_load(&a);
+	EVP_PKEY *lk = st_key(ST_P256);
+	cr_assert_eq(EVP_PKEY_set_utf8_string_param(lk, "point-format", "compressed"), 1);
+	struct st_req_opts ro = {.sans = "URI:spiffe://cluster.local/ns/shop/sa/web"};
+	size_t len = 0;
+	char *req = st_req(lk, &ro, true, &len);
+	struct util_strv u = usages_of("client auth", NULL, NULL);
+	struct signer_validity v = {.now = time(NULL), .lifetime = 3600, .backdate = 0};
+	struct signer_cert *c = issue_ok(ca, req, len, &u, 0, &v);
+	X509 *leaf = st_parse_cert(c->pem);
+	cr_expect_eq(EVP_PKEY_eq(X509_get0_pubkey(leaf), lk), 1);
+	expect_key_as_openssl_writes(leaf, lk);
 	X509_free(leaf);
 	signer_cert_free(c);
 	util_strv_free(&u);
@@ -446,6 +489,22 @@ Test(signer_issue, refused_requests)
 	der2[len] = 0;
 	issue_fails(ca, der2, len + 1, &u, 0, &v, "not a PKCS#10 certificate request");
 	free(der2);
+	/* BER: the extensionRequest's SET of values made primitive (0x31 ->
+	 * 0x11), which OpenSSL still reads. The signature covers the DER bytes,
+	 * not these: it is checked over the bytes received, as OpenSSL checks
+	 * it, and fails (a re-encoding would have restored the 0x31). */
+	static const unsigned char ext_req[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+	                                        0xf7, 0x0d, 0x01, 0x09, 0x0e};
+	unsigned char *ber = util_xmalloc(len);
+	memcpy(ber, req, len);
+	size_t at = 0;
+	while (at + sizeof(ext_req) < len && memcmp(ber + at, ext_req, sizeof(ext_req)) != 0)
+		at++;
+	cr_assert_lt(at + sizeof(ext_req), len, "no extensionRequest in the request");
+	cr_assert_eq(ber[at + sizeof(ext_req)], 0x31);
+	ber[at + sizeof(ext_req)] = 0x11;
+	issue_fails(ca, (const char *)ber, len, &u, 0, &v, "its self-signature does not verify");
+	free(ber);
 	/* Usages. */
 	struct util_strv bad = usages_of("digital signature", "key encipherment", NULL);
 	issue_fails(ca, req, len, &bad, 0, &v, "neither server auth nor client auth");
@@ -678,6 +737,7 @@ Test(signer_issue, pod_certificate)
 	    "IP:10.244.1.7,IP:fd00:10:244::7",
 	    true, SIGNER_EKU_SERVER | SIGNER_EKU_CLIENT);
 	cr_expect_eq(EVP_PKEY_eq(X509_get0_pubkey(leaf), lk), 1);
+	expect_key_as_openssl_writes(leaf, lk);
 	char out[4096];
 	cr_expect_eq(st_verify(a.cert_path, NULL, "sslserver", c->pem, out, sizeof(out)), 0, "%s",
 	             out);
