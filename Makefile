@@ -224,10 +224,10 @@ cluster-down:
 demo:
 	hack/demo.sh
 
-$(B)/bench_decide: tests/bench/bench_decide.c $(LIB)
+$(B)/bench_decide: tests/bench/bench_decide.c tests/bench/bench.h $(LIB)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
-$(B)/bench_issue: tests/bench/bench_issue.c $(LIB)
+$(B)/bench_issue: tests/bench/bench_issue.c tests/bench/bench.h $(LIB)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
 bench: $(BIN)

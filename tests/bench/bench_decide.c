@@ -8,21 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "../../pkg/cache/cache.h"
 #include "../../pkg/config/config.h"
 #include "../../pkg/csr/csr.h"
 #include "../../pkg/kobj/kobj.h"
 #include "../../pkg/policy/policy.h"
 #include "../../pkg/util/util.h"
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -48,7 +41,7 @@ int main(int argc, char **argv)
 	struct policy_lookup lookup;
 	cache_lookup(c, &lookup);
 	const char *verdict = "?";
-	double t0 = cpu_now();
+	double t0 = bench_cpu_now();
 	for (int64_t i = 0; i < runs; i++) {
 		json_t *obj = kobj_read_single(buf, len, argv[3], err, sizeof(err));
 		struct policy_request *req =
@@ -68,7 +61,7 @@ int main(int argc, char **argv)
 		policy_request_free(req);
 		json_decref(obj);
 	}
-	double t1 = cpu_now();
+	double t1 = bench_cpu_now();
 	printf(
 	    "decide: %lld runs (%s), %.1f us CPU per decision (read object, decode and verify the request, decide)\n",
 	    (long long)runs, verdict, (t1 - t0) / (double)runs * 1e6);

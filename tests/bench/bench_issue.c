@@ -11,15 +11,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
 #include "../../pkg/signer/signer.h"
 #include "../../pkg/util/util.h"
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -48,7 +42,7 @@ int main(int argc, char **argv)
 	    {SIGNER_NAME_DNS, "web.shop.svc"},
 	};
 	struct signer_validity v = {.now = (int64_t)time(NULL), .lifetime = 86400, .backdate = 300};
-	double t0 = cpu_now();
+	double t0 = bench_cpu_now();
 	for (int64_t i = 0; i < runs; i++) {
 		struct signer_cert *cert = NULL;
 		if (signer_issue_pod(ca, req, len, names, 2, SIGNER_EKU_SERVER | SIGNER_EKU_CLIENT,
@@ -60,7 +54,7 @@ int main(int argc, char **argv)
 		}
 		signer_cert_free(cert);
 	}
-	double t1 = cpu_now();
+	double t1 = bench_cpu_now();
 	printf("issue: %lld certificates, %.1f us CPU each (decode and verify the request, build, "
 	       "sign, verify, PEM)\n",
 	       (long long)runs, (t1 - t0) / (double)runs * 1e6);

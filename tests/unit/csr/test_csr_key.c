@@ -87,6 +87,19 @@ Test(csr_key, other_encodings_do_not_match)
 	OPENSSL_free(der);
 }
 
+/* csr_parse() of tests/testdata/csr/FILE. */
+static int parse_testdata(const char *file, struct csr_info **info, char *err, size_t errlen)
+{
+	char path[256];
+	char *pem = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/csr/%s", TESTDATA_DIR, file);
+	cr_assert_eq(util_read_file(path, 1 << 20, &pem, &len, err, errlen), 0, "%s", err);
+	int rc = csr_parse(pem, len, info, err, errlen);
+	free(pem);
+	return rc;
+}
+
 /* The whole parse on the named curves, and a key with explicit parameters
  * (which takes the re-encoding, and is never a named curve). */
 Test(csr_key, parse_outcomes_unchanged)
@@ -99,15 +112,9 @@ Test(csr_key, parse_outcomes_unchanged)
 	             {"good-ec-p521.pem", true},
 	             {"key-ec-explicit.pem", false}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char path[256], err[256] = "";
-		snprintf(path, sizeof(path), "%s/csr/%s", TESTDATA_DIR, cases[i].file);
-		char *pem = NULL;
-		size_t len = 0;
-		cr_assert_eq(util_read_file(path, 1 << 20, &pem, &len, err, sizeof(err)), 0, "%s",
-		             err);
+		char err[256] = "";
 		struct csr_info *info = NULL;
-		int rc = csr_parse(pem, len, &info, err, sizeof(err));
-		free(pem);
+		int rc = parse_testdata(cases[i].file, &info, err, sizeof(err));
 		if (cases[i].named) {
 			cr_assert_eq(rc, 0, "%s: %s", cases[i].file, err);
 			cr_assert(info->sig.verified, "%s", cases[i].file);
@@ -279,26 +286,34 @@ Test(csr_key, rsa_other_encodings_do_not_match)
 	cr_assert(!csr_der_rsa_spki_key(spki, len - 1, &pn, &pn_len, &pe, &pe_len), "short");
 	cr_assert(!csr_der_rsa_spki_key(spki, 40, &pn, &pn_len, &pe, &pe_len), "cut");
 
-	len = rsa_spki(spki, alg_no_params, sizeof(alg_no_params), 0, n, n_len, e65537, 3, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "no NULL");
-	len = rsa_spki(spki, alg_pss, sizeof(alg_pss), 0, n, n_len, e65537, 3, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "RSASSA-PSS");
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 1, n, n_len, e65537, 3, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "unused bits");
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, n, n_len, e65537, 3, 2);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "trailing");
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, n + 1, n_len - 1, e65537, 3, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "n negative");
 	padded[0] = 0x00;
 	memcpy(padded + 1, n, n_len);
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, padded, n_len + 1, e65537, 3, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "n padded");
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, n, n_len, e_padded, 4, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "e padded");
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, n, n_len, e_zero, 1, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "e zero");
-	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, n, n_len, e_negative, 1, 0);
-	cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "e negative");
+	const struct {
+		const unsigned char *alg;
+		size_t alg_len;
+		unsigned char unused;
+		const unsigned char *n;
+		size_t n_len;
+		const unsigned char *e;
+		size_t e_len, extra;
+		const char *what;
+	} bad[] = {
+	    {alg_no_params, sizeof(alg_no_params), 0, n, n_len, e65537, 3, 0, "no NULL"},
+	    {alg_pss, sizeof(alg_pss), 0, n, n_len, e65537, 3, 0, "RSASSA-PSS"},
+	    {rsa_alg, sizeof(rsa_alg), 1, n, n_len, e65537, 3, 0, "unused bits"},
+	    {rsa_alg, sizeof(rsa_alg), 0, n, n_len, e65537, 3, 2, "trailing"},
+	    {rsa_alg, sizeof(rsa_alg), 0, n + 1, n_len - 1, e65537, 3, 0, "n negative"},
+	    {rsa_alg, sizeof(rsa_alg), 0, padded, n_len + 1, e65537, 3, 0, "n padded"},
+	    {rsa_alg, sizeof(rsa_alg), 0, n, n_len, e_padded, 4, 0, "e padded"},
+	    {rsa_alg, sizeof(rsa_alg), 0, n, n_len, e_zero, 1, 0, "e zero"},
+	    {rsa_alg, sizeof(rsa_alg), 0, n, n_len, e_negative, 1, 0, "e negative"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		len = rsa_spki(spki, bad[i].alg, bad[i].alg_len, bad[i].unused, bad[i].n,
+		               bad[i].n_len, bad[i].e, bad[i].e_len, bad[i].extra);
+		cr_assert(!csr_der_rsa_spki_key(spki, len, &pn, &pn_len, &pe, &pe_len), "%s",
+		          bad[i].what);
+	}
 	/* A length in the long form where the short one fits. */
 	len = rsa_spki(spki, rsa_alg, sizeof(rsa_alg), 0, n, n_len, e65537, 3, 0);
 	unsigned char longform[1201];
@@ -357,15 +372,9 @@ Test(csr_key, rsa_parse_outcomes_unchanged)
 	             {"key-rsa-e3.pem", NULL},
 	             {"key-rsa-no-params.pem", "the public key re-encodes differently"}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char path[256], err[256] = "";
-		snprintf(path, sizeof(path), "%s/csr/%s", TESTDATA_DIR, cases[i].file);
-		char *pem = NULL;
-		size_t len = 0;
-		cr_assert_eq(util_read_file(path, 1 << 20, &pem, &len, err, sizeof(err)), 0, "%s",
-		             err);
+		char err[256] = "";
 		struct csr_info *info = NULL;
-		int rc = csr_parse(pem, len, &info, err, sizeof(err));
-		free(pem);
+		int rc = parse_testdata(cases[i].file, &info, err, sizeof(err));
 		if (cases[i].err == NULL) {
 			cr_assert_eq(rc, 0, "%s: %s", cases[i].file, err);
 			cr_assert(info->sig.verified, "%s", cases[i].file);
