@@ -785,6 +785,34 @@ static int check_order(int64_t nb, int64_t na, char *err, size_t errlen)
 
 /* ---- the two entry points ---- */
 
+/* What both begin with: s, *out and err emptied, a mark set in OpenSSL's
+ * error queue (issue_end() pops it, whatever this returns), the CA there
+ * and its validity sane. Returns 0, or -1 with the reason in err. */
+static int issue_begin(const struct signer_ca *ca, const struct signer_validity *v,
+                       struct leaf_spec *s, struct signer_cert **out, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	*out = NULL;
+	ERR_set_mark();
+	if (ca == NULL) {
+		signer_errf(err, errlen, "no CA loaded");
+		return -1;
+	}
+	return check_validity(ca, v, err, errlen);
+}
+
+/* Free what s holds and leave OpenSSL's error queue as issue_begin()
+ * found it. */
+static void issue_end(struct leaf_spec *s)
+{
+	signer_req_clear(&s->req);
+	X509_NAME_free(s->subject);
+	GENERAL_NAMES_free(s->sans);
+	ERR_pop_to_mark();
+}
+
 int signer_issue_csr(const struct signer_ca *ca, const char *request, size_t request_len,
                      const struct util_strv *usages, int64_t expiration_seconds,
                      const struct signer_validity *v, struct signer_cert **out, char *err,
@@ -793,16 +821,7 @@ int signer_issue_csr(const struct signer_ca *ca, const char *request, size_t req
 	int rc = -1;
 	struct leaf_spec s;
 
-	memset(&s, 0, sizeof(s));
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	*out = NULL;
-	ERR_set_mark();
-	if (ca == NULL) {
-		signer_errf(err, errlen, "no CA loaded");
-		goto out;
-	}
-	if (check_validity(ca, v, err, errlen) != 0)
+	if (issue_begin(ca, v, &s, out, err, errlen) != 0)
 		goto out;
 	if (expiration_seconds < 0) {
 		signer_errf(err, errlen, "spec.expirationSeconds %lld is negative",
@@ -833,10 +852,7 @@ int signer_issue_csr(const struct signer_ca *ca, const char *request, size_t req
 		goto out;
 	rc = build(ca, &s, out, err, errlen);
 out:
-	signer_req_clear(&s.req);
-	X509_NAME_free(s.subject);
-	GENERAL_NAMES_free(s.sans);
-	ERR_pop_to_mark();
+	issue_end(&s);
 	return rc;
 }
 
@@ -848,16 +864,7 @@ int signer_issue_pod(const struct signer_ca *ca, const char *stub_request, size_
 	int rc = -1;
 	struct leaf_spec s;
 
-	memset(&s, 0, sizeof(s));
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	*out = NULL;
-	ERR_set_mark();
-	if (ca == NULL) {
-		signer_errf(err, errlen, "no CA loaded");
-		goto out;
-	}
-	if (check_validity(ca, v, err, errlen) != 0)
+	if (issue_begin(ca, v, &s, out, err, errlen) != 0)
 		goto out;
 	if (max_expiration_seconds <= 0) {
 		signer_errf(err, errlen, "spec.maxExpirationSeconds %lld is not positive",
@@ -895,9 +902,6 @@ int signer_issue_pod(const struct signer_ca *ca, const char *stub_request, size_
 	}
 	rc = build(ca, &s, out, err, errlen);
 out:
-	signer_req_clear(&s.req);
-	X509_NAME_free(s.subject);
-	GENERAL_NAMES_free(s.sans);
-	ERR_pop_to_mark();
+	issue_end(&s);
 	return rc;
 }
