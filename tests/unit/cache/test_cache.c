@@ -7,37 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../pkg/cache/cache.h"
+#include "ct.h"
 
 #define ERRLEN 512
-
-static struct policy_pod *pod(const char *ns, const char *name, const char *uid)
-{
-	struct policy_pod *p = util_xcalloc(1, sizeof(*p));
-	p->ns = util_xstrdup(ns);
-	p->name = util_xstrdup(name);
-	p->uid = util_xstrdup(uid);
-	return p;
-}
-
-static struct policy_service *service(const char *ns, const char *name)
-{
-	struct policy_service *s = util_xcalloc(1, sizeof(*s));
-	s->ns = util_xstrdup(ns);
-	s->name = util_xstrdup(name);
-	return s;
-}
-
-static struct policy_node *node(const char *name, const char *ip)
-{
-	struct policy_node *n = util_xcalloc(1, sizeof(*n));
-	n->name = util_xstrdup(name);
-	n->addresses = util_xcalloc(1, sizeof(*n->addresses));
-	n->addresses[0].type = util_xstrdup("InternalIP");
-	n->addresses[0].address = util_xstrdup(ip);
-	n->n_addresses = 1;
-	return n;
-}
 
 static const struct policy_pod *get_pod(struct policy_lookup *l, const char *ns, const char *name)
 {
@@ -91,11 +63,11 @@ Test(cache, pods)
 	struct cache *c = cache_new();
 	struct policy_lookup l;
 	cache_lookup(c, &l);
-	cache_put_pod(c, pod("shop", "web", "u1"));
-	cache_put_pod(c, pod("shop", "db", "u2"));
-	cache_put_pod(c, pod("blog", "web", "u3"));
+	cache_put_pod(c, ct_pod("shop", "web", "u1"));
+	cache_put_pod(c, ct_pod("shop", "db", "u2"));
+	cache_put_pod(c, ct_pod("blog", "web", "u3"));
 	/* the key is namespace and name, not their concatenation */
-	cache_put_pod(c, pod("sh", "op/web", "u4"));
+	cache_put_pod(c, ct_pod("sh", "op/web", "u4"));
 	cr_assert_eq(cache_count_pods(c), 4);
 	cr_assert_str_eq(get_pod(&l, "shop", "web")->uid, "u1");
 	cr_assert_str_eq(get_pod(&l, "blog", "web")->uid, "u3");
@@ -103,7 +75,7 @@ Test(cache, pods)
 	cr_assert_null(get_pod(&l, "shop", "api"));
 	cr_assert_null(get_pod(&l, "other", "web"));
 
-	cache_put_pod(c, pod("shop", "web", "u1-new"));
+	cache_put_pod(c, ct_pod("shop", "web", "u1-new"));
 	cr_assert_eq(cache_count_pods(c), 4);
 	cr_assert_str_eq(get_pod(&l, "shop", "web")->uid, "u1-new");
 
@@ -124,11 +96,11 @@ Test(cache, nodes)
 	struct policy_lookup l;
 	const struct policy_node *n = NULL;
 	cache_lookup(c, &l);
-	cache_put_node(c, node("node-0", "10.0.0.1"));
-	cache_put_node(c, node("node-1", "10.0.0.2"));
+	cache_put_node(c, ct_node("node-0", "10.0.0.1"));
+	cache_put_node(c, ct_node("node-1", "10.0.0.2"));
 	cr_assert_eq(l.get_node(l.ctx, "node-1", &n), POLICY_FOUND);
 	cr_assert_str_eq(n->addresses[0].address, "10.0.0.2");
-	cache_put_node(c, node("node-1", "10.0.0.9"));
+	cache_put_node(c, ct_node("node-1", "10.0.0.9"));
 	cr_assert_eq(cache_count_nodes(c), 2);
 	cr_assert_eq(l.get_node(l.ctx, "node-1", &n), POLICY_FOUND);
 	cr_assert_str_eq(n->addresses[0].address, "10.0.0.9");
@@ -144,17 +116,17 @@ Test(cache, service_index)
 	struct cache *c = cache_new();
 	struct policy_lookup l;
 	cache_lookup(c, &l);
-	cache_put_service(c, service("shop", "web"));
-	cache_put_service(c, service("shop", "db"));
-	cache_put_service(c, service("blog", "web"));
-	cache_put_service(c, service("shop", "api"));
+	cache_put_service(c, ct_service("shop", "web"));
+	cache_put_service(c, ct_service("shop", "db"));
+	cache_put_service(c, ct_service("blog", "web"));
+	cache_put_service(c, ct_service("shop", "api"));
 	cr_assert_eq(cache_count_services(c), 4);
 	expect_services(&l, "shop", "web db api");
 	expect_services(&l, "blog", "web");
 	expect_services(&l, "none", "");
 
 	/* a replacement keeps its place and is (a copy of) the new object */
-	struct policy_service *s = service("shop", "db");
+	struct policy_service *s = ct_service("shop", "db");
 	s->selector.v = util_xcalloc(1, sizeof(*s->selector.v));
 	s->selector.v[0].key = util_xstrdup("app");
 	s->selector.v[0].value = util_xstrdup("db");
@@ -179,7 +151,7 @@ Test(cache, service_index)
 	expect_services(&l, "shop", "");
 	cr_assert_eq(cache_count_services(c), 1);
 	/* the namespace comes back after it emptied */
-	cache_put_service(c, service("shop", "again"));
+	cache_put_service(c, ct_service("shop", "again"));
 	expect_services(&l, "shop", "again");
 	cache_free(c);
 }
@@ -195,10 +167,10 @@ Test(cache, growth)
 		snprintf(ns, sizeof(ns), "ns-%d", i % NS);
 		snprintf(name, sizeof(name), "pod-%d", i);
 		snprintf(uid, sizeof(uid), "uid-%d", i);
-		cache_put_pod(c, pod(ns, name, uid));
+		cache_put_pod(c, ct_pod(ns, name, uid));
 		if (i % 10 == 0) {
 			snprintf(name, sizeof(name), "svc-%d", i);
-			cache_put_service(c, service(ns, name));
+			cache_put_service(c, ct_service(ns, name));
 		}
 	}
 	cr_assert_eq(cache_count_pods(c), N);
@@ -243,7 +215,7 @@ Test(cache, growth)
 	for (int i = 0; i < N; i += 2) {
 		snprintf(ns, sizeof(ns), "ns-%d", i % NS);
 		snprintf(name, sizeof(name), "pod-%d", i);
-		cache_put_pod(c, pod(ns, name, "again"));
+		cache_put_pod(c, ct_pod(ns, name, "again"));
 	}
 	cr_assert_eq(cache_count_pods(c), N);
 	cr_assert_str_eq(get_pod(&l, "ns-0", "pod-0")->uid, "again");

@@ -8,31 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../pkg/cache/cache.h"
-
-static struct policy_pod *pod(const char *ns, const char *name, const char *uid)
-{
-	struct policy_pod *p = util_xcalloc(1, sizeof(*p));
-	p->ns = util_xstrdup(ns);
-	p->name = util_xstrdup(name);
-	p->uid = util_xstrdup(uid);
-	return p;
-}
-
-static struct policy_service *service(const char *ns, const char *name)
-{
-	struct policy_service *s = util_xcalloc(1, sizeof(*s));
-	s->ns = util_xstrdup(ns);
-	s->name = util_xstrdup(name);
-	return s;
-}
-
-static struct policy_node *node(const char *name)
-{
-	struct policy_node *n = util_xcalloc(1, sizeof(*n));
-	n->name = util_xstrdup(name);
-	return n;
-}
+#include "ct.h"
 
 /* The uid of ns/name, or NULL when not cached. */
 static const char *uid_of(struct cache *c, const char *ns, const char *name)
@@ -67,16 +43,16 @@ static bool has_node(struct cache *c, const char *name)
 Test(cache_relist, drops_what_was_not_listed)
 {
 	struct cache *c = cache_new();
-	cache_put_pod(c, pod("shop", "a", "a1"));
-	cache_put_pod(c, pod("shop", "b", "b1"));
-	cache_put_pod(c, pod("blog", "c", "c1"));
+	cache_put_pod(c, ct_pod("shop", "a", "a1"));
+	cache_put_pod(c, ct_pod("shop", "b", "b1"));
+	cache_put_pod(c, ct_pod("blog", "c", "c1"));
 
 	cache_relist_begin(c);
-	cache_list_pod(c, pod("shop", "a", "a2"));
+	cache_list_pod(c, ct_pod("shop", "a", "a2"));
 	/* until the end, what was cached is still there */
 	cr_assert_str_eq(uid_of(c, "shop", "b"), "b1");
 	cr_assert_str_eq(uid_of(c, "shop", "a"), "a2");
-	cache_list_pod(c, pod("shop", "d", "d1"));
+	cache_list_pod(c, ct_pod("shop", "d", "d1"));
 	cr_assert_eq(cache_count_pods(c), 4);
 	cr_assert_eq(cache_relist_end(c), 2);
 
@@ -96,9 +72,9 @@ Test(cache_relist, drops_what_was_not_listed)
 Test(cache_relist, an_empty_list_empties_the_cache)
 {
 	struct cache *c = cache_new();
-	cache_put_pod(c, pod("shop", "a", "a1"));
-	cache_put_service(c, service("shop", "web"));
-	cache_put_node(c, node("node-1"));
+	cache_put_pod(c, ct_pod("shop", "a", "a1"));
+	cache_put_service(c, ct_service("shop", "web"));
+	cache_put_node(c, ct_node("node-1", NULL));
 	cache_relist_begin(c);
 	cr_assert_eq(cache_relist_end(c), 3);
 	cr_assert_eq(cache_count_pods(c) + cache_count_services(c) + cache_count_nodes(c), 0);
@@ -109,17 +85,17 @@ Test(cache_relist, an_empty_list_empties_the_cache)
 Test(cache_relist, other_puts_during_a_relist)
 {
 	struct cache *c = cache_new();
-	cache_put_pod(c, pod("shop", "old", "o1"));
-	cache_put_pod(c, pod("shop", "listed", "l1"));
+	cache_put_pod(c, ct_pod("shop", "old", "o1"));
+	cache_put_pod(c, ct_pod("shop", "listed", "l1"));
 
 	cache_relist_begin(c);
-	cache_list_pod(c, pod("shop", "listed", "l2"));
+	cache_list_pod(c, ct_pod("shop", "listed", "l2"));
 	/* a newer copy of a listed object (a live read) stays */
-	cache_put_pod(c, pod("shop", "listed", "l3"));
+	cache_put_pod(c, ct_pod("shop", "listed", "l3"));
 	/* an object the LIST does not hold, put anew or replaced, goes: the
 	 * watch from the LIST's version brings it back if it exists */
-	cache_put_pod(c, pod("shop", "new", "n1"));
-	cache_put_pod(c, pod("shop", "old", "o2"));
+	cache_put_pod(c, ct_pod("shop", "new", "n1"));
+	cache_put_pod(c, ct_pod("shop", "old", "o2"));
 	cr_assert_str_eq(uid_of(c, "shop", "old"), "o2");
 	cr_assert_eq(cache_relist_end(c), 2);
 	cr_assert_str_eq(uid_of(c, "shop", "listed"), "l3");
@@ -127,10 +103,10 @@ Test(cache_relist, other_puts_during_a_relist)
 	cr_assert_null(uid_of(c, "shop", "old"));
 
 	/* outside a relist, puts are plain puts and stay through the next */
-	cache_put_pod(c, pod("shop", "later", "x1"));
+	cache_put_pod(c, ct_pod("shop", "later", "x1"));
 	cache_relist_begin(c);
-	cache_list_pod(c, pod("shop", "later", "x2"));
-	cache_list_pod(c, pod("shop", "listed", "l4"));
+	cache_list_pod(c, ct_pod("shop", "later", "x2"));
+	cache_list_pod(c, ct_pod("shop", "listed", "l4"));
 	cr_assert_eq(cache_relist_end(c), 0);
 	cr_assert_str_eq(uid_of(c, "shop", "later"), "x2");
 	cache_free(c);
@@ -139,13 +115,13 @@ Test(cache_relist, other_puts_during_a_relist)
 Test(cache_relist, a_second_begin_starts_over)
 {
 	struct cache *c = cache_new();
-	cache_put_pod(c, pod("shop", "a", "a1"));
-	cache_put_pod(c, pod("shop", "b", "b1"));
+	cache_put_pod(c, ct_pod("shop", "a", "a1"));
+	cache_put_pod(c, ct_pod("shop", "b", "b1"));
 	cache_relist_begin(c);
-	cache_list_pod(c, pod("shop", "a", "a2"));
+	cache_list_pod(c, ct_pod("shop", "a", "a2"));
 	/* the LIST starts again (its continue token expired) */
 	cache_relist_begin(c);
-	cache_list_pod(c, pod("shop", "b", "b2"));
+	cache_list_pod(c, ct_pod("shop", "b", "b2"));
 	cr_assert_eq(cache_relist_end(c), 1);
 	cr_assert_null(uid_of(c, "shop", "a"));
 	cr_assert_str_eq(uid_of(c, "shop", "b"), "b2");
@@ -155,19 +131,19 @@ Test(cache_relist, a_second_begin_starts_over)
 Test(cache_relist, services_and_nodes)
 {
 	struct cache *c = cache_new();
-	cache_put_service(c, service("shop", "web"));
-	cache_put_service(c, service("shop", "db"));
-	cache_put_service(c, service("shop", "api"));
-	cache_put_service(c, service("blog", "web"));
-	cache_put_node(c, node("node-1"));
-	cache_put_node(c, node("node-2"));
+	cache_put_service(c, ct_service("shop", "web"));
+	cache_put_service(c, ct_service("shop", "db"));
+	cache_put_service(c, ct_service("shop", "api"));
+	cache_put_service(c, ct_service("blog", "web"));
+	cache_put_node(c, ct_node("node-1", NULL));
+	cache_put_node(c, ct_node("node-2", NULL));
 
 	cache_relist_begin(c);
-	cache_list_service(c, service("shop", "api"));
-	cache_list_service(c, service("shop", "web"));
-	cache_list_service(c, service("shop", "cache"));
-	cache_list_node(c, node("node-2"));
-	cache_list_node(c, node("node-3"));
+	cache_list_service(c, ct_service("shop", "api"));
+	cache_list_service(c, ct_service("shop", "web"));
+	cache_list_service(c, ct_service("shop", "cache"));
+	cache_list_node(c, ct_node("node-2", NULL));
+	cache_list_node(c, ct_node("node-3", NULL));
 	cr_assert_eq(cache_relist_end(c), 3);
 
 	char *got = services_of(c, "shop");
@@ -192,16 +168,16 @@ Test(cache_relist, large)
 	for (int i = 0; i < N; i++) {
 		snprintf(ns, sizeof(ns), "ns-%d", i % 37);
 		snprintf(name, sizeof(name), "pod-%d", i);
-		cache_put_pod(c, pod(ns, name, "first"));
+		cache_put_pod(c, ct_pod(ns, name, "first"));
 	}
 	/* a LIST that holds every third pod, and as many new ones */
 	cache_relist_begin(c);
 	for (int i = 0; i < N; i += 3) {
 		snprintf(ns, sizeof(ns), "ns-%d", i % 37);
 		snprintf(name, sizeof(name), "pod-%d", i);
-		cache_list_pod(c, pod(ns, name, "second"));
+		cache_list_pod(c, ct_pod(ns, name, "second"));
 		snprintf(name, sizeof(name), "new-%d", i);
-		cache_list_pod(c, pod(ns, name, "second"));
+		cache_list_pod(c, ct_pod(ns, name, "second"));
 	}
 	size_t listed = (N + 2) / 3;
 	cr_assert_eq(cache_relist_end(c), N - listed);
