@@ -13,8 +13,10 @@
 #     and every CSR is approved once.
 #   - HTTP/1.1 forced (--api-http-version=1.1, the server offers h2): the
 #     log names HTTP/1.1, `ss` never shows more than the watches + 4
-#     connections, and the burst is decided while the four watches hold
-#     their connections (no request waits behind them for ever).
+#     connections, csr_approver_api_connections_opened_total stays within
+#     that pool, and the burst is decided, one write per CSR, while the
+#     four watches hold their connections (no request waits behind them for
+#     ever).
 #   - The fallback: auto (no --api-http-version) against a kube-apiserver
 #     that offers no h2 (`hack/cluster.sh restart-apiserver --no-http2`,
 #     i.e. --disable-http2-serving; checked first with openssl s_client
@@ -25,6 +27,7 @@
 #     apiserver is started again with HTTP/2 at the end of the case (and at
 #     exit, should the suite stop before).
 #
+# The three cases run the same checks (one_case).
 # Each case first checks what the API server offers in ALPN, so that a
 # server left without HTTP/2 cannot pass for the fallback or fail the
 # HTTP/2 case for a reason the log does not tell.
@@ -126,53 +129,52 @@ run_burst() {
 	done
 }
 
+# one_case NAME LABEL PROTOCOL MIN_OPENED MAX_AT_ONCE ARGS...: create a
+# burst of N CSRs NAME-1 .. NAME-N, run the controller (ARGS: more flags)
+# until they are approved, and check: all approved, the log names PROTOCOL
+# once, at most MAX_AT_ONCE connections open at once and between
+# MIN_OPENED and MAX_AT_ONCE opened in all, one approval write per CSR.
+one_case() {
+	local name=$1 label=$2 proto=$3 omin=$4 omax=$5 port opened writes log
+	shift 5
+	t_eq "burst of $N CSRs created ($label run)" "$N" "$(burst "$IT_RUN-$name")"
+	port=$(t_port)
+	log=$(ctl_log "$name")
+	if run_burst "$name" "$IT_RUN-$name" "$port" "$@"; then
+		t_ok "$label: all $N CSRs approved while $WATCHES watches are open"
+	else
+		t_fail "$label: all $N CSRs approved while $WATCHES watches are open" \
+			"$(approved "$IT_RUN-$name") approved; $(tail -n 5 "$log")"
+	fi
+	t_check "$label: the log names $proto once" \
+		test "$(grep -c '"msg":"API server connection".*"protocol":"'"$proto"'"' "$log")" = 1
+	if ((peak >= 1 && peak <= omax)); then
+		t_ok "$label: at most $omax connections open at once (ss: $peak)"
+	else
+		t_fail "$label: at most $omax connections open at once" "ss saw $peak"
+	fi
+	opened=$(metric "$port" csr_approver_api_connections_opened_total)
+	if [[ -n $opened ]] && ((opened >= omin && opened <= omax)); then
+		t_ok "$label: $opened connection(s) opened for the burst and the watches"
+	else
+		t_fail "$label: between $omin and $omax connections opened" \
+			"csr_approver_api_connections_opened_total=${opened:-absent}"
+	fi
+	writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
+	t_eq "$label: one approval write per CSR" "$N" "${writes:-0}"
+	ctl_stop "$name" || t_fail "$label: the controller stops cleanly"
+}
+
 # ---------------------------------------------------------------- HTTP/2
 # A run stopped before its end may have left the apiserver without HTTP/2.
 [[ $(alpn) == h2 ]] || "$CL" start-apiserver >/dev/null 2>&1
 t_eq "precondition: the API server offers h2 in ALPN" h2 "$(alpn)"
-t_eq "burst of $N CSRs created (HTTP/2 run)" "$N" "$(burst "$IT_RUN-h2")"
-port=$(t_port)
-if run_burst h2 "$IT_RUN-h2" "$port"; then
-	t_ok "HTTP/2: all $N CSRs approved"
-else
-	t_fail "HTTP/2: all $N CSRs approved" "$(approved "$IT_RUN-h2") approved"
-fi
-t_check "HTTP/2: the log names the protocol once" \
-	test "$(grep -c '"msg":"API server connection".*"protocol":"HTTP/2"' "$(ctl_log h2)")" = 1
-opened=$(metric "$port" csr_approver_api_connections_opened_total)
-if [[ -n $opened ]] && ((opened >= 1 && opened <= 2)); then
-	t_ok "HTTP/2: $opened connection(s) opened for the burst and the watches"
-else
-	t_fail "HTTP/2: at most 2 connections opened" "csr_approver_api_connections_opened_total=${opened:-absent}"
-fi
-if ((peak >= 1 && peak <= 2)); then
-	t_ok "HTTP/2: at most 2 connections open at once (ss: $peak)"
-else
-	t_fail "HTTP/2: at most 2 connections open at once" "ss saw $peak"
-fi
-writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
-t_eq "HTTP/2: one approval write per CSR" "$N" "${writes:-0}"
-ctl_stop h2 || t_fail "HTTP/2 controller stops cleanly"
+one_case h2 HTTP/2 HTTP/2 1 2
 
 # ---------------------------------------------------------------- HTTP/1.1
-t_eq "burst of $N CSRs created (HTTP/1.1 run)" "$N" "$(burst "$IT_RUN-h1")"
-port=$(t_port)
-if run_burst h1 "$IT_RUN-h1" "$port" --api-http-version=1.1; then
-	t_ok "HTTP/1.1: all $N CSRs approved while $WATCHES watches hold connections"
-else
-	t_fail "HTTP/1.1: all $N CSRs approved while $WATCHES watches hold connections" \
-		"$(approved "$IT_RUN-h1") approved; $(tail -n 5 "$(ctl_log h1)")"
-fi
-t_check "HTTP/1.1: the log names the protocol once" \
-	test "$(grep -c '"msg":"API server connection".*"protocol":"HTTP/1.1"' "$(ctl_log h1)")" = 1
-if ((peak >= 1 && peak <= H1_POOL)); then
-	t_ok "HTTP/1.1: the pool holds the watches and at most 4 more ($peak at most at once)"
-else
-	t_fail "HTTP/1.1: at most $H1_POOL connections at once" "ss saw $peak"
-fi
-writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
-t_eq "HTTP/1.1: one approval write per CSR" "$N" "${writes:-0}"
-ctl_stop h1 || t_fail "HTTP/1.1 controller stops cleanly"
+# Forced while the server offers h2: the pool holds the watches and at most
+# 4 more, and no request waits behind the watches for ever.
+one_case h1 HTTP/1.1 HTTP/1.1 "$WATCHES" "$H1_POOL" --api-http-version=1.1
 
 # ---------------------------------------------------------------- fallback
 # auto against a server whose ALPN offers no h2. A smaller burst: the
@@ -185,33 +187,9 @@ else
 	t_fail "apiserver restarted without HTTP/2" "$out"
 fi
 t_eq "precondition: the API server offers only http/1.1 in ALPN" http/1.1 "$(alpn)"
-t_eq "burst of $N CSRs created (fallback run)" "$N" "$(burst "$IT_RUN-fb")"
-port=$(t_port)
-if run_burst fb "$IT_RUN-fb" "$port"; then
-	t_ok "fallback: all $N CSRs approved while $WATCHES watches hold connections"
-else
-	t_fail "fallback: all $N CSRs approved while $WATCHES watches hold connections" \
-		"$(approved "$IT_RUN-fb") approved; $(tail -n 5 "$(ctl_log fb)")"
-fi
-t_check "fallback: the log names HTTP/1.1 once" \
-	test "$(grep -c '"msg":"API server connection".*"protocol":"HTTP/1.1"' "$(ctl_log fb)")" = 1
+one_case fb fallback HTTP/1.1 "$WATCHES" "$H1_POOL"
 t_check "fallback: no protocol change logged" \
 	test "$(grep -c '"msg":"API server protocol changed"' "$(ctl_log fb)")" = 0
-if ((peak >= 1 && peak <= H1_POOL)); then
-	t_ok "fallback: the pool holds the watches and at most 4 more ($peak at most at once)"
-else
-	t_fail "fallback: at most $H1_POOL connections at once" "ss saw $peak"
-fi
-opened=$(metric "$port" csr_approver_api_connections_opened_total)
-if [[ -n $opened ]] && ((opened >= WATCHES && opened <= H1_POOL)); then
-	t_ok "fallback: $opened connections opened for the burst and the watches (pool: $H1_POOL)"
-else
-	t_fail "fallback: between $WATCHES and $H1_POOL connections opened" \
-		"csr_approver_api_connections_opened_total=${opened:-absent}"
-fi
-writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
-t_eq "fallback: one approval write per CSR" "$N" "${writes:-0}"
-ctl_stop fb || t_fail "fallback controller stops cleanly"
 if out=$("$CL" start-apiserver 2>&1); then
 	t_ok "apiserver started again with HTTP/2"
 else
