@@ -498,21 +498,25 @@ static int key_check_encoding(EVP_PKEY *pkey, const struct csr_der_parts *parts,
 	 * is its 32 bytes after a fixed header. OpenSSL 3.0's encoder costs as
 	 * much as the signature check, so these most common keys skip it;
 	 * fuzzing builds do both and compare. */
-	const char *group = csr_der_ec_spki_group(parts->spki, parts->spki_len, NULL);
-	const unsigned char *n, *e;
-	size_t n_len, e_len;
+	struct csr_der_key k;
 	char gname[32];
 	size_t glen = 0;
-	bool canonical;
-	if (group != NULL)
+	bool canonical = false;
+	switch (csr_der_key_form(parts->spki, parts->spki_len, &k)) {
+	case CSR_DER_KEY_EC:
 		canonical = EVP_PKEY_is_a(pkey, "EC") &&
 		    EVP_PKEY_get_group_name(pkey, gname, sizeof(gname), &glen) == 1 &&
-		    strcmp(gname, group) == 0;
-	else if (csr_der_ed25519_spki_key(parts->spki, parts->spki_len) != NULL)
+		    strcmp(gname, k.group) == 0;
+		break;
+	case CSR_DER_KEY_RSA:
+		canonical = EVP_PKEY_is_a(pkey, "RSA");
+		break;
+	case CSR_DER_KEY_ED25519:
 		canonical = EVP_PKEY_is_a(pkey, "ED25519");
-	else
-		canonical = EVP_PKEY_is_a(pkey, "RSA") &&
-		    csr_der_rsa_spki_key(parts->spki, parts->spki_len, &n, &n_len, &e, &e_len);
+		break;
+	case CSR_DER_KEY_OTHER:
+		break;
+	}
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	if (canonical)
 		return 0;

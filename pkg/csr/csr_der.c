@@ -527,3 +527,23 @@ const unsigned char *csr_der_ed25519_spki_key(const unsigned char *spki, size_t 
 		return NULL;
 	return spki + sizeof(der_ed25519_head);
 }
+
+enum csr_der_key_form csr_der_key_form(const unsigned char *spki, size_t len, struct csr_der_key *k)
+{
+	size_t point_len = 0;
+
+	memset(k, 0, sizeof(*k));
+	if ((k->group = csr_der_ec_spki_group(spki, len, &point_len)) != NULL) {
+		k->key = spki + len - point_len;
+		k->key_len = point_len;
+		return CSR_DER_KEY_EC;
+	}
+	if (csr_der_rsa_spki_key(spki, len, &k->key, &k->key_len, &k->e, &k->e_len))
+		return CSR_DER_KEY_RSA;
+	if ((k->key = csr_der_ed25519_spki_key(spki, len)) != NULL) {
+		k->key_len = 32;
+		return CSR_DER_KEY_ED25519;
+	}
+	memset(k, 0, sizeof(*k));
+	return CSR_DER_KEY_OTHER;
+}

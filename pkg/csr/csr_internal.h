@@ -87,6 +87,25 @@ bool csr_der_rsa_spki_key(const unsigned char *spki, size_t len, const unsigned 
  * with no unused bits); NULL for any other bytes. */
 const unsigned char *csr_der_ed25519_spki_key(const unsigned char *spki, size_t len);
 
+/* Which of the forms above a SubjectPublicKeyInfo has, and its parts. */
+enum csr_der_key_form {
+	CSR_DER_KEY_OTHER, /* none of them: OpenSSL's decoder and encoder judge it */
+	CSR_DER_KEY_EC,
+	CSR_DER_KEY_RSA,
+	CSR_DER_KEY_ED25519,
+};
+struct csr_der_key {
+	const char *group; /* EC: OpenSSL's name of the curve */
+	const unsigned char *key; /* EC: the point; RSA: the modulus; Ed25519: the key */
+	size_t key_len;
+	const unsigned char *e; /* RSA: the public exponent */
+	size_t e_len;
+};
+/* The form of spki (len bytes); *k (pointers into spki) filled for the
+ * forms other than CSR_DER_KEY_OTHER. */
+enum csr_der_key_form csr_der_key_form(const unsigned char *spki, size_t len,
+                                       struct csr_der_key *k);
+
 #include "csr_asn1.h"
 
 /*

@@ -106,11 +106,8 @@ int csr_asn1_req_spki(const struct csr_asn1_req *req, unsigned char **der)
 
 bool csr_asn1_spki_canonical(const unsigned char *spki, size_t len)
 {
-	const unsigned char *n, *e;
-	size_t n_len, e_len;
-	return csr_der_ec_spki_group(spki, len, NULL) != NULL ||
-	    csr_der_rsa_spki_key(spki, len, &n, &n_len, &e, &e_len) ||
-	    csr_der_ed25519_spki_key(spki, len) != NULL;
+	struct csr_der_key k;
+	return csr_der_key_form(spki, len, &k) != CSR_DER_KEY_OTHER;
 }
 
 void csr_asn1_req_free(struct csr_asn1_req *req)
@@ -205,21 +202,19 @@ static EVP_PKEY *rsa_key_from(const unsigned char *n, size_t n_len, const unsign
 
 EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 {
-	size_t point_len = 0, n_len = 0, e_len = 0;
-	const unsigned char *n = NULL, *e = NULL;
-	const char *group = csr_der_ec_spki_group(spki, len, &point_len);
-	bool rsa = group == NULL && csr_der_rsa_spki_key(spki, len, &n, &n_len, &e, &e_len);
-	const unsigned char *ed25519 = csr_der_ed25519_spki_key(spki, len);
+	struct csr_der_key k;
+	enum csr_der_key_form form = csr_der_key_form(spki, len, &k);
 	const unsigned char *p = spki;
 	EVP_PKEY *fast = NULL, *slow = NULL;
 
-	if (group != NULL || rsa || ed25519 != NULL) {
-		if (group != NULL)
-			fast = ec_key_from_point(group, spki + len - point_len, point_len);
-		else if (rsa)
-			fast = rsa_key_from(n, n_len, e, e_len);
+	if (form != CSR_DER_KEY_OTHER) {
+		if (form == CSR_DER_KEY_EC)
+			fast = ec_key_from_point(k.group, k.key, k.key_len);
+		else if (form == CSR_DER_KEY_RSA)
+			fast = rsa_key_from(k.key, k.key_len, k.e, k.e_len);
 		else
-			fast = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, ed25519, 32);
+			fast =
+			    EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, k.key, k.key_len);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 		return fast;
 #endif
@@ -227,7 +222,7 @@ EVP_PKEY *csr_asn1_key_load(const unsigned char *spki, size_t len)
 	if (len <= LONG_MAX)
 		slow = d2i_PUBKEY(NULL, &p, (long)len);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	if (group != NULL || rsa || ed25519 != NULL) {
+	if (form != CSR_DER_KEY_OTHER) {
 		/* Both ways must load the same key, or fail alike. */
 		if ((fast == NULL) != (slow == NULL) ||
 		    (fast != NULL && EVP_PKEY_eq(fast, slow) != 1))

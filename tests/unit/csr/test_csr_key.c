@@ -53,6 +53,10 @@ Test(csr_key, ec_named_curves_match_what_openssl_writes)
 			cr_assert_not_null(g, "%s: OpenSSL's encoding is not recognised",
 			                   curves[i].curve);
 			cr_assert_str_eq(g, curves[i].group);
+			struct csr_der_key k;
+			cr_assert_eq(csr_der_key_form(der, (size_t)n, &k), CSR_DER_KEY_EC);
+			cr_assert_str_eq(k.group, curves[i].group);
+			cr_assert(k.key[0] == 0x04 && k.key + k.key_len == der + n);
 			OPENSSL_free(der);
 		}
 	}
@@ -261,6 +265,9 @@ Test(csr_key, rsa_canonical_form_is_what_openssl_writes)
 	cr_assert_eq(pe_len, sizeof(e65537));
 	cr_assert_eq(memcmp(pe, e65537, pe_len), 0);
 	cr_assert_null(csr_der_ec_spki_group(der, (size_t)len, NULL));
+	struct csr_der_key k;
+	cr_assert_eq(csr_der_key_form(der, (size_t)len, &k), CSR_DER_KEY_RSA);
+	cr_assert(k.key == pn && k.key_len == pn_len && k.e == pe && k.e_len == pe_len);
 	OPENSSL_free(der);
 	EVP_PKEY_free(key);
 }
@@ -402,6 +409,9 @@ Test(csr_key, ed25519_canonical_form_and_fast_load)
 	cr_assert_not_null(key, "OpenSSL's encoding is not recognised");
 	cr_assert_eq(memcmp(key, raw, 32), 0);
 	cr_assert(csr_asn1_spki_canonical(der, (size_t)n));
+	struct csr_der_key dk;
+	cr_assert_eq(csr_der_key_form(der, (size_t)n, &dk), CSR_DER_KEY_ED25519);
+	cr_assert(dk.key == key && dk.key_len == 32);
 
 	const unsigned char *p = der;
 	EVP_PKEY *fast = csr_asn1_key_load(der, (size_t)n);
@@ -426,6 +436,7 @@ Test(csr_key, ed25519_canonical_form_and_fast_load)
 	int n448 = i2d_PUBKEY(k448, &d448);
 	cr_assert_null(csr_der_ed25519_spki_key(d448, (size_t)n448));
 	cr_assert(!csr_asn1_spki_canonical(d448, (size_t)n448));
+	cr_assert_eq(csr_der_key_form(d448, (size_t)n448, &dk), CSR_DER_KEY_OTHER);
 	OPENSSL_free(d448);
 	EVP_PKEY_free(k448);
 	OPENSSL_free(der);
