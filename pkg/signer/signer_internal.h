@@ -13,8 +13,11 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "signer.h"
+
+struct csr_asn1_req;
 
 /* printf into err (errlen bytes, always terminated when errlen > 0). */
 void signer_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -93,5 +96,33 @@ struct signer_ca {
 	char *bundle_pem; /* owned; every certificate, deduplicated */
 	char *chain_tail_pem; /* owned; the certificates that are not self-signed ("" if none) */
 };
+
+/* ---- the request (signer_request.c) ---- */
+
+/* A request as the signer reads it. */
+struct signer_req {
+	struct csr_asn1_req *req; /* decoded as OpenSSL decodes an X509_REQ */
+	EVP_PKEY *pub; /* its key, the self-signature verified with it */
+	unsigned char *spki; /* its SubjectPublicKeyInfo (OPENSSL_free) */
+	size_t spki_len;
+	bool is_rsa;
+};
+
+/* Free what r holds and zero it. */
+void signer_req_clear(struct signer_req *r);
+/* Decode a PKCS#10 request (PEM or DER; what names it in errors) into *r,
+ * verify its self-signature and check that its key is one the signer
+ * issues for. Returns 0, or -1 with r cleared and the reason in err. */
+int signer_req_decode(const char *data, size_t len, const char *what, struct signer_req *r,
+                      char *err, size_t errlen);
+/* The subject of a CSR's certificate: the request's CN alone, or empty.
+ * NULL with the reason in err. Caller frees with X509_NAME_free(). */
+X509_NAME *signer_req_subject(const struct signer_req *r, char *err, size_t errlen);
+/* The request's subjectAltName: DNS, IP and URI names only. Returns 0 and
+ * *out (NULL when the request has none; caller frees with
+ * GENERAL_NAMES_free()), or -1. */
+int signer_req_sans(const struct signer_req *r, GENERAL_NAMES **out, char *err, size_t errlen);
+/* Put the request's key into x (see signer_request.c). Returns 0 or -1. */
+int signer_req_set_key(X509 *x, const struct signer_req *r);
 
 #endif
