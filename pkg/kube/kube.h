@@ -3,8 +3,9 @@
  * jansson. The only module that includes curl.
  *
  * One client, one thread, non-blocking: requests are started, and
- * kube_client_run_once() waits (curl_multi_poll, plus the caller's extra
- * file descriptors) and drives transfers, calling each request's callbacks
+ * kube_client_run_once() waits (poll(2) on libcurl's sockets, the caller's
+ * extra file descriptors and a wake-up eventfd, until libcurl's timer) and
+ * drives transfers (curl_multi_socket_action), calling each request's callbacks
  * from inside it. Nothing blocks except that wait.
  *
  * Credentials: client certificate and key, and the CA, are handed to libcurl

@@ -121,7 +121,16 @@ struct kube_client {
 	CURL *spare[KUBE_SPARE_HANDLES]; /* set-up easy handles to reuse */
 	size_t n_spare;
 	unsigned handle_gen; /* bumped when the CA changes: older handles are dropped */
-	bool in_perform; /* inside curl_multi_perform: libcurl callbacks may run */
+	bool in_perform; /* inside a transfer step: libcurl callbacks may run */
+	/* libcurl's sockets and timer (multi_socket API: told which socket is
+	 * ready, libcurl does not poll each transfer's socket again). */
+	struct kube_sock {
+		curl_socket_t fd;
+		int what; /* CURL_POLL_IN, _OUT or _INOUT */
+	} * socks;
+	size_t n_socks, cap_socks;
+	int64_t timer_due_ms; /* util_now_ms() when libcurl wants its timeout; -1: none */
+	int wake_fd; /* eventfd that kube_client_wakeup() writes */
 	bool in_dispatch; /* draining finished transfers */
 	bool admitting; /* inside kube_client_admit() */
 	bool closing;
@@ -182,5 +191,24 @@ void kube_wipe_str(char *s);
  * kube_wipe_str()), or NULL with the reason in err.
  */
 char *kube_token_clean(const char *s, size_t len, char *err, size_t errlen);
+
+/* ---- kubeclient.c: what the loop (kubeloop.c) calls after each step ---- */
+
+/* How long a wait may last (ms, at most timeout_ms) before a request
+ * parked after a Retry-After is due. */
+int kube_client_retry_wait(const struct kube_client *c, int timeout_ms);
+/* Start the parked requests that are due. */
+void kube_client_retry_due(struct kube_client *c);
+/* Settle the requests that finished inside the step (zombies). */
+void kube_client_sweep(struct kube_client *c);
+/* Call the callbacks of finished transfers. */
+void kube_client_dispatch(struct kube_client *c);
+/* Give waiting requests the slots that are free. */
+void kube_client_admit(struct kube_client *c);
+
+/* ---- kubeloop.c: libcurl's socket and timer callbacks (userp: the client) ---- */
+
+int kube_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp);
+int kube_timer_cb(CURLM *multi, long timeout_ms, void *userp);
 
 #endif

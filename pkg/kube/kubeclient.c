@@ -4,10 +4,13 @@
  * transfers are drained in one place (kube_client_dispatch()).
  *
  * libcurl forbids adding or removing handles from inside its callbacks,
- * yet owners start requests from informer callbacks, which run inside
- * curl_multi_perform(). So while a transfer step runs, new requests only
- * queue and finished ones are kept as zombies; both are settled right
- * after the step (kube_client_sweep(), kube_client_admit()).
+ * yet owners start requests from informer callbacks, which run inside a
+ * transfer step (curl_multi_socket_action()). So while a step runs, new
+ * requests only queue and finished ones are kept as zombies; both are
+ * settled right after the step (kube_client_sweep(), kube_client_admit()).
+
+ *
+ * The wait itself and libcurl's sockets and timer are in kubeloop.c.
  *
  * Slots: over HTTP/2 every transfer is a stream of one connection, and
  * requests in flight are capped (max_in_flight) so that a burst of writes
@@ -20,6 +23,7 @@
  * first connection is made alone, and the rest know whether to share it.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "../log/log.h"
 #include "../util/util.h"
@@ -154,8 +160,6 @@ static void kube_request_take_slot(struct kube_request *r)
 		c->deferred_admitted++;
 	kube_client_set_conn_cap(c);
 }
-
-static void kube_client_admit(struct kube_client *c);
 
 static void kube_request_release_slot(struct kube_request *r)
 {
@@ -289,7 +293,7 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
  * wait behind requests once the protocol is known), then requests in the
  * order they came, then deferred requests when no other waits (or once
  * the first has waited KUBE_DEFER_MAX_MS: it goes before the others). */
-static void kube_client_admit(struct kube_client *c)
+void kube_client_admit(struct kube_client *c)
 {
 	char err[256];
 
@@ -469,7 +473,7 @@ static void kube_request_complete(struct kube_request *r, CURLcode res)
 }
 
 /* How long kube_client_run_once() may wait before a parked request is due. */
-static int kube_client_retry_wait(const struct kube_client *c, int timeout_ms)
+int kube_client_retry_wait(const struct kube_client *c, int timeout_ms)
 {
 	int64_t now = util_now_ms();
 
@@ -487,7 +491,7 @@ static int kube_client_retry_wait(const struct kube_client *c, int timeout_ms)
 
 /* Send again the parked requests that are due. A failure to start ends the
  * request, whose done_cb may cancel others: the walk starts over each time. */
-static void kube_client_retry_due(struct kube_client *c)
+void kube_client_retry_due(struct kube_client *c)
 {
 	char err[256];
 
@@ -508,7 +512,7 @@ static void kube_client_retry_due(struct kube_client *c)
 }
 
 /* Free what finished inside the transfer step. */
-static void kube_client_sweep(struct kube_client *c)
+void kube_client_sweep(struct kube_client *c)
 {
 	while (c->zombies != NULL) {
 		struct kube_request *r = c->zombies;
@@ -518,7 +522,7 @@ static void kube_client_sweep(struct kube_client *c)
 }
 
 /* The one place that drains finished transfers. */
-static void kube_client_dispatch(struct kube_client *c)
+void kube_client_dispatch(struct kube_client *c)
 {
 	CURLMsg *msg;
 	int left;
@@ -561,6 +565,18 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
 		free(c);
 		return NULL;
 	}
+	c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		curl_multi_cleanup(c->multi);
+		free(c);
+		return NULL;
+	}
+	c->timer_due_ms = -1;
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, kube_socket_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, kube_timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)KUBE_H2_MAX_STREAMS);
 	c->cfg = cfg;
@@ -595,6 +611,8 @@ void kube_client_free(struct kube_client *c)
 	kube_client_drop_spares(c);
 	kube_client_drop_headers(c);
 	curl_multi_cleanup(c->multi);
+	free(c->socks);
+	close(c->wake_fd);
 	kube_token_source_free(c->ts);
 	free(c->ca_pem);
 	free(c->user_agent);
@@ -748,127 +766,4 @@ void kube_request_cancel(struct kube_request *r)
 	if (r == NULL || r->zombie || r->finishing)
 		return;
 	kube_request_finish(r, 0, "cancelled", "");
-}
-
-int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t nfds,
-                         int timeout_ms)
-{
-	struct curl_waitfd *w = NULL;
-	CURLMcode mc;
-	int running = 0;
-	int rc = -1;
-
-	if (c->in_perform || c->in_dispatch) {
-		log_error("kube_client_run_once called from a callback");
-		return -1;
-	}
-	if (nfds > 0) {
-		if (nfds > UINT_MAX)
-			return -1;
-		w = util_xcalloc(nfds, sizeof(*w));
-		for (size_t i = 0; i < nfds; i++) {
-			w[i].fd = fds[i].fd;
-			if (fds[i].events & POLLIN)
-				w[i].events |= CURL_WAIT_POLLIN;
-			if (fds[i].events & POLLPRI)
-				w[i].events |= CURL_WAIT_POLLPRI;
-			if (fds[i].events & POLLOUT)
-				w[i].events |= CURL_WAIT_POLLOUT;
-			fds[i].revents = 0;
-		}
-	}
-	if (timeout_ms < 0)
-		timeout_ms = INT_MAX;
-	timeout_ms = kube_client_retry_wait(c, timeout_ms);
-	mc = curl_multi_poll(c->multi, w, (unsigned int)nfds, timeout_ms, NULL);
-	if (mc != CURLM_OK) {
-		log_error("curl_multi_poll failed", "error", curl_multi_strerror(mc));
-		goto out;
-	}
-	for (size_t i = 0; i < nfds; i++) {
-		short re = 0;
-		if (w[i].revents & CURL_WAIT_POLLIN)
-			re |= POLLIN;
-		if (w[i].revents & CURL_WAIT_POLLPRI)
-			re |= POLLPRI;
-		if (w[i].revents & CURL_WAIT_POLLOUT)
-			re |= POLLOUT;
-		fds[i].revents = re;
-	}
-	c->in_perform = true;
-	mc = curl_multi_perform(c->multi, &running);
-	c->in_perform = false;
-	kube_client_sweep(c);
-	kube_client_dispatch(c);
-	kube_client_retry_due(c);
-	kube_client_admit(c);
-	if (mc != CURLM_OK) {
-		log_error("curl_multi_perform failed", "error", curl_multi_strerror(mc));
-		goto out;
-	}
-	rc = 0;
-out:
-	free(w);
-	return rc;
-}
-
-void kube_client_wakeup(struct kube_client *c)
-{
-	curl_multi_wakeup(c->multi);
-}
-
-/* ---- blocking convenience ---- */
-
-struct kube_sync {
-	bool done;
-	long status;
-	char *body;
-	char error[512];
-};
-
-static void kube_sync_done(void *ud, const struct kube_response *resp)
-{
-	struct kube_sync *s = ud;
-	s->done = true;
-	s->status = resp->status;
-	s->body = util_xstrndup(resp->body, resp->body_len);
-	snprintf(s->error, sizeof(s->error), "%s%s%s", resp->error,
-	         resp->reason[0] ? " reason=" : "", resp->reason);
-}
-
-long kube_request_sync(struct kube_client *c, const char *method, const char *path,
-                       const char *body, size_t body_len, const char *content_type,
-                       char **resp_body, char *err, size_t errlen)
-{
-	struct kube_sync s = {0};
-	struct kube_request *r;
-
-	if (resp_body != NULL)
-		*resp_body = NULL;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (c->in_perform || c->in_dispatch) {
-		snprintf(err, errlen, "kube_request_sync called from a callback");
-		return 0;
-	}
-	r = kube_request_start(c, method, path, body, body_len, content_type, kube_sync_done, NULL,
-	                       &s);
-	if (r == NULL) {
-		snprintf(err, errlen, "request could not be started");
-		return 0;
-	}
-	while (!s.done) {
-		if (kube_client_run_once(c, NULL, 0, 1000) != 0) {
-			if (!s.done)
-				kube_request_cancel(r);
-			break;
-		}
-	}
-	if (s.status == 0 || s.status >= 400)
-		snprintf(err, errlen, "%s", s.error);
-	if (resp_body != NULL)
-		*resp_body = s.body;
-	else
-		free(s.body);
-	return s.status;
 }
