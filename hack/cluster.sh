@@ -444,7 +444,11 @@ ensure_kcm() {
 	if ((APISERVER_STARTED)) && running kube-controller-manager; then
 		stop kube-controller-manager
 	fi
-	running kube-controller-manager || start_kcm
+	if ! running kube-controller-manager; then
+		# One just stopped may hold its port for a moment while it exits.
+		port_wait_free "$KCM_PORT" || die "port $KCM_PORT is taken by another process"
+		start_kcm
+	fi
 	wait_for "kube-controller-manager /healthz" kube-controller-manager kcm_healthy
 	wait_for "the default ServiceAccount (made by kube-controller-manager)" kube-controller-manager default_sa_exists
 }
