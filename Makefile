@@ -5,7 +5,7 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 CC ?= cc
 CLANG ?= clang
-PKGS := libcurl jansson yaml-0.1 libcrypto libmicrohttpd
+PKGS := libcurl jansson yaml-0.1 libssl libcrypto libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

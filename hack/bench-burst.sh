@@ -12,8 +12,11 @@
 #   BENCH_CSRS=500 CSR_APPROVER_BIN=build/csr-approver hack/bench-burst.sh
 #   BENCH_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out"
 #                     run the controller under this command line (profiles)
-#   BENCH_PERF=/tmp/burst.perf   record the burst with `perf record -g` into
+#   BENCH_PERF=/tmp/burst.perf   record the burst with `perf record` into
 #                     this file (perf report -i FILE --children)
+#   BENCH_PERF_CALLGRAPH="--call-graph=dwarf,16384"   how perf records call
+#                     chains (default --call-graph=fp; the Debian libraries
+#                     have no frame pointers, so their callers need dwarf)
 #   BENCH_ARGS="--api-http-version=1.1"   more flags for `run`
 set -euo pipefail
 
@@ -92,7 +95,7 @@ kill -STOP "$pid"
 KUBECONFIG=$work/node.kubeconfig kubectl create -f "$work/burst.json" -o name >/dev/null
 perf_pid=""
 if [[ -n ${BENCH_PERF:-} ]]; then
-	perf record -q -F 4000 -g -p "$pid" -o "$BENCH_PERF" 2>/dev/null &
+	perf record -q -F 4000 ${BENCH_PERF_CALLGRAPH:---call-graph=fp} -p "$pid" -o "$BENCH_PERF" 2>/dev/null &
 	perf_pid=$!
 	sleep 1
 fi
