@@ -224,10 +224,12 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
 
 /*
  * As kube_request_start() (not streaming), for a request that may wait:
- * it is sent only when no other request waits for a slot, and such
- * requests hold at most half the slots (--api-max-requests-in-flight) at a
- * time; one that has waited 5 s goes before the others. Events go this
- * way, so that in a burst the decisions are written first. Nothing is
+ * it is sent only when no other request is in flight or waits for a slot,
+ * and such requests hold at most half the slots
+ * (--api-max-requests-in-flight) at a time. One that has waited 5 s goes
+ * before the others, but while other requests run such late ones hold at
+ * most one slot in KUBE_DEFER_TRICKLE_DIV. Events go this way, so that in a
+ * burst the API server's time goes to the decisions first. Nothing is
  * dropped: it waits in order with the other deferred requests.
  */
 struct kube_request *kube_request_start_deferred(struct kube_client *c, const char *method,

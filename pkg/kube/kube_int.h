@@ -33,6 +33,10 @@
  * waiting requests: under a backlog that never clears, Events are late,
  * not held without end. */
 #define KUBE_DEFER_MAX_MS 5000
+/* While other requests are in flight or waiting, deferred requests that
+ * waited KUBE_DEFER_MAX_MS hold at most one slot in KUBE_DEFER_TRICKLE_DIV:
+ * they trickle out, and the rest follow when the other requests are done. */
+#define KUBE_DEFER_TRICKLE_DIV 8
 /* libcurl's receive buffer for a LIST page (its largest, CURL_MAX_READ_SIZE). */
 #define KUBE_LIST_BUFFER (512L * 1024)
 

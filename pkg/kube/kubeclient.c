@@ -132,6 +132,12 @@ static void kube_client_set_conn_cap(struct kube_client *c)
 	c->conn_cap = cap;
 }
 
+/* Are requests other than deferred ones in flight or waiting? */
+static bool kube_client_others_busy(const struct kube_client *c)
+{
+	return c->plain_admitted > c->deferred_admitted || c->wait_plain.head != NULL;
+}
+
 /* May r take a slot now? */
 static bool kube_client_slot_free(const struct kube_client *c, const struct kube_request *r)
 {
@@ -141,9 +147,13 @@ static bool kube_client_slot_free(const struct kube_client *c, const struct kube
 		return true;
 	size_t cap = kube_client_plain_cap(c);
 	/* Deferred requests never hold more than half the slots, so that what
-	 * comes after them finds room. */
-	if (r->deferred && c->deferred_admitted >= (cap > 1 ? cap / 2 : 1))
-		return false;
+	 * comes after them finds room; while other requests run or wait, no
+	 * more than one slot in KUBE_DEFER_TRICKLE_DIV. */
+	if (r->deferred) {
+		size_t most = kube_client_others_busy(c) ? cap / KUBE_DEFER_TRICKLE_DIV : cap / 2;
+		if (c->deferred_admitted >= (most > 1 ? most : 1))
+			return false;
+	}
 	return c->plain_admitted < cap;
 }
 
@@ -291,8 +301,11 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 
 /* Start queued requests while there are slots: streams first (they never
  * wait behind requests once the protocol is known), then requests in the
- * order they came, then deferred requests when no other waits (or once
- * the first has waited KUBE_DEFER_MAX_MS: it goes before the others). */
+ * order they came, then deferred requests when no other request is in
+ * flight or waits (or once the first has waited KUBE_DEFER_MAX_MS: it goes
+ * before the others, in the few slots kube_client_slot_free() leaves it).
+ * In a burst the API server's time goes to the decisions; the Events
+ * follow them. */
 void kube_client_admit(struct kube_client *c)
 {
 	char err[256];
@@ -312,7 +325,7 @@ void kube_client_admit(struct kube_client *c)
 			q = &c->wait_deferred;
 		else if (c->wait_plain.head != NULL && kube_client_slot_free(c, c->wait_plain.head))
 			q = &c->wait_plain;
-		else if (c->wait_plain.head == NULL && d != NULL && kube_client_slot_free(c, d))
+		else if (d != NULL && !kube_client_others_busy(c) && kube_client_slot_free(c, d))
 			q = &c->wait_deferred;
 		if (q == NULL)
 			break;
@@ -725,7 +738,7 @@ static struct kube_request *kube_request_start_in(struct kube_client *c, const c
 		c->reqs->prev = r;
 	c->reqs = r;
 	struct kube_fifo *q = kube_request_queue(c, r);
-	if (c->in_perform || q->head != NULL || (r->deferred && c->wait_plain.head != NULL) ||
+	if (c->in_perform || q->head != NULL || (r->deferred && kube_client_others_busy(c)) ||
 	    !kube_client_slot_free(c, r)) {
 		/* Started by kube_client_admit(), in order. */
 		r->queued_at = util_now_ms();

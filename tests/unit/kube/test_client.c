@@ -442,6 +442,74 @@ Test(kube_client, deferred_request_goes_first_once_it_waited_long, .init = quiet
 	kube_config_free(cfg);
 }
 
+/* A deferred request waits while another request is in flight, even with
+ * slots free: the API server's time goes to that one first. */
+Test(kube_client, deferred_request_waits_while_another_runs, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct order_rec rec = {0};
+	struct order_ud u[2] = {{.rec = &rec, .id = 0}, {.rec = &rec, .id = 1}};
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_max_in_flight(c, 16);
+	c->proto = KUBE_PROTO_H2; /* as if the server had answered: every slot usable */
+	struct kube_request *p = kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
+	                                            on_done_order, NULL, &u[0]);
+	cr_assert_not_null(p);
+	cr_assert(p->admitted);
+	struct kube_request *d = kube_request_start_deferred(
+	    c, "POST", "/api/v1/namespaces/default/events", "{}", 2, NULL, on_done_order, &u[1]);
+	cr_assert_not_null(d);
+	cr_assert(d->queued, "15 slots are free, but a request runs: the deferred one waits");
+	cr_assert_not(d->admitted);
+	for (int i = 0; i < 400 && rec.n < 2; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(rec.n, 2, "every request ends");
+	cr_assert_eq(rec.seq[0], 0);
+	cr_assert_eq(rec.seq[1], 1);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+/* Deferred requests that waited KUBE_DEFER_MAX_MS while other requests run
+ * take one slot in KUBE_DEFER_TRICKLE_DIV, no more; the rest go once the
+ * others are done. */
+Test(kube_client, late_deferred_requests_trickle_while_others_run, .init = quiet)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct order_rec rec = {0};
+	struct order_ud u[5];
+	struct kube_request *d[4];
+	const size_t cap = 2 * KUBE_DEFER_TRICKLE_DIV; /* two slots for late ones */
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_max_in_flight(c, cap);
+	c->proto = KUBE_PROTO_H2;
+	for (int i = 0; i < 5; i++)
+		u[i] = (struct order_ud){.rec = &rec, .id = i};
+	cr_assert_not_null(kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
+	                                      on_done_order, NULL, &u[0]));
+	for (int i = 0; i < 4; i++) {
+		d[i] = kube_request_start_deferred(c, "POST", "/api/v1/namespaces/default/events",
+		                                   "{}", 2, NULL, on_done_order, &u[i + 1]);
+		cr_assert_not_null(d[i]);
+		cr_assert(d[i]->queued);
+		d[i]->queued_at -= KUBE_DEFER_MAX_MS; /* as if each had waited that long */
+	}
+	kube_client_admit(c);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(d[i]->admitted, i < 2, "late deferred request %d: admitted %d", i,
+		             d[i]->admitted);
+	for (int i = 0; i < 400 && rec.n < 5; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(rec.n, 5, "every request ends");
+	cr_assert_eq(kube_client_active(c), 0);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
 static int conn_calls;
 static void on_conn(void *ud)
 {
