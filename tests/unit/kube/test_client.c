@@ -334,15 +334,36 @@ static void on_done_order(void *ud, const struct kube_response *resp)
 	snprintf(o->error, sizeof(o->error), "%s", resp->error);
 }
 
-Test(kube_client, queued_requests_run_in_order, .init = quiet)
+/* A client of the closed port with the given slots; h2: as if the server
+ * had answered in HTTP/2 (every slot usable; until an answer, one request
+ * runs at a time). */
+static struct kube_client *slots_client(struct kube_config **cfg, size_t slots, bool h2)
 {
 	char err[256];
-	struct kube_config *cfg = closed_port_config();
-	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	*cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(*cfg, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	kube_client_set_max_in_flight(c, slots);
+	if (h2)
+		c->proto = KUBE_PROTO_H2;
+	return c;
+}
+
+/* Run c until n requests have ended (each fails at once on the closed
+ * port; 400 rounds of at most 50 ms bound a hang). */
+static void run_until_ended(struct kube_client *c, const struct order_rec *rec, int n)
+{
+	for (int i = 0; i < 400 && rec->n < n; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(rec->n, n, "every request ends: %d of %d", rec->n, n);
+}
+
+Test(kube_client, queued_requests_run_in_order, .init = quiet)
+{
+	struct kube_config *cfg;
 	struct order_rec rec = {0};
 	struct order_ud u[5];
-	cr_assert_not_null(c, "%s", err);
-	kube_client_set_max_in_flight(c, 1);
+	struct kube_client *c = slots_client(&cfg, 1, false);
 	cr_assert_str_eq(kube_client_protocol(c), "");
 	for (int i = 0; i < 5; i++) {
 		u[i] = (struct order_ud){.rec = &rec, .id = i};
@@ -357,9 +378,7 @@ Test(kube_client, queued_requests_run_in_order, .init = quiet)
 	cr_assert_eq(rec.n, 1);
 	cr_assert_eq(rec.seq[0], 7);
 	cr_assert_eq(kube_client_active(c), 5);
-	for (int i = 0; i < 400 && rec.n < 6; i++)
-		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
-	cr_assert_eq(rec.n, 6, "every queued request ends");
+	run_until_ended(c, &rec, 6);
 	for (int i = 0; i < 5; i++) {
 		cr_assert_eq(rec.seq[i + 1], i, "request %d ended in place %d", rec.seq[i + 1], i);
 		cr_assert_eq(u[i].status, 0);
@@ -377,13 +396,10 @@ Test(kube_client, queued_requests_run_in_order, .init = quiet)
  * and keep their own order. */
 Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
 {
-	char err[256];
-	struct kube_config *cfg = closed_port_config();
-	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct kube_config *cfg;
 	struct order_rec rec = {0};
 	struct order_ud u[6];
-	cr_assert_not_null(c, "%s", err);
-	kube_client_set_max_in_flight(c, 1);
+	struct kube_client *c = slots_client(&cfg, 1, false);
 	/* ids 0-2 deferred, 3-5 not, started alternately: 0 takes the free
 	 * slot at once; the others wait. */
 	static const int start_order[] = {0, 3, 1, 4, 2, 5};
@@ -398,9 +414,7 @@ Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
 		cr_assert_not_null(r);
 	}
 	cr_assert_eq(kube_client_active(c), 6);
-	for (int i = 0; i < 400 && rec.n < 6; i++)
-		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
-	cr_assert_eq(rec.n, 6, "every request ends");
+	run_until_ended(c, &rec, 6);
 	static const int want[] = {0, 3, 4, 5, 1, 2};
 	for (int k = 0; k < 6; k++)
 		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
@@ -413,13 +427,10 @@ Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
  * other waiting requests. */
 Test(kube_client, deferred_request_goes_first_once_it_waited_long, .init = quiet)
 {
-	char err[256];
-	struct kube_config *cfg = closed_port_config();
-	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct kube_config *cfg;
 	struct order_rec rec = {0};
 	struct order_ud u[4];
-	cr_assert_not_null(c, "%s", err);
-	kube_client_set_max_in_flight(c, 1);
+	struct kube_client *c = slots_client(&cfg, 1, false);
 	for (int i = 0; i < 4; i++)
 		u[i] = (struct order_ud){.rec = &rec, .id = i};
 	/* 0 takes the slot; 1 and 2 wait; 3 (deferred) waits behind them. */
@@ -431,9 +442,7 @@ Test(kube_client, deferred_request_goes_first_once_it_waited_long, .init = quiet
 	cr_assert_not_null(d);
 	cr_assert(d->queued);
 	d->queued_at -= KUBE_DEFER_MAX_MS; /* as if it had waited that long */
-	for (int i = 0; i < 400 && rec.n < 4; i++)
-		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
-	cr_assert_eq(rec.n, 4, "every request ends");
+	run_until_ended(c, &rec, 4);
 	static const int want[] = {0, 3, 1, 2};
 	for (int k = 0; k < 4; k++)
 		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
@@ -446,14 +455,10 @@ Test(kube_client, deferred_request_goes_first_once_it_waited_long, .init = quiet
  * slots free: the API server's time goes to that one first. */
 Test(kube_client, deferred_request_waits_while_another_runs, .init = quiet)
 {
-	char err[256];
-	struct kube_config *cfg = closed_port_config();
-	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct kube_config *cfg;
 	struct order_rec rec = {0};
 	struct order_ud u[2] = {{.rec = &rec, .id = 0}, {.rec = &rec, .id = 1}};
-	cr_assert_not_null(c, "%s", err);
-	kube_client_set_max_in_flight(c, 16);
-	c->proto = KUBE_PROTO_H2; /* as if the server had answered: every slot usable */
+	struct kube_client *c = slots_client(&cfg, 16, true);
 	struct kube_request *p = kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
 	                                            on_done_order, NULL, &u[0]);
 	cr_assert_not_null(p);
@@ -463,9 +468,7 @@ Test(kube_client, deferred_request_waits_while_another_runs, .init = quiet)
 	cr_assert_not_null(d);
 	cr_assert(d->queued, "15 slots are free, but a request runs: the deferred one waits");
 	cr_assert_not(d->admitted);
-	for (int i = 0; i < 400 && rec.n < 2; i++)
-		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
-	cr_assert_eq(rec.n, 2, "every request ends");
+	run_until_ended(c, &rec, 2);
 	cr_assert_eq(rec.seq[0], 0);
 	cr_assert_eq(rec.seq[1], 1);
 	kube_client_free(c);
@@ -477,16 +480,12 @@ Test(kube_client, deferred_request_waits_while_another_runs, .init = quiet)
  * others are done. */
 Test(kube_client, late_deferred_requests_trickle_while_others_run, .init = quiet)
 {
-	char err[256];
-	struct kube_config *cfg = closed_port_config();
-	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	struct kube_config *cfg;
 	struct order_rec rec = {0};
 	struct order_ud u[5];
 	struct kube_request *d[4];
 	const size_t cap = 2 * KUBE_DEFER_TRICKLE_DIV; /* two slots for late ones */
-	cr_assert_not_null(c, "%s", err);
-	kube_client_set_max_in_flight(c, cap);
-	c->proto = KUBE_PROTO_H2;
+	struct kube_client *c = slots_client(&cfg, cap, true);
 	for (int i = 0; i < 5; i++)
 		u[i] = (struct order_ud){.rec = &rec, .id = i};
 	cr_assert_not_null(kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
@@ -502,9 +501,7 @@ Test(kube_client, late_deferred_requests_trickle_while_others_run, .init = quiet
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(d[i]->admitted, i < 2, "late deferred request %d: admitted %d", i,
 		             d[i]->admitted);
-	for (int i = 0; i < 400 && rec.n < 5; i++)
-		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
-	cr_assert_eq(rec.n, 5, "every request ends");
+	run_until_ended(c, &rec, 5);
 	cr_assert_eq(kube_client_active(c), 0);
 	kube_client_free(c);
 	kube_config_free(cfg);
