@@ -27,7 +27,9 @@
 #     apiserver is started again with HTTP/2 at the end of the case (and at
 #     exit, should the suite stop before).
 #
-# The three cases run the same checks (one_case).
+# The three cases run the same checks (one_case); each also checks, once
+# the controller has stopped, that every CSR of its burst has exactly one
+# Event (Events wait while the approvals run; a clean stop sends them).
 # Each case first checks what the API server offers in ALPN, so that a
 # server left without HTTP/2 cannot pass for the fallback or fail the
 # HTTP/2 case for a reason the log does not tell.
@@ -133,9 +135,10 @@ run_burst() {
 # burst of N CSRs NAME-1 .. NAME-N, run the controller (ARGS: more flags)
 # until they are approved, and check: all approved, the log names PROTOCOL
 # once, at most MAX_AT_ONCE connections open at once and between
-# MIN_OPENED and MAX_AT_ONCE opened in all, one approval write per CSR.
+# MIN_OPENED and MAX_AT_ONCE opened in all, one approval write per CSR,
+# and once it has stopped, one Event per CSR.
 one_case() {
-	local name=$1 label=$2 proto=$3 omin=$4 omax=$5 port opened writes log
+	local name=$1 label=$2 proto=$3 omin=$4 omax=$5 port opened writes log evs
 	shift 5
 	t_eq "burst of $N CSRs created ($label run)" "$N" "$(burst "$IT_RUN-$name")"
 	port=$(t_port)
@@ -163,6 +166,13 @@ one_case() {
 	writes=$(metric "$port" 'csr_approver_api_requests_total{verb="PUT",resource="certificatesigningrequests/approval",code="200"}')
 	t_eq "$label: one approval write per CSR" "$N" "${writes:-0}"
 	ctl_stop "$name" || t_fail "$label: the controller stops cleanly"
+	# The Events follow the approvals (they wait while other requests
+	# run), and a clean stop waits for them: each CSR has exactly one.
+	evs=$(kubectl get events -n default --field-selector involvedObject.kind=CertificateSigningRequest \
+		-o jsonpath='{range .items[*]}{.involvedObject.name}{"\n"}{end}' |
+		grep -E -- "^$IT_RUN-$name-[0-9]+\$")
+	t_eq "$label: one Event per CSR, all written before the controller stopped" "$N $N" \
+		"$(grep -c . <<<"$evs") $(sort -u <<<"$evs" | grep -c .)"
 }
 
 # ---------------------------------------------------------------- HTTP/2
