@@ -58,7 +58,7 @@ FUZZ_CAMPAIGN_BUILD ?= asan
 
 LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'tests/*.h' 2>/dev/null)
 
-.PHONY: all test unit integration asan asan-integration fuzz fuzz-build fuzz-build-fast fuzz-campaign \
+.PHONY: all test unit integration print-libs asan asan-integration fuzz fuzz-build fuzz-build-fast fuzz-campaign \
 	lint fmt clean help \
 	cluster-up cluster-down demo bench bench-pcr bench-compare soak fixtures deps manifests dist promtool \
 	e2e image print-version
@@ -118,6 +118,11 @@ $(TEST_BIN): $(B)/obj/cmd/csr-approver/main.o $(HOOKS_SRCS:%.c=$(B)/hooks/%.o) $
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(PKG_LIBS) $(LDFLAGS)
+
+# The libraries a program linked against build/libcsrapprover.a needs
+# (tests/integration/watch.sh links its driver with them).
+print-libs:
+	@echo $(PKG_LIBS)
 
 unit: $(UNIT_BIN) $(BIN)
 	CSR_APPROVER_BIN=$(abspath $(BIN)) $(UNIT_BIN) --jobs 2

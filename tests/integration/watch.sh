@@ -34,7 +34,7 @@ build_driver() {
 	local cflags libs
 	make -s -C "$T_ROOT" build/libcsrapprover.a || return 1
 	read -r -a cflags <<<"$(pkg-config --cflags libcurl jansson)"
-	read -r -a libs <<<"$(pkg-config --libs libcurl jansson yaml-0.1 libcrypto libmicrohttpd)"
+	read -r -a libs <<<"$(make -s -C "$T_ROOT" --no-print-directory print-libs)"
 	cc -std=c11 -Wall -Wextra -Werror -O1 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 		"${cflags[@]}" -o "$drv" "$T_ROOT/tests/integration/kube_driver.c" \
 		"$T_ROOT/build/libcsrapprover.a" "${libs[@]}"
