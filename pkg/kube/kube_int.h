@@ -13,6 +13,8 @@
 #include "../util/util.h"
 #include "kube.h"
 
+struct pollfd;
+
 #define KUBE_CONNECT_TIMEOUT_MS 10000L
 #define KUBE_DEFAULT_TIMEOUT_MS 30000L
 /* Longest excerpt of a body that is not a Status, in an error message. */
@@ -135,6 +137,8 @@ struct kube_client {
 	size_t n_socks, cap_socks;
 	int64_t timer_due_ms; /* util_now_ms() when libcurl wants its timeout; -1: none */
 	int wake_fd; /* eventfd that kube_client_wakeup() writes */
+	struct pollfd *pfds; /* kube_client_run_once()'s poll set, kept between calls */
+	size_t cap_pfds;
 	bool in_dispatch; /* draining finished transfers */
 	bool admitting; /* inside kube_client_admit() */
 	bool closing;

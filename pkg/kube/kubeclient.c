@@ -8,7 +8,6 @@
  * transfer step (curl_multi_socket_action()). So while a step runs, new
  * requests only queue and finished ones are kept as zombies; both are
  * settled right after the step (kube_client_sweep(), kube_client_admit()).
-
  *
  * The wait itself and libcurl's sockets and timer are in kubeloop.c.
  *
@@ -25,8 +24,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,6 +622,7 @@ void kube_client_free(struct kube_client *c)
 	kube_client_drop_headers(c);
 	curl_multi_cleanup(c->multi);
 	free(c->socks);
+	free(c->pfds);
 	close(c->wake_fd);
 	kube_token_source_free(c->ts);
 	free(c->ca_pem);

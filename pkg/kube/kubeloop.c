@@ -69,7 +69,7 @@ static CURLMcode kube_client_step(struct kube_client *c, curl_socket_t fd, int m
 int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t nfds,
                          int timeout_ms)
 {
-	struct pollfd *p = NULL;
+	struct pollfd *p;
 	size_t ns, n;
 	CURLMcode mc = CURLM_OK;
 	int rc = -1;
@@ -80,22 +80,27 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	}
 	/* libcurl's sockets as they are now (its callbacks may change the
 	 * list during the steps below), then the caller's fds, then the
-	 * wake-up fd. */
+	 * wake-up fd, in an array the client keeps: this runs a few dozen
+	 * times per decision in a burst. */
 	ns = c->n_socks;
 	n = ns + nfds + 1;
-	p = util_xcalloc(n, sizeof(*p));
-	for (size_t i = 0; i < ns; i++) {
-		p[i].fd = c->socks[i].fd;
-		p[i].events = (short)(((c->socks[i].what & CURL_POLL_IN) ? POLLIN : 0) |
-		                      ((c->socks[i].what & CURL_POLL_OUT) ? POLLOUT : 0));
+	if (n > c->cap_pfds) {
+		free(c->pfds);
+		c->pfds = util_xcalloc(n, sizeof(*c->pfds));
+		c->cap_pfds = n;
 	}
+	p = c->pfds;
+	/* Whole entries: revents of the last call must not survive an EINTR. */
+	for (size_t i = 0; i < ns; i++)
+		p[i] = (struct pollfd){
+		    .fd = c->socks[i].fd,
+		    .events = (short)(((c->socks[i].what & CURL_POLL_IN) ? POLLIN : 0) |
+		                      ((c->socks[i].what & CURL_POLL_OUT) ? POLLOUT : 0))};
 	for (size_t i = 0; i < nfds; i++) {
-		p[ns + i].fd = fds[i].fd;
-		p[ns + i].events = fds[i].events;
+		p[ns + i] = (struct pollfd){.fd = fds[i].fd, .events = fds[i].events};
 		fds[i].revents = 0;
 	}
-	p[n - 1].fd = c->wake_fd;
-	p[n - 1].events = POLLIN;
+	p[n - 1] = (struct pollfd){.fd = c->wake_fd, .events = POLLIN};
 
 	if (timeout_ms < 0)
 		timeout_ms = INT_MAX;
@@ -141,7 +146,6 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 	}
 	rc = 0;
 out:
-	free(p);
 	return rc;
 }
 
