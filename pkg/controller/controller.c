@@ -115,6 +115,7 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 	kube_client_set_observer(c->client, observe, c);
 	kube_client_set_conn_observer(c->client, observe_conn, c);
 	kube_client_set_max_in_flight(c->client, (size_t)o->api_max_in_flight);
+	kube_client_set_read_coalescing(c->client, o->api_read_coalesce_ms);
 	kube_client_set_log_protocol(c->client, true);
 	kube_client_set_http_version(c->client, o->api_http1 ? KUBE_HTTP_1_1 : KUBE_HTTP_AUTO);
 	if (o->leader_elect) {

@@ -155,6 +155,7 @@ struct controller_options {
 	const char *audit_log; /* --audit-log FILE, "-" for stdout; NULL: none */
 	long api_max_in_flight; /* API requests (not watches) in flight at most (32) */
 	bool api_http1; /* --api-http-version=1.1: never offer HTTP/2 */
+	int64_t api_read_coalesce_ms; /* --api-read-coalescing (2 ms; 0: off) */
 };
 
 /* The defaults of SPEC.md. */

@@ -129,7 +129,8 @@ struct kube_client {
 	unsigned handle_gen; /* bumped when the CA changes: older handles are dropped */
 	bool in_perform; /* inside a transfer step: libcurl callbacks may run */
 	/* libcurl's sockets and timer (multi_socket API: told which socket is
-	 * ready, libcurl does not poll each transfer's socket again). */
+	 * ready; libcurl 7.88 still polls the socket once for each other
+	 * transfer on it, hence the read coalescing). */
 	struct kube_sock {
 		curl_socket_t fd;
 		int what; /* CURL_POLL_IN, _OUT or _INOUT */
@@ -139,6 +140,8 @@ struct kube_client {
 	int wake_fd; /* eventfd that kube_client_wakeup() writes */
 	struct pollfd *pfds; /* kube_client_run_once()'s poll set, kept between calls */
 	size_t cap_pfds;
+	int64_t coalesce_ms; /* read coalescing window; 0: off */
+	int64_t last_sock_step_ms; /* util_now_ms() of the last socket step; 0: none */
 	bool in_dispatch; /* draining finished transfers */
 	bool admitting; /* inside kube_client_admit() */
 	bool closing;

@@ -597,6 +597,7 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
 	c->ts = kube_token_source_new(cfg->token, cfg->token_file);
 	c->timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	c->max_in_flight = KUBE_DEFAULT_MAX_IN_FLIGHT;
+	c->coalesce_ms = KUBE_DEFAULT_READ_COALESCE_MS;
 	c->user_agent = util_xstrdup("csr-approver/" CSR_APPROVER_VERSION);
 	kube_client_set_conn_cap(c);
 	return c;
@@ -646,6 +647,13 @@ void kube_client_set_max_in_flight(struct kube_client *c, size_t n)
 	    : n > KUBE_MAX_MAX_IN_FLIGHT ? KUBE_MAX_MAX_IN_FLIGHT
 	                                 : n;
 	kube_client_admit(c);
+}
+
+void kube_client_set_read_coalescing(struct kube_client *c, int64_t ms)
+{
+	c->coalesce_ms = ms < 0              ? 0
+	    : ms > KUBE_MAX_READ_COALESCE_MS ? KUBE_MAX_READ_COALESCE_MS
+	                                     : ms;
 }
 
 void kube_client_set_http_version(struct kube_client *c, enum kube_http_version v)

@@ -4,9 +4,13 @@
  * callbacks below), the loop polls them with the caller's fds and a
  * wake-up eventfd and tells libcurl which socket is ready. With
  * curl_multi_perform() libcurl polled the connection's socket again for
- * every transfer on it, on every step: over HTTP/2, dozens of poll(2)
- * calls per decision in a burst. Also the blocking kube_request_sync(),
- * built on the loop.
+ * every transfer on it, on every step. libcurl 7.88 still does so for all
+ * but the first transfer of a step (one poll(2) each): over HTTP/2, with
+ * watches and a few dozen writes on one connection, each step costs what
+ * the transfers on it cost, whatever it reads. So a busy connection is
+ * stepped at most once per read-coalescing window (kube.h), and one step
+ * reads what several responses brought. Also the blocking
+ * kube_request_sync(), built on the loop.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -58,12 +62,44 @@ int kube_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+int kube_coalesce_wait_ms(int64_t now_ms, int64_t last_ms, int64_t window_ms)
+{
+	if (window_ms <= 0 || last_ms <= 0 || now_ms < last_ms || now_ms - last_ms >= window_ms)
+		return 0;
+	return (int)(window_ms - (now_ms - last_ms));
+}
+
 /* One libcurl step for fd (CURL_SOCKET_TIMEOUT: its timer) with the
  * CURL_CSELECT_* bits in mask. */
 static CURLMcode kube_client_step(struct kube_client *c, curl_socket_t fd, int mask)
 {
 	int running = 0;
 	return curl_multi_socket_action(c->multi, fd, mask, &running);
+}
+
+/* After the poll: when only the connection woke the loop, within the
+ * read-coalescing window of its last step, wait out the window on the
+ * caller's fds and the wake-up fd alone (any of them ends the wait), so
+ * that the step reads more at once. The connection stays ready: its
+ * revents from the first poll hold. -1 when poll fails. */
+static int kube_client_coalesce(struct kube_client *c, struct pollfd *p, size_t ns, size_t nfds)
+{
+	bool sock = false, others = false;
+
+	for (size_t i = 0; i < ns; i++)
+		sock = sock || p[i].revents != 0;
+	if (!sock)
+		return 0;
+	for (size_t i = ns; i < ns + nfds + 1; i++)
+		others = others || p[i].revents != 0;
+	int wait =
+	    others ? 0 : kube_coalesce_wait_ms(util_now_ms(), c->last_sock_step_ms, c->coalesce_ms);
+	if (wait > 0 && poll(p + ns, (nfds_t)(nfds + 1), wait) < 0 && errno != EINTR) {
+		log_error("poll failed", "error", strerror(errno));
+		return -1;
+	}
+	c->last_sock_step_ms = util_now_ms();
+	return 0;
 }
 
 int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t nfds,
@@ -114,6 +150,8 @@ int kube_client_run_once(struct kube_client *c, struct kube_pollfd *fds, size_t 
 		log_error("poll failed", "error", strerror(errno));
 		goto out;
 	}
+	if (kube_client_coalesce(c, p, ns, nfds) != 0)
+		goto out;
 	for (size_t i = 0; i < nfds; i++)
 		fds[i].revents = p[ns + i].revents;
 	if (p[n - 1].revents & POLLIN) {

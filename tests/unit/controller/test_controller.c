@@ -660,6 +660,24 @@ Test(controller_flags, api_connection)
 	cr_expect_str_eq(err, "--api-http-version takes 2 or 1.1, not \"2.0\"");
 }
 
+/* --api-read-coalescing: a duration from 0 (off) to 50ms, 2ms by default. */
+Test(controller_flags, api_read_coalescing)
+{
+	struct controller_options o;
+	char err[256];
+	cr_assert_eq(parse(&o, err, sizeof(err), NULL), 0, "%s", err);
+	cr_expect_eq(o.api_read_coalesce_ms, 2);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-read-coalescing=0", NULL), 0, "%s", err);
+	cr_expect_eq(o.api_read_coalesce_ms, 0);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-read-coalescing", "50ms", NULL), 0, "%s",
+	             err);
+	cr_expect_eq(o.api_read_coalesce_ms, 50);
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-read-coalescing=51ms", NULL), -1);
+	cr_expect_str_eq(err, "--api-read-coalescing must be between 0 and 50ms");
+	cr_assert_eq(parse(&o, err, sizeof(err), "--api-read-coalescing=2", NULL), -1);
+	cr_expect(strstr(err, "--api-read-coalescing takes a duration") != NULL, "%s", err);
+}
+
 Test(controller_flags, booleans_and_levels)
 {
 	struct controller_options o;

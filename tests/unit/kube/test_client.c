@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "../../../pkg/kube/kube.h"
 #include "../../../pkg/kube/kube_int.h"
 #include "../../../pkg/log/log.h"
+#include "../../../pkg/util/util.h"
 #include "../support/closed_port.h"
 
 /* The refusals are logged as errors: keep them out of the test output. */
@@ -529,4 +532,121 @@ Test(kube_client, connection_observer_and_http1, .init = quiet)
 	cr_assert_eq(kube_client_connections_opened(c), 1);
 	kube_client_free(c);
 	kube_config_free(cfg);
+}
+
+/* ---- read coalescing ---- */
+
+Test(kube_coalesce, wait)
+{
+	/* Off, no step yet, a clock that went back, a window already past. */
+	cr_expect_eq(kube_coalesce_wait_ms(1000, 999, 0), 0);
+	cr_expect_eq(kube_coalesce_wait_ms(1000, 0, 2), 0);
+	cr_expect_eq(kube_coalesce_wait_ms(1000, 1005, 2), 0);
+	cr_expect_eq(kube_coalesce_wait_ms(1002, 1000, 2), 0);
+	cr_expect_eq(kube_coalesce_wait_ms(5000, 1000, 50), 0);
+	/* Within the window: what is left of it. */
+	cr_expect_eq(kube_coalesce_wait_ms(1000, 1000, 2), 2);
+	cr_expect_eq(kube_coalesce_wait_ms(1001, 1000, 2), 1);
+	cr_expect_eq(kube_coalesce_wait_ms(1010, 1000, 50), 40);
+}
+
+Test(kube_coalesce, setter_clamps)
+{
+	char err[256];
+	struct kube_config *cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(cfg, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_eq(c->coalesce_ms, KUBE_DEFAULT_READ_COALESCE_MS);
+	kube_client_set_read_coalescing(c, 0);
+	cr_expect_eq(c->coalesce_ms, 0);
+	kube_client_set_read_coalescing(c, -5);
+	cr_expect_eq(c->coalesce_ms, 0);
+	kube_client_set_read_coalescing(c, 1000);
+	cr_expect_eq(c->coalesce_ms, KUBE_MAX_READ_COALESCE_MS);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
+/* A client whose one libcurl socket is the readable end of a socketpair
+ * (libcurl ignores a step for a socket it does not know). */
+static struct kube_client *readable_conn_client(struct kube_config **cfg, int sv[2])
+{
+	char err[256];
+	*cfg = closed_port_config();
+	struct kube_client *c = kube_client_new(*cfg, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(write(sv[1], "x", 1), 1);
+	kube_socket_cb(NULL, sv[0], CURL_POLL_IN, c, NULL);
+	return c;
+}
+
+static void readable_conn_free(struct kube_client *c, struct kube_config *cfg, int sv[2])
+{
+	kube_socket_cb(NULL, sv[0], CURL_POLL_REMOVE, c, NULL);
+	kube_client_free(c);
+	kube_config_free(cfg);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A wake-up of the connection within the window of its last step waits the
+ * window out; the first one does not. */
+Test(kube_client, read_coalescing_holds_a_busy_connection, .init = quiet)
+{
+	struct kube_config *cfg;
+	int sv[2];
+	struct kube_client *c = readable_conn_client(&cfg, sv);
+	kube_client_set_read_coalescing(c, 50);
+	cr_assert_eq(c->last_sock_step_ms, 0);
+	cr_assert_eq(kube_client_run_once(c, NULL, 0, 0), 0);
+	cr_assert_gt(c->last_sock_step_ms, 0, "the step is remembered");
+	/* The socket is still readable: the next wake-up is held until 50 ms
+	 * after the step (poll never returns early with nothing else ready). */
+	int64_t t0 = util_now_ms();
+	c->last_sock_step_ms = t0;
+	cr_assert_eq(kube_client_run_once(c, NULL, 0, 0), 0);
+	cr_expect_geq(util_now_ms() - t0, 50);
+	cr_expect_geq(c->last_sock_step_ms, t0 + 50);
+	/* Off: no hold. */
+	kube_client_set_read_coalescing(c, 0);
+	c->last_sock_step_ms = util_now_ms();
+	cr_assert_eq(kube_client_run_once(c, NULL, 0, 0), 0);
+	readable_conn_free(c, cfg, sv);
+}
+
+static void *wake_client(void *arg)
+{
+	kube_client_wakeup(arg);
+	return NULL;
+}
+
+/* The caller's fds and kube_client_wakeup() are never held. */
+Test(kube_client, read_coalescing_never_holds_the_caller, .init = quiet, .timeout = 60)
+{
+	struct kube_config *cfg;
+	int sv[2], pipefd[2];
+	struct kube_client *c = readable_conn_client(&cfg, sv);
+	/* A window no test would wait out (set past the flag's bound). */
+	c->coalesce_ms = 600000;
+	cr_assert_eq(pipe(pipefd), 0);
+	cr_assert_eq(write(pipefd[1], "x", 1), 1);
+	struct kube_pollfd fds[1] = {{.fd = pipefd[0], .events = POLLIN}};
+	int64_t t0 = util_now_ms();
+	c->last_sock_step_ms = t0;
+	cr_assert_eq(kube_client_run_once(c, fds, 1, 0), 0);
+	cr_expect(fds[0].revents & POLLIN);
+	cr_expect_lt(util_now_ms() - t0, 60000, "not held for the window");
+	/* The wake-up fd, written by another thread before or during the
+	 * hold: either way the loop goes on at once. */
+	pthread_t th;
+	t0 = util_now_ms();
+	c->last_sock_step_ms = t0;
+	cr_assert_eq(pthread_create(&th, NULL, wake_client, c), 0);
+	cr_assert_eq(kube_client_run_once(c, NULL, 0, 0), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_expect_lt(util_now_ms() - t0, 60000, "not held for the window");
+	close(pipefd[0]);
+	close(pipefd[1]);
+	readable_conn_free(c, cfg, sv);
 }
