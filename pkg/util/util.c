@@ -67,7 +67,7 @@ char *util_xasprintf(const char *fmt, ...)
 	return util_buf_take(&b);
 }
 
-static void util_buf_reserve(struct util_buf *b, size_t extra)
+void util_buf_reserve(struct util_buf *b, size_t extra)
 {
 	if (extra > SIZE_MAX - b->len - 1)
 		util_oom(SIZE_MAX);
@@ -189,6 +189,15 @@ void util_buf_json_escape(struct util_buf *b, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
+		/* A run of printable ASCII that needs no escape goes in at once. */
+		size_t j = i;
+		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\')
+			j++;
+		if (j > i) {
+			util_buf_append(b, p + i, j - i);
+			i = j;
+			continue;
+		}
 		unsigned char c = p[i];
 		if (c == '"' || c == '\\') {
 			util_buf_putc(b, '\\');

@@ -54,6 +54,8 @@ void util_buf_append(struct util_buf *b, const void *p, size_t n);
 void util_buf_puts(struct util_buf *b, const char *s);
 /* Append one byte. */
 void util_buf_putc(struct util_buf *b, char c);
+/* Make room for extra more bytes at once (a text of known size). */
+void util_buf_reserve(struct util_buf *b, size_t extra);
 /* Append formatted text. */
 void util_buf_printf(struct util_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -459,6 +459,41 @@ Test(controller_body, event)
 	free(body);
 }
 
+/* What a message may hold: quotes, control characters, multi-byte UTF-8
+ * cut on a whole character, invalid bytes sent as U+FFFD and counted so;
+ * no uid, no type. */
+Test(controller_body, event_text)
+{
+	char msg[1100];
+	struct controller_event ev = {.csr_name = "csr-2", .reason = "Approved", .message = msg};
+	snprintf(msg, sizeof(msg), "name \"a\\b\"\n\ttab \x01 caf\xc3\xa9 bad \xff end");
+	char *body = controller_event_body(&ev, 1785000000);
+	json_t *out = load(body);
+	cr_assert_str_eq(json_string_value(json_object_get(out, "message")),
+	                 "name \"a\\b\"\n\ttab \x01 caf\xc3\xa9 bad \xef\xbf\xbd end");
+	cr_assert_str_eq(json_string_value(json_object_get(out, "type")), "Normal");
+	cr_assert_null(json_object_get(json_object_get(out, "involvedObject"), "uid"));
+	cr_assert_str_eq(json_string_value(json_object_get(out, "reportingInstance")), "");
+	json_decref(out);
+	free(body);
+	/* 1,023 ASCII bytes then "é": the é does not fit whole. */
+	memset(msg, 'x', 1023);
+	snprintf(msg + 1023, sizeof(msg) - 1023, "\xc3\xa9yy");
+	body = controller_event_body(&ev, 1785000000);
+	out = load(body);
+	cr_assert_eq(strlen(json_string_value(json_object_get(out, "message"))), 1023);
+	json_decref(out);
+	free(body);
+	/* Invalid bytes count as the three bytes of U+FFFD. */
+	memset(msg, '\xff', 1000);
+	msg[1000] = '\0';
+	body = controller_event_body(&ev, 1785000000);
+	out = load(body);
+	cr_assert_eq(strlen(json_string_value(json_object_get(out, "message"))), 1023);
+	json_decref(out);
+	free(body);
+}
+
 /* ---------------------------------------------------------------- durations */
 
 /* Parameters are copied into the test's process: arrays, not pointers. */
