@@ -196,6 +196,15 @@ static size_t kube_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		r->too_big = true;
 		return 0;
 	}
+	if (r->resp.cap == 0) {
+		/* The whole body at once when its length is known (an approval's
+		 * answer, a LIST page of megabytes), not by doubling from 64 bytes. */
+		curl_off_t cl = -1;
+		if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+		        CURLE_OK &&
+		    cl > (curl_off_t)n && cl <= (curl_off_t)KUBE_MAX_BODY)
+			util_buf_reserve(&r->resp, (size_t)cl);
+	}
 	util_buf_append(&r->resp, ptr, n);
 	return n;
 }
