@@ -190,10 +190,10 @@ void kube_client_set_max_in_flight(struct kube_client *c, size_t n);
  * at once), so that one step reads what several responses and watch events
  * brought. libcurl runs every transfer on the connection for each step and
  * polls each again: in a stream of 3,000 CSRs a window of 2 ms took the
- * steps from 4 to 1.7 per decision and the controller's CPU per decision
- * down by about a sixth (docs/benchmarks.md). A quiet connection is never
- * held: only a wake-up within the window of the last one is. 0 turns it
- * off; values above the maximum are clamped. */
+ * steps from about 4.3 to 1.7 per decision and the controller's CPU per
+ * decision down by 7 to 20 % (docs/benchmarks.md). A quiet
+ * connection is never held: only a wake-up within the window of the last
+ * one is. 0 turns it off; values above the maximum are clamped. */
 #define KUBE_DEFAULT_READ_COALESCE_MS 2
 #define KUBE_MAX_READ_COALESCE_MS 50
 void kube_client_set_read_coalescing(struct kube_client *c, int64_t ms);
