@@ -36,6 +36,9 @@ static struct b64_case b64_cases[] = {
     {"Zm8=", UTIL_B64_CANONICAL, 16, 0, "fo", 2},
     {"Zm9vYmFy", 0, 5, -2, "", 0}, /* over the cap */
     {"Zm9vYmE=", 0, 5, 0, "fooba", 5}, /* exactly the cap */
+    {"Zg==Zm9v", 0, 16, -1, "", 0}, /* whole quanta after padding */
+    {"Zm\n9vYmFy\nZm9v", UTIL_B64_SKIP_NEWLINES, 16, 0, "foobarfoo", 9}, /* inside a quantum */
+    {"Zm9vYm\x80y", 0, 16, -1, "", 0}, /* a high byte among digits */
 };
 
 ParameterizedTestParameters(util, base64)
