@@ -140,7 +140,6 @@ int controller_sar_parse(const char *body, size_t len, bool *allowed)
 	return rc;
 }
 
-/* A copy of s cut at max bytes, on a UTF-8 boundary. */
 /* How many bytes of s to send so that the string the API server decodes
  * has at most max bytes: whole UTF-8 sequences only, and an invalid byte
  * counted as the three of the U+FFFD it is sent as. */

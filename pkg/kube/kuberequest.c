@@ -197,8 +197,9 @@ static size_t kube_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		return 0;
 	}
 	if (r->resp.cap == 0) {
-		/* The whole body at once when its length is known (an approval's
-		 * answer, a LIST page of megabytes), not by doubling from 64 bytes. */
+		/* The whole body at once when its length is known, not by
+		 * doubling from 64 bytes: kube-apiserver gives it for answers
+		 * under 4 kB (an approval's); LIST pages come chunked. */
 		curl_off_t cl = -1;
 		if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
 		        CURLE_OK &&
