@@ -338,8 +338,16 @@ void inventory_list_begin(struct controller *c, enum report_kind kind);
 void inventory_observe(struct controller *c, enum report_kind kind, const json_t *obj);
 void inventory_delete(struct controller *c, enum report_kind kind, const json_t *obj);
 void inventory_list_end(struct controller *c, enum report_kind kind);
-/* Compute the inventory gauges at now (Unix s) into c->metrics. */
+/* Compute the inventory gauges at now (Unix s) into c->metrics; nothing
+ * to do when no entry changed since the last time and no gauge moves with
+ * time alone before now. */
 void inventory_publish(struct controller *c, int64_t now);
+/* When, after now (Unix s), time alone moves an entry in the gauges: a
+ * pending request (created > 0) reaching the next age bucket, or the
+ * certificate of a request under a policy (managed) entering the 7-day
+ * or 24-hour window or expiring. INT64_MAX: never. */
+int64_t inventory_next_change(int64_t created, bool pending, bool managed, int64_t not_after,
+                              int64_t now);
 
 /* ---- auditlog.c: --audit-log ---- */
 

@@ -41,7 +41,20 @@ struct inventory {
 	unsigned gen[2]; /* per kind */
 	bool listed[2]; /* the first LIST of the kind is done */
 	bool full_logged;
+	/* The gauges are computed again only when an entry changed, or when
+	 * time alone moves one (a pending request changes age bucket, a
+	 * certificate nears or passes its notAfter): a scan of every entry
+	 * each second kept an idle controller with 10,000 CSRs at 2 ms of
+	 * CPU a second. */
+	bool dirty;
+	bool published;
+	int64_t published_at; /* Unix s */
+	int64_t next_change; /* Unix s; INT64_MAX: none */
 };
+
+/* The gauges are computed again at least this often (s), and whenever the
+ * clock went back. */
+#define INV_REPUBLISH_S 60
 
 struct inventory *inventory_new(void)
 {
@@ -152,6 +165,7 @@ void inventory_observe(struct controller *c, enum report_kind kind, const json_t
 		if (ts == NULL || kobj_parse_time(ts, &e->created) != 0)
 			e->created = 0;
 		controller_map_put(&inv->map, key, e);
+		inv->dirty = true;
 		/* Seen after the first LIST: it came and was decided while we
 		 * watched (or between two events). */
 		if (!inv->listed[kind])
@@ -162,10 +176,14 @@ void inventory_observe(struct controller *c, enum report_kind kind, const json_t
 	if (e->by == REPORT_BY_NOBODY && (d.by == REPORT_BY_PERSON || d.by == REPORT_BY_OTHER) &&
 	    rule_of(c, kind, e->signer) != NULL)
 		metrics_foreign_decisions(c->metrics, e->signer, d.decision, 1);
+	if (e->by != d.by || e->state != d.state)
+		inv->dirty = true;
 	e->by = d.by;
 	e->state = d.state;
-	if (e->state == REPORT_ISSUED && e->not_after == 0)
+	if (e->state == REPORT_ISSUED && e->not_after == 0) {
 		e->not_after = not_after_of(kind, obj);
+		inv->dirty = inv->dirty || e->not_after != 0;
+	}
 	e->gen = inv->gen[kind];
 out:
 	free(key);
@@ -174,8 +192,11 @@ out:
 void inventory_delete(struct controller *c, enum report_kind kind, const json_t *obj)
 {
 	char *key = key_of(kind, obj);
-	if (c->inv != NULL && key != NULL)
-		entry_free(controller_map_remove(&c->inv->map, key));
+	if (c->inv != NULL && key != NULL) {
+		struct inv_entry *e = controller_map_remove(&c->inv->map, key);
+		c->inv->dirty = c->inv->dirty || e != NULL;
+		entry_free(e);
+	}
 	free(key);
 }
 
@@ -207,6 +228,7 @@ void inventory_list_end(struct controller *c, enum report_kind kind)
 	controller_map_foreach(&c->inv->map, sweep_cb, &s);
 	for (size_t i = 0; i < s.gone.n; i++)
 		entry_free(controller_map_remove(&c->inv->map, s.gone.v[i]));
+	c->inv->dirty = c->inv->dirty || s.gone.n > 0;
 	util_strv_free(&s.gone);
 	c->inv->listed[kind] = true;
 }
@@ -223,11 +245,44 @@ struct tally {
 	struct metrics_expiry *expiry; /* one per policy */
 	size_t n_expiry;
 	struct util_strv others; /* signers without a policy, sorted, deduplicated */
+	int64_t next_change; /* the earliest inventory_next_change() of the entries */
 };
+
+/* Bounds of the pending age buckets, in seconds. */
+static const int64_t age_bounds[] = {60, 900, 3600};
 
 static int age_bucket(int64_t age)
 {
-	return age < 60 ? 0 : age < 900 ? 1 : age < 3600 ? 2 : 3;
+	int b = 0;
+	while (b < 3 && age >= age_bounds[b])
+		b++;
+	return b;
+}
+
+/* Expiry windows of the gauges, in seconds before notAfter. */
+#define WITHIN_24H 86400
+#define WITHIN_7D (7 * 86400)
+
+int64_t inventory_next_change(int64_t created, bool pending, bool managed, int64_t not_after,
+                              int64_t now)
+{
+	int64_t next = INT64_MAX;
+	if (pending && created > 0) {
+		for (size_t i = 0; i < sizeof(age_bounds) / sizeof(age_bounds[0]); i++)
+			if (created + age_bounds[i] > now) {
+				next = created + age_bounds[i];
+				break;
+			}
+	}
+	if (managed && not_after > now) {
+		const int64_t at[] = {not_after - WITHIN_7D, not_after - WITHIN_24H, not_after};
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+			if (at[i] > now && at[i] < next) {
+				next = at[i];
+				break;
+			}
+	}
+	return next;
 }
 
 static void others_cb(void *ud, const char *key, void *val)
@@ -271,6 +326,10 @@ static void tally_cb(void *ud, const char *key, void *val)
 	const struct policy_rule *r = rule_of(t->c, e->kind, e->signer);
 	(void)key;
 	const char *label = r ? r->signer_name : other_label(t, e->signer);
+	int64_t next = inventory_next_change(e->created, e->state == REPORT_PENDING, r != NULL,
+	                                     e->not_after, t->now);
+	if (next < t->next_change)
+		t->next_change = next;
 	if (e->state == REPORT_PENDING) {
 		int64_t age = e->created > 0 ? t->now - e->created : 0;
 		pending_slot(t, label)->n[age_bucket(age)]++;
@@ -298,18 +357,21 @@ static void tally_cb(void *ud, const char *key, void *val)
 		if (!x->has_earliest || (double)e->not_after < x->earliest)
 			x->earliest = (double)e->not_after;
 		x->has_earliest = true;
-		if (e->not_after <= t->now + 86400)
+		if (e->not_after <= t->now + WITHIN_24H)
 			x->within_24h++;
-		if (e->not_after <= t->now + 7 * 86400)
+		if (e->not_after <= t->now + WITHIN_7D)
 			x->within_7d++;
 	}
 }
 
 void inventory_publish(struct controller *c, int64_t now)
 {
-	struct tally t = {.c = c, .now = now};
+	struct tally t = {.c = c, .now = now, .next_change = INT64_MAX};
 	struct metrics_inventory mi;
 	if (c->inv == NULL)
+		return;
+	if (c->inv->published && !c->inv->dirty && now < c->inv->next_change &&
+	    now >= c->inv->published_at && now - c->inv->published_at < INV_REPUBLISH_S)
 		return;
 	/* Every policy has its series, at 0 when nothing is pending. */
 	for (size_t i = 0; c->set != NULL && i < c->set->n_rules; i++) {
@@ -331,6 +393,10 @@ void inventory_publish(struct controller *c, int64_t now)
 	    .n_expiry = t.n_expiry,
 	};
 	metrics_set_inventory(c->metrics, &mi);
+	c->inv->published = true;
+	c->inv->published_at = now;
+	c->inv->dirty = false;
+	c->inv->next_change = t.next_change;
 	free(t.pending);
 	free(t.unmanaged);
 	free(t.expiry);

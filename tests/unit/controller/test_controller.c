@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../../pkg/controller/controller.h"
+#include "../../../pkg/controller/internal.h"
 #include "../../../pkg/util/util.h"
 
 /* ---------------------------------------------------------------- queue */
@@ -794,4 +795,30 @@ Test(controller_flags, lease_checks_only_when_electing)
 	cr_assert_eq(parse(&o, err, sizeof(err), "--leader-elect",
 	                   "--leader-elect-retry-period=8500ms", NULL),
 	             -1);
+}
+
+/* ---------------------------------------------------------------- inventory */
+
+/* When time alone moves an entry in the governance gauges: the gauges are
+ * computed again then, and otherwise only when an entry changed. */
+Test(controller_inventory, next_change)
+{
+	const int64_t now = 1785000000, day = 86400;
+	/* Pending: the next age bucket (1 min, 15 min, 1 h), then never. */
+	cr_expect_eq(inventory_next_change(now - 10, true, true, 0, now), now + 50);
+	cr_expect_eq(inventory_next_change(now - 60, true, true, 0, now), now - 60 + 900);
+	cr_expect_eq(inventory_next_change(now - 1000, true, false, 0, now), now - 1000 + 3600);
+	cr_expect_eq(inventory_next_change(now - 3600, true, false, 0, now), INT64_MAX);
+	cr_expect_eq(inventory_next_change(0, true, true, 0, now), INT64_MAX, "no creation time");
+	cr_expect_eq(inventory_next_change(now - 10, false, false, 0, now), INT64_MAX);
+	/* Issued under a policy: 7 days before notAfter, 24 h before, notAfter. */
+	cr_expect_eq(inventory_next_change(now, false, true, now + 30 * day, now), now + 23 * day);
+	cr_expect_eq(inventory_next_change(now, false, true, now + 7 * day, now), now + 6 * day);
+	cr_expect_eq(inventory_next_change(now, false, true, now + 3600, now), now + 3600);
+	cr_expect_eq(inventory_next_change(now, false, true, now, now), INT64_MAX, "expired");
+	cr_expect_eq(inventory_next_change(now, false, false, now + 3600, now), INT64_MAX,
+	             "no policy: not in the expiry gauges");
+	/* Both: the earlier. */
+	cr_expect_eq(inventory_next_change(now - 30, true, true, now + 3600, now), now + 30);
+	cr_expect_eq(inventory_next_change(now - 30, true, true, now + 10, now), now + 10);
 }
