@@ -75,6 +75,7 @@ struct watch_informer {
 	size_t held_len;
 	unsigned int failures; /* unhealthy restarts since the last healthy stream */
 	unsigned int too_large; /* too-large answers in a row */
+	bool expired; /* a 410 since the last healthy stream */
 	uint64_t restarts;
 	uint64_t relists;
 	/* the current stream */
@@ -156,6 +157,23 @@ static void watch_informer_restart(struct watch_informer *inf, enum watch_next n
 	inf->deadline = util_now_ms() + delay;
 }
 
+/*
+ * Relist after a 410. The server answered, so an outage before it (the
+ * connection failures counted in failures) is over, and each moment of
+ * waiting is a moment the cache stays stale: the first 410 since the last
+ * healthy stream relists at once. A second one (LIST, then a WATCH that
+ * expires again at once) backs off like any other restart, so that a
+ * relist loop cannot spin.
+ */
+static void watch_informer_relist(struct watch_informer *inf, const char *reason)
+{
+	inf->relists++;
+	if (!inf->expired)
+		inf->failures = 0;
+	inf->expired = true;
+	watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_NOW, reason);
+}
+
 /* ---- LIST ---- */
 
 static void watch_informer_list_page(struct watch_informer *inf);
@@ -227,9 +245,8 @@ static void watch_informer_list_done(void *ud, const struct kube_response *resp)
 		/* The continue token expired (compaction): list again from the
 		 * start; on_list_begin() is called again and resets what was
 		 * seen. */
-		inf->relists++;
 		snprintf(reason, sizeof(reason), "continue token expired (410): %s", resp->error);
-		watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_NOW, reason);
+		watch_informer_relist(inf, reason);
 		return;
 	}
 	if (resp->status != 200) {
@@ -390,12 +407,6 @@ static int watch_informer_data(void *ud, const char *data, size_t len)
 	return 0;
 }
 
-static void watch_informer_relist(struct watch_informer *inf, const char *reason)
-{
-	inf->relists++;
-	watch_informer_restart(inf, WATCH_NEXT_LIST, WATCH_DELAY_NOW, reason);
-}
-
 static void watch_informer_too_large(struct watch_informer *inf, const char *reason)
 {
 	if (++inf->too_large >= WATCH_TOO_LARGE_MAX) {
@@ -421,6 +432,7 @@ static void watch_informer_watch_done(void *ud, const struct kube_response *resp
 	if (healthy) {
 		inf->failures = 0;
 		inf->too_large = 0;
+		inf->expired = false;
 	}
 	switch (inf->end) {
 	case WATCH_END_EXPIRED:

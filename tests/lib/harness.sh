@@ -14,6 +14,7 @@
 #
 #   t_on_exit CMD...           run CMD at exit (output dropped), last in first out
 #   t_tmp                      make the work folder $T_TMP (once); removed at exit
+#                              unless T_KEEP is set (its logs, to read a failure)
 #   t_cluster                  bring the local control plane up if it is not
 #                              (hack/cluster.sh), load its env (KUBECONFIG as
 #                              admin, kubectl and helm of the cluster tooling on
@@ -102,7 +103,7 @@ t_exit() {
 	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
 		eval "${T_CLEANUP[i]}" >/dev/null 2>&1 || true
 	done
-	[[ -n $T_TMP ]] && rm -rf "$T_TMP"
+	[[ -n $T_TMP && -z ${T_KEEP:-} ]] && rm -rf "$T_TMP"
 	if [[ -z $T_DONE ]]; then
 		T_DONE=1
 		t_fail "suite stopped before its end (exit status $rc)"
