@@ -189,11 +189,11 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 	};
 	int c;
 	int64_t *dur;
-	const char *flag;
+	int li = -1; /* getopt_long's index of the long flag just read */
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hv:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hv:", opts, &li)) != -1) {
 		const char *arg = optarg;
 		switch (c) {
 		case 'h':
@@ -299,17 +299,11 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 			    : c == OPT_WRITE_DELAY         ? &o->write_delay_ms
 			    : c == OPT_API_READ_COALESCING ? &o->api_read_coalesce_ms
 			                                   : &o->identity_event_delay_ms;
-			flag = c == OPT_LE_LEASE           ? "--leader-elect-lease-duration"
-			    : c == OPT_LE_RENEW            ? "--leader-elect-renew-deadline"
-			    : c == OPT_LE_RETRY            ? "--leader-elect-retry-period"
-			    : c == OPT_MISSING_RETRY       ? "--missing-object-timeout"
-			    : c == OPT_WRITE_DELAY         ? "--write-delay"
-			    : c == OPT_API_READ_COALESCING ? "--api-read-coalescing"
-			                                   : "--identity-event-delay";
 			if (controller_parse_duration(arg, dur) != 0) {
-				snprintf(err, errlen,
-				         "%s takes a duration like 15s, 500ms or 1m30s, not \"%s\"",
-				         flag, arg);
+				snprintf(
+				    err, errlen,
+				    "--%s takes a duration like 15s, 500ms or 1m30s, not \"%s\"",
+				    opts[li].name, arg);
 				return -1;
 			}
 			break;
