@@ -161,6 +161,49 @@ spawn() {
 	(exec setsid "$BIN/$bin" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 8>&-) &
 	pid=$!
 	echo "$pid" >"$(pidfile "$name")"
+	exec_wait "$pid" "$bin"
+}
+
+# exec_wait PID BINARY: wait (up to 10 s) until PID has exec'd BINARY or
+# died. Until the exec the pid is still the subshell (then setsid), whose
+# name is not the component's: running() would take a component that is
+# starting on a busy machine for one that exited.
+exec_wait() {
+	local pid=$1 bin=$2 i argv=()
+	for ((i = 0; i < 200; i++)); do
+		argv=()
+		mapfile -d '' -t argv 2>/dev/null <"/proc/$pid/cmdline" || return 0
+		# A process that died (a zombie until reaped) has no cmdline.
+		((${#argv[@]} == 0)) && return 0
+		[[ ${argv[0]##*/} == "$bin" ]] && return 0
+		sleep 0.05
+	done
+	say "$bin (pid $pid) was not running after 10 s"
+}
+
+# exit_status NAME: sets EXIT_NOTE to " (exit status N)" or " (killed by
+# signal N)" for a component this shell started that has exited, to nothing
+# otherwise. Not in $(...): wait only knows this shell's own children.
+EXIT_NOTE=
+exit_status() {
+	local f pid st=0
+	EXIT_NOTE=
+	f=$(pidfile "$1")
+	[[ -f $f ]] || return 0
+	pid=$(<"$f")
+	[[ $pid =~ ^[0-9]+$ ]] || return 0
+	# Only a child that has exited (no cmdline: a zombie, or gone): wait
+	# would block on a running one. (-s is no use: /proc files have size 0.)
+	local argv=()
+	mapfile -d '' -t argv 2>/dev/null <"/proc/$pid/cmdline" || true
+	((${#argv[@]} == 0)) || return 0
+	wait "$pid" 2>/dev/null || st=$?
+	((st == 127)) && return 0 # not this shell's child
+	if ((st > 128)); then
+		EXIT_NOTE=" (killed by signal $((st - 128)))"
+	else
+		EXIT_NOTE=" (exit status $st)"
+	fi
 }
 
 # stop NAME [SIGNAL [BINARY]]: stop a component by its pid file; TERM (or
@@ -402,8 +445,9 @@ wait_for() {
 	shift 2
 	until "$@"; do
 		if ! running "$comp"; then
+			exit_status "$comp"
 			log_tail "$comp"
-			die "$comp exited while waiting for $what"
+			die "$comp exited$EXIT_NOTE while waiting for $what"
 		fi
 		if ((SECONDS >= deadline)); then
 			log_tail "$comp"
