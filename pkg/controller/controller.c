@@ -62,6 +62,27 @@ static void observe_conn(void *ud)
 	metrics_api_connection_opened(c->metrics);
 }
 
+/*
+ * The API client's write gate (kube_client_set_write_gate()). With leader
+ * election on, no write but the elector's own (the Lease) leaves the
+ * process unless the lease is held at that instant by the renew deadline
+ * too. The loop checks the lease before each piece of work, but a write the
+ * client holds back (a 429's Retry-After, a slot, an Event waiting behind
+ * the decisions) is sent from inside the client's own pass, which may be
+ * the first after the deadline passed (a process frozen or starved, its
+ * renewals failing): the lease may be another instance's by then, and a
+ * decision must never be written by two. Such a write ends unsent and its
+ * CSR waits for whoever leads.
+ */
+static bool write_gate(void *ud, const char *method, const char *path)
+{
+	struct controller *c = ud;
+	(void)method;
+	if (c->leader == NULL)
+		return true;
+	return leader_own_path(c->leader, path) || leader_holds(c->leader, util_now_ms());
+}
+
 static char *make_identity(void)
 {
 	char host[256] = "";
@@ -135,6 +156,7 @@ struct controller *controller_new(const struct controller_options *o, struct pol
 			goto fail;
 		}
 		c->leader = leader_new(c->client, &lc);
+		kube_client_set_write_gate(c->client, write_gate, c);
 	}
 
 	c->want[RES_CSR] = true;

@@ -228,6 +228,19 @@ void kube_client_set_conn_observer(struct kube_client *c, kube_conn_cb cb, void 
 uint64_t kube_client_connections_opened(const struct kube_client *c);
 
 /*
+ * A write gate, asked just before each request whose method is not GET
+ * goes out: at its first send, when it leaves the queue for a slot, and at
+ * each send again (a Retry-After, a 401, a CA change). Returning false
+ * keeps it unsent: it ends with status 0, reason KUBE_REASON_NOT_SENT
+ * (done_cb), or kube_request_start() returns NULL when it would have gone
+ * at once. It must not start or cancel requests. NULL (the default) lets
+ * everything through.
+ */
+#define KUBE_REASON_NOT_SENT "NotSent"
+typedef bool (*kube_gate_cb)(void *ud, const char *method, const char *path);
+void kube_client_set_write_gate(struct kube_client *c, kube_gate_cb cb, void *ud);
+
+/*
  * Start a request. method "GET", "POST", "PUT", "PATCH", "DELETE"; path
  * begins with "/" and is appended to the server URL (callers escape query
  * values with kube_escape()); body (may be NULL) is copied and sent with

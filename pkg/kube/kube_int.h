@@ -98,6 +98,7 @@ struct kube_request {
 	bool h1_stream; /* a stream running over HTTP/1.1 (counted in h1_streams) */
 	bool list_buffer; /* a LIST: its handle has KUBE_LIST_BUFFER, not kept as a spare */
 	bool waiting; /* detached until retry_at: the server asked to retry later */
+	bool gated; /* the write gate kept it from going out */
 	unsigned int retries_after; /* attempts sent again after a Retry-After */
 	int64_t retry_at; /* monotonic ms */
 	char verb[16];
@@ -153,6 +154,8 @@ struct kube_client {
 	void *observe_ud;
 	kube_conn_cb conn_cb;
 	void *conn_ud;
+	kube_gate_cb gate_cb;
+	void *gate_ud;
 	uint64_t conns_opened;
 	char *user_agent;
 	struct kube_hdrs *hdrs[2]; /* shared header lists: [0] no body, [1] a JSON body */

@@ -250,10 +250,18 @@ static void kube_request_destroy(struct kube_request *r)
 	free(r);
 }
 
-/* Hand the handle to libcurl (outside transfer steps only). */
+/* Hand the handle to libcurl (outside transfer steps only): every send,
+ * first or again, comes through here, and so past the write gate. */
 static int kube_request_submit(struct kube_request *r, char *err, size_t errlen)
 {
-	CURLMcode mc = curl_multi_add_handle(r->c->multi, r->easy);
+	struct kube_client *c = r->c;
+	if (c->gate_cb != NULL && strcmp(r->method, "GET") != 0 &&
+	    !c->gate_cb(c->gate_ud, r->method, r->path)) {
+		r->gated = true;
+		snprintf(err, errlen, "not sent: the write gate is closed");
+		return -1;
+	}
+	CURLMcode mc = curl_multi_add_handle(c->multi, r->easy);
 
 	if (mc != CURLM_OK) {
 		snprintf(err, errlen, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
@@ -269,6 +277,8 @@ static void kube_request_finish(struct kube_request *r, long status, const char 
 {
 	struct kube_client *c = r->c;
 	bool stream_ok = r->streaming && status >= 200 && status < 300;
+	if (r->gated && (reason == NULL || reason[0] == '\0'))
+		reason = KUBE_REASON_NOT_SENT;
 	struct kube_response resp = {
 	    .status = status,
 	    .body = stream_ok ? "" : util_buf_str(&r->resp),
@@ -676,6 +686,12 @@ void kube_client_set_conn_observer(struct kube_client *c, kube_conn_cb cb, void 
 	c->conn_ud = ud;
 }
 
+void kube_client_set_write_gate(struct kube_client *c, kube_gate_cb cb, void *ud)
+{
+	c->gate_cb = cb;
+	c->gate_ud = ud;
+}
+
 uint64_t kube_client_connections_opened(const struct kube_client *c)
 {
 	return c->conns_opened;
@@ -755,7 +771,11 @@ static struct kube_request *kube_request_start_in(struct kube_client *c, const c
 	kube_request_take_slot(r);
 	if (kube_request_setup(r, err, sizeof(err)) != 0 ||
 	    kube_request_submit(r, err, sizeof(err)) != 0) {
-		log_error("API request could not start", "path", path, "error", err);
+		if (r->gated)
+			log_warn("API request not sent: the write gate is closed", "method", method,
+			         "path", path);
+		else
+			log_error("API request could not start", "path", path, "error", err);
 		kube_request_destroy(r);
 		return NULL;
 	}

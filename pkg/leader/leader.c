@@ -189,6 +189,12 @@ bool leader_state_is_leader(const struct leader_state *s, const char *self)
 	return s->leading && !s->lost && s->have_observed && str_eq(s->observed.holder, self);
 }
 
+bool leader_state_holds(const struct leader_state *s, const char *self, int64_t renew_deadline_ms,
+                        int64_t now_ms)
+{
+	return leader_state_is_leader(s, self) && now_ms - s->last_renew_ms <= renew_deadline_ms;
+}
+
 void leader_state_clear(struct leader_state *s)
 {
 	if (s == NULL)
@@ -272,9 +278,26 @@ bool leader_is_leader(const struct leader *l)
 	return leader_state_is_leader(&l->st, l->identity);
 }
 
+bool leader_holds(const struct leader *l, int64_t now_ms)
+{
+	return leader_state_holds(&l->st, l->identity, l->cfg.renew_deadline_ms, now_ms);
+}
+
 bool leader_lost(const struct leader *l)
 {
 	return l->st.lost;
+}
+
+bool leader_path_under(const char *collection, const char *path)
+{
+	size_t n = strlen(collection);
+	return strncmp(path, collection, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/' || path[n] == '?');
+}
+
+bool leader_own_path(const struct leader *l, const char *path)
+{
+	return leader_path_under(l->collection, path);
 }
 
 const char *leader_holder(const struct leader *l)

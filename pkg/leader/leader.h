@@ -113,6 +113,13 @@ bool leader_state_check_deadline(struct leader_state *s, int64_t renew_deadline_
  * ends it at once, without waiting for the renew deadline.
  */
 bool leader_state_is_leader(const struct leader_state *s, const char *self);
+/*
+ * leader_state_is_leader(), and by the clock too: the last renewal is
+ * within renew_deadline_ms of now_ms. Changes nothing: a term found past
+ * its deadline here is ended by the next leader_state_check_deadline().
+ */
+bool leader_state_holds(const struct leader_state *s, const char *self, int64_t renew_deadline_ms,
+                        int64_t now_ms);
 /* Free what s holds and zero it; NULL does nothing. */
 void leader_state_clear(struct leader_state *s);
 
@@ -142,9 +149,18 @@ int64_t leader_next_deadline(const struct leader *l);
 /* Holding the lease: not lost, and the record last observed names this
  * candidate (leader_state_is_leader()). The caller decides only while true. */
 bool leader_is_leader(const struct leader *l);
+/* leader_is_leader() at now_ms by the renew deadline too, without a tick:
+ * it sends nothing and changes nothing, so the API client's write gate may
+ * ask it while it sends (kube_client_set_write_gate()). */
+bool leader_holds(const struct leader *l, int64_t now_ms);
 /* Held the lease and could not renew it within the renew deadline: the
  * caller must stop deciding now (and should exit). */
 bool leader_lost(const struct leader *l);
+/* Is path (a request's, query included) one of the elector's own: the
+ * Leases collection it campaigns in or below it? */
+bool leader_own_path(const struct leader *l, const char *path);
+/* The same test against collection ("/apis/.../namespaces/NS/leases"). */
+bool leader_path_under(const char *collection, const char *path);
 /* The holder last observed ("" when none or unknown); borrowed. */
 const char *leader_holder(const struct leader *l);
 

@@ -534,6 +534,98 @@ Test(kube_client, connection_observer_and_http1, .init = quiet)
 	kube_config_free(cfg);
 }
 
+/* ---- the write gate ---- */
+
+struct gate_rec {
+	bool open;
+	int asked;
+	char last[128];
+};
+
+static bool gate(void *ud, const char *method, const char *path)
+{
+	struct gate_rec *g = ud;
+	g->asked++;
+	snprintf(g->last, sizeof(g->last), "%s %s", method, path);
+	return g->open;
+}
+
+struct reason_rec {
+	int calls;
+	long status;
+	char reason[32];
+	char error[128];
+};
+
+static void on_done_reason(void *ud, const struct kube_response *resp)
+{
+	struct reason_rec *d = ud;
+	d->calls++;
+	d->status = resp->status;
+	snprintf(d->reason, sizeof(d->reason), "%s", resp->reason);
+	snprintf(d->error, sizeof(d->error), "%s", resp->error);
+}
+
+static void run_until_called(struct kube_client *c, const struct reason_rec *d)
+{
+	for (int i = 0; i < 400 && d->calls == 0; i++)
+		cr_assert_eq(kube_client_run_once(c, NULL, 0, 50), 0);
+	cr_assert_eq(d->calls, 1);
+}
+
+/* The gate is asked for each write as it goes out, reads never; a closed
+ * gate keeps a write from the wire, whether it would go at once or leaves
+ * the queue for a slot later, and says so in its reason. */
+Test(kube_client, write_gate, .init = quiet)
+{
+	struct kube_config *cfg;
+	char err[256];
+	struct kube_client *c = slots_client(&cfg, 1, false);
+	struct gate_rec g = {.open = false};
+	kube_client_set_write_gate(c, gate, &g);
+
+	long st = kube_request_sync(c, "GET", "/version", NULL, 0, NULL, NULL, err, sizeof(err));
+	cr_assert_eq(st, 0);
+	cr_assert_eq(g.asked, 0, "a read does not ask the gate");
+	cr_assert_eq(kube_client_connections_opened(c), 1);
+
+	struct reason_rec a = {0}, b = {0}, r = {0}, o = {0};
+	cr_assert_null(
+	    kube_request_start(c, "PUT", "/apis/x/v1/a", "{}", 2, NULL, on_done_reason, NULL, &a));
+	cr_assert_eq(a.calls, 0, "done_cb is not called when start fails");
+	cr_assert_eq(g.asked, 1);
+	cr_assert_str_eq(g.last, "PUT /apis/x/v1/a");
+	cr_assert_eq(kube_client_active(c), 0);
+
+	/* The read takes the one slot; the write waits for it. */
+	cr_assert_not_null(
+	    kube_request_start(c, "GET", "/version", NULL, 0, NULL, on_done_reason, NULL, &r));
+	cr_assert_not_null(
+	    kube_request_start(c, "POST", "/apis/x/v1/b", "{}", 2, NULL, on_done_reason, NULL, &b));
+	cr_assert_eq(g.asked, 1, "not asked while it waits");
+	run_until_called(c, &b);
+	cr_assert_eq(r.calls, 1);
+	cr_assert_eq(g.asked, 2);
+	cr_assert_str_eq(g.last, "POST /apis/x/v1/b");
+	cr_assert_eq(b.status, 0);
+	cr_assert_str_eq(b.reason, KUBE_REASON_NOT_SENT);
+	cr_assert_not_null(strstr(b.error, "not sent"), "%s", b.error);
+	cr_assert_eq(kube_client_connections_opened(c), 2, "only the read went out");
+
+	/* Open: the write goes, and meets the closed port like any other. */
+	g.open = true;
+	cr_assert_not_null(kube_request_start(c, "DELETE", "/apis/x/v1/c", NULL, 0, NULL,
+	                                      on_done_reason, NULL, &o));
+	run_until_called(c, &o);
+	cr_assert_eq(g.asked, 3);
+	cr_assert_eq(o.status, 0);
+	cr_assert_str_eq(o.reason, "");
+	cr_assert_null(strstr(o.error, "not sent"), "%s", o.error);
+	cr_assert_eq(kube_client_connections_opened(c), 3);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
 /* ---- read coalescing ---- */
 
 Test(kube_coalesce, wait)

@@ -221,6 +221,52 @@ Test(leader_state, another_holder_ends_the_term_at_once)
 	leader_state_clear(&s);
 }
 
+/* What the write gate asks: leading, and by the clock, even before a tick
+ * has found the term past its deadline (a process frozen or starved). */
+Test(leader_state, holds_by_the_clock)
+{
+	struct leader_state s = {0};
+	struct leader_record mine = rec("me", "2026-07-25T10:00:00.000000Z");
+	cr_assert_not(leader_state_holds(&s, "me", 10000, 1000), "not leading");
+	leader_state_observe(&s, &mine, 1000);
+	cr_assert_not(leader_state_holds(&s, "me", 10000, 1000), "a record alone is not a term");
+	leader_state_won(&s, 1000);
+	cr_assert(leader_state_holds(&s, "me", 10000, 1000));
+	cr_assert(leader_state_holds(&s, "me", 10000, 11000), "exactly at the deadline");
+	cr_assert_not(leader_state_holds(&s, "other", 10000, 1000));
+	/* Past the deadline, with no tick in between: the term still reads
+	 * as leading, the clock does not. */
+	cr_assert(leader_state_is_leader(&s, "me"));
+	cr_assert_not(leader_state_holds(&s, "me", 10000, 11001));
+	cr_assert(leader_state_is_leader(&s, "me"), "holds() changes nothing");
+	/* A renewal moves the deadline. */
+	mine.renew_time = (char *)"2026-07-25T10:00:09.000000Z";
+	leader_state_observe(&s, &mine, 10000);
+	leader_state_won(&s, 10000);
+	cr_assert(leader_state_holds(&s, "me", 10000, 11001));
+	/* Another holder ends it at once. */
+	struct leader_record theirs = rec("other", "2026-07-25T10:00:10.000000Z");
+	leader_state_observe(&s, &theirs, 10001);
+	cr_assert_not(leader_state_holds(&s, "me", 10000, 10001));
+	leader_state_clear(&s);
+}
+
+/* The write gate lets the elector's own requests through: its Leases
+ * collection and what is below it, nothing that merely begins the same. */
+Test(leader, own_path)
+{
+	const char *col = "/apis/coordination.k8s.io/v1/namespaces/ns/leases";
+	cr_assert(leader_path_under(col, col));
+	cr_assert(leader_path_under(col, "/apis/coordination.k8s.io/v1/namespaces/ns/leases/a"));
+	cr_assert(leader_path_under(col, "/apis/coordination.k8s.io/v1/namespaces/ns/leases?x=1"));
+	cr_assert_not(leader_path_under(col, "/apis/coordination.k8s.io/v1/namespaces/ns/leasesx"));
+	cr_assert_not(leader_path_under(col, "/apis/coordination.k8s.io/v1/namespaces/ns"));
+	cr_assert_not(leader_path_under(col, "/apis/coordination.k8s.io/v1/namespaces/nsx/leases"));
+	cr_assert_not(leader_path_under(
+	    col, "/apis/certificates.k8s.io/v1/certificatesigningrequests/a/approval"));
+	cr_assert_not(leader_path_under(col, "/api/v1/namespaces/default/events"));
+}
+
 Test(leader_state, released_lease_is_not_ours)
 {
 	struct leader_state s = {0};
