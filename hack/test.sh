@@ -84,7 +84,18 @@ else
 	if ! hack/cluster.sh status >/dev/null 2>&1; then
 		trap 'hack/cluster.sh down >/dev/null 2>&1 || true' EXIT
 	fi
+	# A bring-up that fails (a component that dies at start on a loaded
+	# machine, a port taken meanwhile) is shown, and tried once more from
+	# a clean stop; a second failure fails the run.
+	cluster_ok=1
 	if ! hack/cluster.sh up >"$logdir/cluster-up.log" 2>&1; then
+		tail -n 40 "$logdir/cluster-up.log"
+		echo "test: the local control plane did not come up; stopping it and trying once more" >&2
+		mv "$logdir/cluster-up.log" "$logdir/cluster-up-first.log"
+		hack/cluster.sh down >>"$logdir/cluster-up-first.log" 2>&1 || true
+		hack/cluster.sh up >"$logdir/cluster-up.log" 2>&1 || cluster_ok=0
+	fi
+	if [ "$cluster_ok" -eq 0 ]; then
 		tail -n 40 "$logdir/cluster-up.log"
 		echo "test: the local control plane did not come up (see $logdir/cluster-up.log)" >&2
 		broken+=("cluster")
