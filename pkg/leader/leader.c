@@ -158,11 +158,11 @@ bool leader_state_observe(struct leader_state *s, const struct leader_record *r,
 	return holder_changed;
 }
 
-bool leader_state_won(struct leader_state *s, int64_t now_ms)
+bool leader_state_won(struct leader_state *s, int64_t sent_ms)
 {
 	bool started = !s->leading;
 	s->leading = true;
-	s->last_renew_ms = now_ms;
+	s->last_renew_ms = sent_ms;
 	return started;
 }
 
@@ -411,13 +411,19 @@ static void observe(struct leader *l, const struct leader_record *r, const char 
 	note_rv(l, rv);
 }
 
-/* Our write of l->sent succeeded. */
+/* Our write of l->sent succeeded. The term runs from when the write was
+ * started, not from when its answer was read: the server recorded it no
+ * later than that answer, and a standby counts the lease from when it saw
+ * the record change. An answer read late (the process frozen or starved
+ * while it waited in the socket) must not stretch the term past what the
+ * standby counts: counted from the start, such a term is past its renew
+ * deadline at once, and lost. */
 static void succeeded(struct leader *l, const char *rv, int64_t now_ms)
 {
 	if (leader_state_observe(&l->st, &l->sent, now_ms))
 		log_info("lease holder", "lease", l->name, "namespace", l->ns, "holder",
 		         l->identity);
-	if (leader_state_won(&l->st, now_ms))
+	if (leader_state_won(&l->st, l->req_started_ms))
 		log_info("became leader", "lease", l->name, "namespace", l->ns, "identity",
 		         l->identity);
 	note_rv(l, rv);

@@ -99,9 +99,11 @@ struct leader_state {
 /* Note record r (copied) seen at now_ms: observed_ms moves only when r
  * differs from the record held. Returns true when the holder changed. */
 bool leader_state_observe(struct leader_state *s, const struct leader_record *r, int64_t now_ms);
-/* Our write of the record just observed succeeded at now_ms: lead (or go
- * on leading) from now. Returns true when this starts a term. */
-bool leader_state_won(struct leader_state *s, int64_t now_ms);
+/* Our write of the record just observed, started at sent_ms, succeeded:
+ * lead (or go on leading) from sent_ms, when the write started (never from
+ * when its answer was read: see leader.c, succeeded()). Returns true when
+ * this starts a term. */
+bool leader_state_won(struct leader_state *s, int64_t sent_ms);
 /* Forget the record (the Lease is gone). */
 void leader_state_forget(struct leader_state *s);
 /* A term in which no renewal succeeded for more than renew_deadline_ms by

@@ -16,7 +16,10 @@
 #      certificate of a new CA, which the controller does not trust and
 #      refuses while the CA file its kubeconfig names is unchanged; once the
 #      file holds the new CA (alone, as a rotated Secret or ConfigMap would)
-#      the controller reloads it and decides what was created meanwhile.
+#      the controller reloads it and decides what was created meanwhile;
+#   4. a lease renewal answered late: the leader frozen while the proxy
+#      holds the answer to a renewal the API server recorded; thawed after
+#      the standby took over, it never leads again and exits 1.
 # Each: nothing lost, nothing decided twice, nothing wrongly approved. The
 # controller runs as a ServiceAccount (a token, so that the proxy can pass
 # its identity on). Needs Go to build the proxy (into build/).
@@ -149,4 +152,57 @@ t_check "the controller still runs" ctl_running main
 ctl_stop main
 t_eq "SIGTERM exits 0" 0 "$?"
 t_eq "no sanitizer report" "" "$(ctl_sanitizer_report main)"
+
+# ---------------------------------------------------------------- 4. a lease renewal answered late
+# Two instances with leader election (lease 6 s, renew deadline 4 s, retry
+# period 1 s): la through the proxy, lb straight to the API server, same
+# ServiceAccount. The proxy forwards la's next renewal at once (the API
+# server records it) and holds its answer 1.5 s; la is frozen (SIGSTOP)
+# while the answer waits, lb takes the lease over, and la is thawed: the
+# first thing it reads is the 200 of a renewal it started long before. The
+# term counts from when the write started, so la finds it past its renew
+# deadline and exits 1; counted from when the answer was read, la would
+# lead again beside lb until its next renewal failed.
+LEASE=csr-approver-late
+flt_token_kubeconfig "$CSR_APPROVER_APISERVER" "$tmp/token" "$tmp/direct.kubeconfig" \
+	"$CSR_APPROVER_CA_CERT"
+linst() { # NAME KUBECONFIG
+	ctl_start "$1" --kubeconfig "$2" --config "$tmp/policy.yaml" --leader-elect \
+		--leader-elect-namespace "$IT_NS" --leader-elect-resource-name "$LEASE" \
+		--leader-elect-lease-duration 6s --leader-elect-renew-deadline 4s \
+		--leader-elect-retry-period 1s --identity "it-$1" \
+		--metrics-bind-address 0 --health-probe-bind-address 0
+}
+linst la "$tmp/sa.kubeconfig" || t_abort "instance la starts" "$(tail -n 10 "$(ctl_log la)")"
+ctl_wait_log la 'became leader' 20 || t_abort "instance la leads" "$(tail -n 10 "$(ctl_log la)")"
+linst lb "$tmp/direct.kubeconfig" || t_abort "instance lb starts" "$(tail -n 10 "$(ctl_log lb)")"
+ctl_wait_log lb "\"msg\":\"lease holder\".*\"holder\":\"it-la\"" 15 ||
+	t_abort "instance lb stands by" "$(tail -n 10 "$(ctl_log lb)")"
+curl -fsS -X POST "http://127.0.0.1:$cport/hold-lease-answer?seconds=1.5" >/dev/null ||
+	t_abort "fault-proxy holds the next Lease answer"
+held=$(curl -fsS --max-time 40 "http://127.0.0.1:$cport/held")
+ctl_signal la STOP
+t_eq "la's renewal reached the API server; its answer is held" held "$held"
+if ctl_wait_log lb 'became leader' 20; then
+	t_ok "lb took the lease over from the frozen la"
+else
+	t_fail "lb took the lease over from the frozen la" "$(tail -n 5 "$(ctl_log lb)")"
+fi
+# Past the held 1.5 s: the 200 waits in la's socket.
+k8s_wait 10 grep -q 'passed the held answer on' "$tmp/proxy.log" ||
+	t_fail "the proxy passed the held answer on" "$(tail -n 5 "$tmp/proxy.log")"
+ctl_signal la CONT
+ctl_wait_exit la 15
+t_eq "la, thawed, reads the late 200 and exits 1 (renew deadline passed)" 1 "$?"
+t_check "la logs the lease lost" grep -q '"msg":"lost the lease: no renewal within the renew deadline"' \
+	"$(ctl_log la)"
+# Counted from the answer, la would have led again until its next renewal
+# met lb's record, and said so.
+t_eq "la never led again after the thaw (no \"no longer leading\" line)" 0 \
+	"$(grep -c '"msg":"the lease names another holder: no longer leading"' "$(ctl_log la)")"
+t_eq "the Lease names lb" "it-lb" \
+	"$(kubectl get lease "$LEASE" -n "$IT_NS" -o jsonpath='{.spec.holderIdentity}')"
+ctl_stop lb
+t_eq "lb: SIGTERM exits 0" 0 "$?"
+t_eq "no sanitizer report" "" "$(ctl_sanitizer_report la)$(ctl_sanitizer_report lb)"
 t_done

@@ -10,11 +10,17 @@
 //	                            now; answers the number of streams
 //	POST /errors?code=C&seconds=S  answer every request with HTTP C (a
 //	                            Kubernetes Status) for S seconds
+//	POST /hold-lease-answer?seconds=S  forward the next PUT of a Lease at
+//	                            once (the API server records it), and hold
+//	                            its answer S seconds before passing it on
+//	GET  /held                  wait (up to 30 s) until that answer is
+//	                            held; answers "held"
 //	GET  /stats                 counters, one "name value" per line
 //
 // Only what the real components cannot be made to do goes through here: an
 // event line longer than etcd and the API server's request limits allow,
-// and 5xx answers on demand. Built by the suite into build/ (std only).
+// 5xx answers on demand, and a write's answer that comes long after the
+// write took. Built by the suite into build/ (std only).
 package main
 
 import (
@@ -27,6 +33,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -42,6 +49,8 @@ type proxy struct {
 	streams    map[*injector]struct{}
 	errCode    int
 	errUntil   time.Time
+	holdFor    time.Duration // the next Lease PUT's answer waits this long
+	held       chan struct{} // closed once that answer is held
 	forwarded  atomic.Int64
 	errAnswers atomic.Int64
 	injected   atomic.Int64
@@ -163,8 +172,51 @@ func (p *proxy) failing() int {
 	return 0
 }
 
+// takeHold: is r the Lease write whose answer is to be held? Then for how
+// long, and the channel to close once it is held; the hold is used up.
+func (p *proxy) takeHold(r *http.Request) (time.Duration, chan struct{}) {
+	if r.Method != http.MethodPut || !strings.Contains(r.URL.Path, "/leases/") {
+		return 0, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.holdFor
+	if d <= 0 {
+		return 0, nil
+	}
+	p.holdFor = 0
+	return d, p.held
+}
+
 func (p *proxy) control() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/hold-lease-answer", func(w http.ResponseWriter, r *http.Request) {
+		secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
+		if r.Method != http.MethodPost || err != nil || secs <= 0 || secs > 60 {
+			http.Error(w, "POST /hold-lease-answer?seconds=S (0..60)", http.StatusBadRequest)
+			return
+		}
+		p.mu.Lock()
+		p.holdFor = time.Duration(secs * float64(time.Second))
+		p.held = make(chan struct{})
+		p.mu.Unlock()
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/held", func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		ch := p.held
+		p.mu.Unlock()
+		if ch == nil {
+			http.Error(w, "nothing to hold: POST /hold-lease-answer first", http.StatusConflict)
+			return
+		}
+		select {
+		case <-ch:
+			fmt.Fprintln(w, "held")
+		case <-time.After(30 * time.Second):
+			http.Error(w, "no Lease PUT came in 30 s", http.StatusGatewayTimeout)
+		}
+	})
 	mux.HandleFunc("/inject-line", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("bytes"))
 		if r.Method != http.MethodPost || err != nil || n < 1 || n > 64<<20 {
@@ -263,6 +315,20 @@ func main() {
 			return
 		}
 		p.forwarded.Add(1)
+		if d, ch := p.takeHold(r); ch != nil {
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r)
+			log.Printf("%s %s: answered %d; holding the answer %v", r.Method, r.URL.RequestURI(), rec.Code, d)
+			close(ch)
+			time.Sleep(d)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			log.Printf("%s %s: passed the held answer on", r.Method, r.URL.RequestURI())
+			return
+		}
 		rp.ServeHTTP(w, r)
 	})
 	kp, err := tls.LoadX509KeyPair(*cert, *key)
