@@ -268,6 +268,19 @@ struct kube_request *kube_request_start_deferred(struct kube_client *c, const ch
                                                  size_t body_len, const char *content_type,
                                                  kube_done_cb done_cb, void *ud);
 
+/*
+ * As kube_request_start() (not streaming), for a request that must not wait
+ * behind the others: the leader elector's. Once the protocol is known it
+ * starts at once, taking a slot as a watch does, over the cap
+ * (--api-max-requests-in-flight); before, it goes first. A lease renewal
+ * queued behind a backlog of thousands of writes (a controller that starts
+ * to a cluster full of pending CSRs) would wait past the renew deadline.
+ */
+struct kube_request *kube_request_start_urgent(struct kube_client *c, const char *method,
+                                               const char *path, const char *body, size_t body_len,
+                                               const char *content_type, kube_done_cb done_cb,
+                                               void *ud);
+
 /* Cancel a running request: its done_cb runs (status 0, "cancelled") before
  * this returns, and the handle is invalid afterwards. Calling it from the
  * request's own done_cb does nothing.

@@ -85,9 +85,11 @@ struct kube_request {
 	bool observed; /* this attempt is counted already (a stream, when it started) */
 	bool streaming;
 	bool deferred; /* waits behind other requests (kube_request_start_deferred) */
+	bool urgent; /* waits behind none (kube_request_start_urgent): admitted as a stream */
 	int64_t queued_at; /* monotonic ms: when a deferred request began to wait */
 	bool queued; /* waiting in a kube_fifo for a slot */
 	bool admitted; /* holds a slot (counted in plain_admitted/streams_admitted) */
+	/* Streams and urgent requests are counted in streams_admitted. */
 	bool in_multi; /* added to the multi handle */
 	bool finishing; /* done_cb running or run */
 	bool zombie; /* finished; to be freed */
@@ -116,7 +118,7 @@ struct kube_client {
 	struct kube_request *reqs; /* every live request, zombies included */
 	struct kube_request *zombies; /* finished inside a transfer step */
 	struct kube_fifo wait_plain; /* requests waiting for a slot, in order */
-	struct kube_fifo wait_stream; /* streams waiting for the protocol to be known */
+	struct kube_fifo wait_stream; /* streams and urgent requests waiting for the protocol */
 	struct kube_fifo wait_deferred; /* deferred requests waiting for a slot, in order */
 	size_t live; /* requests neither finishing nor finished */
 	size_t plain_admitted; /* requests (not streams) holding a slot */

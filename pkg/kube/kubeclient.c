@@ -98,7 +98,7 @@ static void kube_fifo_remove(struct kube_fifo *q, struct kube_request *r)
 /* The queue r waits in. */
 static struct kube_fifo *kube_request_queue(struct kube_client *c, const struct kube_request *r)
 {
-	if (r->streaming)
+	if (r->streaming || r->urgent)
 		return &c->wait_stream;
 	return r->deferred ? &c->wait_deferred : &c->wait_plain;
 }
@@ -140,7 +140,7 @@ static bool kube_client_slot_free(const struct kube_client *c, const struct kube
 {
 	if (c->proto == KUBE_PROTO_UNKNOWN)
 		return c->plain_admitted + c->streams_admitted == 0;
-	if (r->streaming)
+	if (r->streaming || r->urgent)
 		return true;
 	size_t cap = kube_client_plain_cap(c);
 	/* Deferred requests never hold more than half the slots, so that what
@@ -159,7 +159,7 @@ static void kube_request_take_slot(struct kube_request *r)
 	struct kube_client *c = r->c;
 
 	r->admitted = true;
-	if (r->streaming)
+	if (r->streaming || r->urgent)
 		c->streams_admitted++;
 	else
 		c->plain_admitted++;
@@ -175,7 +175,7 @@ static void kube_request_release_slot(struct kube_request *r)
 	if (!r->admitted)
 		return;
 	r->admitted = false;
-	if (r->streaming)
+	if (r->streaming || r->urgent)
 		c->streams_admitted--;
 	else
 		c->plain_admitted--;
@@ -712,11 +712,14 @@ static bool kube_method_ok(const char *m)
 	return true;
 }
 
+/* How a request waits for a slot. */
+enum kube_wait { KUBE_WAIT_IN_ORDER, KUBE_WAIT_DEFERRED, KUBE_WAIT_NONE };
+
 static struct kube_request *kube_request_start_in(struct kube_client *c, const char *method,
                                                   const char *path, const char *body,
                                                   size_t body_len, const char *content_type,
                                                   kube_done_cb done_cb, kube_data_cb data_cb,
-                                                  void *ud, bool deferred)
+                                                  void *ud, enum kube_wait wait)
 {
 	struct kube_request *r = NULL;
 	char err[256];
@@ -752,7 +755,8 @@ static struct kube_request *kube_request_start_in(struct kube_client *c, const c
 	r->data_cb = data_cb;
 	r->ud = ud;
 	r->streaming = data_cb != NULL;
-	r->deferred = deferred && !r->streaming;
+	r->deferred = wait == KUBE_WAIT_DEFERRED && !r->streaming;
+	r->urgent = wait == KUBE_WAIT_NONE && !r->streaming;
 	kube_classify(method, path, r->verb, sizeof(r->verb), r->resource, sizeof(r->resource));
 
 	r->next = c->reqs;
@@ -788,7 +792,7 @@ struct kube_request *kube_request_start(struct kube_client *c, const char *metho
                                         kube_done_cb done_cb, kube_data_cb data_cb, void *ud)
 {
 	return kube_request_start_in(c, method, path, body, body_len, content_type, done_cb,
-	                             data_cb, ud, false);
+	                             data_cb, ud, KUBE_WAIT_IN_ORDER);
 }
 
 struct kube_request *kube_request_start_deferred(struct kube_client *c, const char *method,
@@ -797,7 +801,16 @@ struct kube_request *kube_request_start_deferred(struct kube_client *c, const ch
                                                  kube_done_cb done_cb, void *ud)
 {
 	return kube_request_start_in(c, method, path, body, body_len, content_type, done_cb, NULL,
-	                             ud, true);
+	                             ud, KUBE_WAIT_DEFERRED);
+}
+
+struct kube_request *kube_request_start_urgent(struct kube_client *c, const char *method,
+                                               const char *path, const char *body, size_t body_len,
+                                               const char *content_type, kube_done_cb done_cb,
+                                               void *ud)
+{
+	return kube_request_start_in(c, method, path, body, body_len, content_type, done_cb, NULL,
+	                             ud, KUBE_WAIT_NONE);
 }
 
 void kube_request_cancel(struct kube_request *r)

@@ -332,8 +332,9 @@ static void start(struct leader *l, enum leader_step step, const char *method, c
 {
 	l->step = step;
 	l->req_started_ms = now_ms;
-	l->req = kube_request_start(l->client, method, path, body, body ? strlen(body) : 0, NULL,
-	                            step_done, NULL, l);
+	/* Urgent: a renewal must not wait behind the decisions' writes. */
+	l->req = kube_request_start_urgent(l->client, method, path, body, body ? strlen(body) : 0,
+	                                   NULL, step_done, l);
 	if (l->req == NULL) {
 		l->step = STEP_IDLE;
 		l->next_try_ms = now_ms + l->cfg.retry_period_ms;

@@ -31,10 +31,10 @@ ctl_workload_world "$A" 10.244.4.10 "$tmp"
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W")
 
 declare -A port=()
-# inst NAME: start an instance with leader election (LEASE_S, RENEW_S)
+# inst NAME [FLAG...]: start an instance with leader election (LEASE_S, RENEW_S)
 inst() {
 	port[$1]=$(t_port)
-	ctl_start "$1" --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --leader-elect \
+	ctl_start "$@" --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --leader-elect \
 		--leader-elect-namespace "$A" --leader-elect-resource-name "$LEASE" \
 		--leader-elect-lease-duration "${LEASE_S}s" --leader-elect-renew-deadline "${RENEW_S}s" \
 		--leader-elect-retry-period "${RETRY_S}s" --identity "it-$1" \
@@ -242,6 +242,46 @@ t_eq "another holder in the Lease: the CSR it held is not decided" "" \
 	"$(ctl_conditions "$IT_RUN-after-intruder")"
 t_eq "another holder in the Lease: no decision logged for it" 0 \
 	"$(ctl_decided_lines "$IT_RUN-after-intruder" "$(ctl_log c)")"
-t_eq "no sanitizer report" "" "$(ctl_sanitizer_report a b a2 b2 c)"
+# ---------------------------------------------------------------- a backlog behind one slot
+# BACKLOG CSRs wait when d starts with one request slot
+# (--api-max-requests-in-flight 1): it decides them all at once, and their
+# writes queue behind one another for longer than the renew deadline. The
+# lease's requests wait behind none of them: d renews all along, keeps the
+# lease and writes every decision. Were a renewal to queue behind the
+# writes, d would lose the lease within the first seconds of the backlog
+# and exit 1.
+BACKLOG=2000
+req=$(base64 -w0 <"$tmp/good.csr")
+usages=$(sed 's/\([^,]*\)/"\1"/g' <<<"$WUSAGES")
+{
+	echo '{"apiVersion":"v1","kind":"List","items":['
+	for ((i = 1; i <= BACKLOG; i++)); do
+		((i > 1)) && echo ','
+		printf '{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"%s-bl-%d","labels":{"%s":"%s"}},"spec":{"request":"%s","signerName":"%s","usages":[%s],"expirationSeconds":3600}}' \
+			"$IT_RUN" "$i" "${IT_LABEL%%=*}" "${IT_LABEL#*=}" "$req" "$W" "$usages"
+	done
+	echo ']}'
+} >"$tmp/backlog.json"
+made=$(it_as "$tmp/web.kubeconfig" kubectl create -o name -f "$tmp/backlog.json" 2>"$tmp/backlog.err" | grep -c .)
+t_eq "backlog: $BACKLOG CSRs created before the instance starts" "$BACKLOG" "$made"
+inst d --api-max-requests-in-flight 1 || t_fail "instance d starts with one request slot"
+# shellcheck disable=SC2317 # called through k8s_wait
+all_decided() { (($(grep -c "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)") >= BACKLOG)); }
+k8s_wait 180 all_decided
+n=$(grep -c "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)")
+t_eq "backlog: every CSR decided by d through one slot" "$BACKLOG" "$n"
+t_eq "backlog: d kept the lease (no \"lost the lease\" line)" 0 \
+	"$(grep -c '"msg":"lost the lease' "$(ctl_log d)")"
+t_check "backlog: d still runs" ctl_running d
+t_eq "backlog: the Lease names d" "it-d" "$(holder)"
+first=$(grep -m1 "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)" | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
+last=$(grep "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)" | tail -n 1 |
+	sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
+echo "# figure: $BACKLOG decisions written through one slot in $(($(date -d "$last" +%s%3N) - $(date -d "$first" +%s%3N))) ms (renew deadline ${RENEW_S}000 ms)"
+ctl_stop d
+t_eq "backlog: SIGTERM exits 0" 0 "$?"
+kubectl delete csr -l "$IT_LABEL" --wait=false >/dev/null 2>&1
+
+t_eq "no sanitizer report" "" "$(ctl_sanitizer_report a b a2 b2 c d)"
 
 t_done

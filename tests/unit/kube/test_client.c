@@ -395,6 +395,55 @@ Test(kube_client, queued_requests_run_in_order, .init = quiet)
 	kube_config_free(cfg);
 }
 
+/* An urgent request (the lease's) waits behind none: before the protocol
+ * is known it is the next to go; after, it starts at once, over the cap. */
+Test(kube_client, urgent_request_waits_behind_none, .init = quiet)
+{
+	struct kube_config *cfg;
+	struct order_rec rec = {0};
+	struct order_ud u[4];
+	struct kube_client *c = slots_client(&cfg, 1, false);
+	for (int i = 0; i < 4; i++) {
+		u[i] = (struct order_ud){.rec = &rec, .id = i};
+		struct kube_request *r = i < 3
+		    ? kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
+		                         on_done_order, NULL, &u[i])
+		    : kube_request_start_urgent(c, "PUT", "/apis/coordination.k8s.io/v1/x", "{}", 2,
+		                                NULL, on_done_order, &u[i]);
+		cr_assert_not_null(r);
+	}
+	run_until_ended(c, &rec, 4);
+	static const int want[] = {0, 3, 1, 2};
+	for (int k = 0; k < 4; k++)
+		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
+		             want[k]);
+	kube_client_free(c);
+	kube_config_free(cfg);
+
+	/* The protocol known (HTTP/2), every slot taken and a write waiting:
+	 * the urgent one starts at once all the same. */
+	c = slots_client(&cfg, 1, true);
+	struct order_rec rec2 = {0};
+	for (int i = 0; i < 3; i++) {
+		u[i] = (struct order_ud){.rec = &rec2, .id = i};
+		struct kube_request *r = i < 2
+		    ? kube_request_start(c, "PUT", "/api/v1/namespaces/x", "{}", 2, NULL,
+		                         on_done_order, NULL, &u[i])
+		    : kube_request_start_urgent(c, "GET", "/apis/coordination.k8s.io/v1/x", NULL, 0,
+		                                NULL, on_done_order, &u[i]);
+		cr_assert_not_null(r);
+	}
+	cr_assert_eq(c->plain_admitted, 1);
+	cr_assert_not_null(c->wait_plain.head, "the second write waits for the slot");
+	cr_assert_eq(c->streams_admitted, 1, "the urgent request runs beside it");
+	cr_assert_null(c->wait_stream.head);
+	run_until_ended(c, &rec2, 3);
+	cr_assert_eq(c->streams_admitted, 0);
+	cr_assert_eq(c->plain_admitted, 0);
+	kube_client_free(c);
+	kube_config_free(cfg);
+}
+
 /* Deferred requests (Events) wait behind every other request that waits,
  * and keep their own order. */
 Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
