@@ -352,6 +352,14 @@ static struct kube_client *slots_client(struct kube_config **cfg, size_t slots, 
 	return c;
 }
 
+/* The requests ended in the order want (n of them). */
+static void assert_order(const struct order_rec *rec, const int *want, int n)
+{
+	for (int k = 0; k < n; k++)
+		cr_assert_eq(rec->seq[k], want[k], "place %d: request %d, want %d", k, rec->seq[k],
+		             want[k]);
+}
+
 /* Run c until n requests have ended (each fails at once on the closed
  * port; 400 rounds of at most 50 ms bound a hang). */
 static void run_until_ended(struct kube_client *c, const struct order_rec *rec, int n)
@@ -413,10 +421,7 @@ Test(kube_client, urgent_request_waits_behind_none, .init = quiet)
 		cr_assert_not_null(r);
 	}
 	run_until_ended(c, &rec, 4);
-	static const int want[] = {0, 3, 1, 2};
-	for (int k = 0; k < 4; k++)
-		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
-		             want[k]);
+	assert_order(&rec, (const int[]){0, 3, 1, 2}, 4);
 	kube_client_free(c);
 	kube_config_free(cfg);
 
@@ -467,10 +472,7 @@ Test(kube_client, deferred_requests_wait_behind_others, .init = quiet)
 	}
 	cr_assert_eq(kube_client_active(c), 6);
 	run_until_ended(c, &rec, 6);
-	static const int want[] = {0, 3, 4, 5, 1, 2};
-	for (int k = 0; k < 6; k++)
-		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
-		             want[k]);
+	assert_order(&rec, (const int[]){0, 3, 4, 5, 1, 2}, 6);
 	kube_client_free(c);
 	kube_config_free(cfg);
 }
@@ -495,10 +497,7 @@ Test(kube_client, deferred_request_goes_first_once_it_waited_long, .init = quiet
 	cr_assert(d->queued);
 	d->queued_at -= KUBE_DEFER_MAX_MS; /* as if it had waited that long */
 	run_until_ended(c, &rec, 4);
-	static const int want[] = {0, 3, 1, 2};
-	for (int k = 0; k < 4; k++)
-		cr_assert_eq(rec.seq[k], want[k], "place %d: request %d, want %d", k, rec.seq[k],
-		             want[k]);
+	assert_order(&rec, (const int[]){0, 3, 1, 2}, 4);
 	kube_client_free(c);
 	kube_config_free(cfg);
 }
