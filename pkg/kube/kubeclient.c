@@ -95,10 +95,17 @@ static void kube_fifo_remove(struct kube_fifo *q, struct kube_request *r)
 	r->queued = false;
 }
 
+/* Is r admitted as a watch is: never behind the cap once the protocol is
+ * known, counted in streams_admitted? Streams, and urgent requests. */
+static bool kube_request_as_stream(const struct kube_request *r)
+{
+	return r->streaming || r->urgent;
+}
+
 /* The queue r waits in. */
 static struct kube_fifo *kube_request_queue(struct kube_client *c, const struct kube_request *r)
 {
-	if (r->streaming || r->urgent)
+	if (kube_request_as_stream(r))
 		return &c->wait_stream;
 	return r->deferred ? &c->wait_deferred : &c->wait_plain;
 }
@@ -140,7 +147,7 @@ static bool kube_client_slot_free(const struct kube_client *c, const struct kube
 {
 	if (c->proto == KUBE_PROTO_UNKNOWN)
 		return c->plain_admitted + c->streams_admitted == 0;
-	if (r->streaming || r->urgent)
+	if (kube_request_as_stream(r))
 		return true;
 	size_t cap = kube_client_plain_cap(c);
 	/* Deferred requests never hold more than half the slots, so that what
@@ -159,7 +166,7 @@ static void kube_request_take_slot(struct kube_request *r)
 	struct kube_client *c = r->c;
 
 	r->admitted = true;
-	if (r->streaming || r->urgent)
+	if (kube_request_as_stream(r))
 		c->streams_admitted++;
 	else
 		c->plain_admitted++;
@@ -175,7 +182,7 @@ static void kube_request_release_slot(struct kube_request *r)
 	if (!r->admitted)
 		return;
 	r->admitted = false;
-	if (r->streaming || r->urgent)
+	if (kube_request_as_stream(r))
 		c->streams_admitted--;
 	else
 		c->plain_admitted--;

@@ -172,9 +172,15 @@ void leader_state_forget(struct leader_state *s)
 	s->have_observed = false;
 }
 
+/* Has the last renewal been within renew_deadline_ms of now_ms? */
+static bool renewed_within(const struct leader_state *s, int64_t renew_deadline_ms, int64_t now_ms)
+{
+	return now_ms - s->last_renew_ms <= renew_deadline_ms;
+}
+
 bool leader_state_check_deadline(struct leader_state *s, int64_t renew_deadline_ms, int64_t now_ms)
 {
-	if (!s->leading || s->lost || now_ms - s->last_renew_ms <= renew_deadline_ms)
+	if (!s->leading || s->lost || renewed_within(s, renew_deadline_ms, now_ms))
 		return false;
 	s->lost = true;
 	s->leading = false;
@@ -192,7 +198,7 @@ bool leader_state_is_leader(const struct leader_state *s, const char *self)
 bool leader_state_holds(const struct leader_state *s, const char *self, int64_t renew_deadline_ms,
                         int64_t now_ms)
 {
-	return leader_state_is_leader(s, self) && now_ms - s->last_renew_ms <= renew_deadline_ms;
+	return leader_state_is_leader(s, self) && renewed_within(s, renew_deadline_ms, now_ms);
 }
 
 void leader_state_clear(struct leader_state *s)
