@@ -18,13 +18,7 @@ flt_setup faults-leader
 
 LEASE="csr-approver"
 ctl_kc=$(ctl_identity "$IT_RUN-approver" "$W")
-inst() { # NAME
-	ctl_start "$1" --kubeconfig "$ctl_kc" --config "$tmp/policy.yaml" --leader-elect \
-		--leader-elect-namespace "$IT_NS" --leader-elect-resource-name "$LEASE" \
-		--leader-elect-lease-duration 6s --leader-elect-renew-deadline 4s \
-		--leader-elect-retry-period 1s --identity "it-$1" \
-		--metrics-bind-address 0 --health-probe-bind-address 0
-}
+inst() { flt_leader_start "$1" "$ctl_kc" "$LEASE"; } # NAME
 inst a || t_abort "instance a starts" "$(tail -n 10 "$(ctl_log a)")"
 ctl_wait_log a 'became leader' 20 || t_abort "instance a leads" "$(tail -n 10 "$(ctl_log a)")"
 inst b || t_abort "instance b starts" "$(tail -n 10 "$(ctl_log b)")"

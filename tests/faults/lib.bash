@@ -26,6 +26,10 @@
 #                           (else the cluster's CA, embedded)
 #   flt_metric PORT NAME_AND_LABELS   the value of one sample on /metrics
 #   flt_rss PID             resident memory in KiB (VmRSS)
+#   flt_leader_start NAME KUBECONFIG LEASE
+#                           ctl_start NAME with leader election on Lease
+#                           LEASE in $IT_NS (lease 6 s, renew deadline 4 s,
+#                           retry period 1 s), identity it-NAME, no ports
 
 # shellcheck source=tests/integration/controller-lib.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/controller-lib.bash"
@@ -103,4 +107,12 @@ flt_metric() { # PORT NAME_AND_LABELS
 
 flt_rss() { # PID
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+flt_leader_start() { # NAME KUBECONFIG LEASE
+	ctl_start "$1" --kubeconfig "$2" --config "$tmp/policy.yaml" --leader-elect \
+		--leader-elect-namespace "$IT_NS" --leader-elect-resource-name "$3" \
+		--leader-elect-lease-duration 6s --leader-elect-renew-deadline 4s \
+		--leader-elect-retry-period 1s --identity "it-$1" \
+		--metrics-bind-address 0 --health-probe-bind-address 0
 }

@@ -166,16 +166,9 @@ t_eq "no sanitizer report" "" "$(ctl_sanitizer_report main)"
 LEASE=csr-approver-late
 flt_token_kubeconfig "$CSR_APPROVER_APISERVER" "$tmp/token" "$tmp/direct.kubeconfig" \
 	"$CSR_APPROVER_CA_CERT"
-linst() { # NAME KUBECONFIG
-	ctl_start "$1" --kubeconfig "$2" --config "$tmp/policy.yaml" --leader-elect \
-		--leader-elect-namespace "$IT_NS" --leader-elect-resource-name "$LEASE" \
-		--leader-elect-lease-duration 6s --leader-elect-renew-deadline 4s \
-		--leader-elect-retry-period 1s --identity "it-$1" \
-		--metrics-bind-address 0 --health-probe-bind-address 0
-}
-linst la "$tmp/sa.kubeconfig" || t_abort "instance la starts" "$(tail -n 10 "$(ctl_log la)")"
+flt_leader_start la "$tmp/sa.kubeconfig" "$LEASE" || t_abort "instance la starts" "$(tail -n 10 "$(ctl_log la)")"
 ctl_wait_log la 'became leader' 20 || t_abort "instance la leads" "$(tail -n 10 "$(ctl_log la)")"
-linst lb "$tmp/direct.kubeconfig" || t_abort "instance lb starts" "$(tail -n 10 "$(ctl_log lb)")"
+flt_leader_start lb "$tmp/direct.kubeconfig" "$LEASE" || t_abort "instance lb starts" "$(tail -n 10 "$(ctl_log lb)")"
 ctl_wait_log lb "\"msg\":\"lease holder\".*\"holder\":\"it-la\"" 15 ||
 	t_abort "instance lb stands by" "$(tail -n 10 "$(ctl_log lb)")"
 curl -fsS -X POST "http://127.0.0.1:$cport/hold-lease-answer?seconds=1.5" >/dev/null ||

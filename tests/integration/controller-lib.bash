@@ -36,6 +36,10 @@
 #   ctl_log NAME                   the log's path
 #   ctl_sanitizer_report NAME...   prints sanitizer or leak reports from the logs
 #   ctl_wait_log NAME REGEX [TIMEOUT_S]   wait for a log line
+#   ctl_log_ms NAME REGEX [last]   the time stamp of the first (or last) log
+#                                  line matching REGEX, in ms since the epoch
+#                                  (empty when none): when the controller
+#                                  wrote it, not when a suite read it
 #   ctl_conditions CSR             every condition as TYPE:REASON, space separated
 #   ctl_wait_decided CSR [TIMEOUT_S]      wait for a condition; prints TYPE:REASON
 #   ctl_decided_lines CSR LOG...   number of "decided" log lines for CSR
@@ -168,6 +172,13 @@ ctl_wait_log() { # NAME REGEX [TIMEOUT_S]
 		ctl_running "$1" || return 1
 		sleep 0.2
 	done
+}
+
+ctl_log_ms() { # NAME REGEX [last]
+	local ts
+	ts=$(grep -E "$2" "$(ctl_log "$1")" 2>/dev/null | if [[ ${3:-} == last ]]; then tail -n 1; else head -n 1; fi |
+		sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
+	[[ -n $ts ]] && date -d "$ts" +%s%3N
 }
 
 ctl_start() { # NAME ARGS...

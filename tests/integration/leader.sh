@@ -59,14 +59,14 @@ stands_by() {
 # leader" line bears, not by when this script, busy creating CSRs
 # meanwhile, reads it.
 took_over() {
-	local took ts
+	local took ms
 	if ctl_wait_log "$2" 'became leader' "$4"; then
-		ts=$(grep -m1 'became leader' "$(ctl_log "$2")" | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
-		if [[ -z $ts ]]; then
+		ms=$(ctl_log_ms "$2" 'became leader')
+		if [[ -z $ms ]]; then
 			t_fail "$1 in time" "no time stamp in its \"became leader\" line"
 			return
 		fi
-		took=$(($(date -d "$ts" +%s%3N) - $3))
+		took=$((ms - $3))
 		if ((took <= $5)); then
 			t_ok "$1 in ${took} ms"
 		else
@@ -217,9 +217,8 @@ kubectl patch lease "$LEASE" -n "$A" --type merge -p "{\"spec\":{\"holderIdentit
 	t_fail "the Lease rewritten to name it-intruder"
 if ctl_wait_log c '"msg":"the lease names another holder: no longer leading"' 10; then
 	# By the line's time stamp, not by when this script reads it.
-	ts=$(grep -m1 '"msg":"the lease names another holder: no longer leading"' "$(ctl_log c)" |
-		sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
-	took=$(($(date -d "${ts:-now}" +%s%3N) - t0))
+	ms=$(ctl_log_ms c '"msg":"the lease names another holder: no longer leading"')
+	took=$((${ms:-$(date +%s%3N)} - t0))
 	limit=$((RETRY_S * 1000 + 1500))
 	if ((took <= limit)); then
 		t_ok "another holder in the Lease: the leader stops leading after ${took} ms (renew deadline 8000 ms)"
@@ -266,18 +265,16 @@ made=$(it_as "$tmp/web.kubeconfig" kubectl create -o name -f "$tmp/backlog.json"
 t_eq "backlog: $BACKLOG CSRs created before the instance starts" "$BACKLOG" "$made"
 inst d --api-max-requests-in-flight 1 || t_fail "instance d starts with one request slot"
 # shellcheck disable=SC2317 # called through k8s_wait
-all_decided() { (($(grep -c "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)") >= BACKLOG)); }
+bl_decided="\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-"
+all_decided() { (($(grep -c "$bl_decided" "$(ctl_log d)") >= BACKLOG)); }
 k8s_wait 180 all_decided
-n=$(grep -c "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)")
+n=$(grep -c "$bl_decided" "$(ctl_log d)")
 t_eq "backlog: every CSR decided by d through one slot" "$BACKLOG" "$n"
 t_eq "backlog: d kept the lease (no \"lost the lease\" line)" 0 \
 	"$(grep -c '"msg":"lost the lease' "$(ctl_log d)")"
 t_check "backlog: d still runs" ctl_running d
 t_eq "backlog: the Lease names d" "it-d" "$(holder)"
-first=$(grep -m1 "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)" | sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
-last=$(grep "\"msg\":\"decided\".*\"csr\":\"$IT_RUN-bl-" "$(ctl_log d)" | tail -n 1 |
-	sed -n 's/^{"ts":"\([^"]*\)".*/\1/p')
-echo "# figure: $BACKLOG decisions written through one slot in $(($(date -d "$last" +%s%3N) - $(date -d "$first" +%s%3N))) ms (renew deadline ${RENEW_S}000 ms)"
+echo "# figure: $BACKLOG decisions written through one slot in $(($(ctl_log_ms d "$bl_decided" last) - $(ctl_log_ms d "$bl_decided"))) ms (renew deadline ${RENEW_S}000 ms)"
 ctl_stop d
 t_eq "backlog: SIGTERM exits 0" 0 "$?"
 kubectl delete csr -l "$IT_LABEL" --wait=false >/dev/null 2>&1
