@@ -44,6 +44,10 @@
 #                          "--api-max-requests-in-flight=8")
 #   PEER_BIN               a kubelet-csr-approver binary (skips its build)
 #   BENCH_KEEP=1           keep Nodes and Pods afterwards (a rerun reuses them)
+#   BENCH_PPROF_DIR=DIR    a CPU profile of kube-apiserver over each rate
+#                          workload (its time plus 20 s),
+#                          DIR/apiserver-rate-NAME-REP.pprof
+#                          (`go tool pprof -top FILE`)
 # Output: a Markdown table (medians over the repetitions; ratios
 # csr-approver/peer and csr-approver/floor(32) from the same run), printed
 # and written to build/bench-compare.md; the raw figures (JSON lines) in
@@ -333,7 +337,17 @@ measure() {
 		done
 		if ((rate_n > 0)); then
 			say "$tag: $rate_n/s for $rate_s s"
+			local prof=""
+			if [[ -n ${BENCH_PPROF_DIR:-} ]]; then
+				mkdir -p "$BENCH_PPROF_DIR"
+				# The load generator makes its CSRs first: 20 s more
+				# than the workload covers it whole.
+				kubectl get --raw "/debug/pprof/profile?seconds=$((rate_s + 20))" \
+					>"$BENCH_PPROF_DIR/apiserver-rate-$tag.pprof" &
+				prof=$!
+			fi
 			j=$("$loadgen" run --count $((rate_n * rate_s)) --rate "$rate_n" --id "r-$tag" "${run[@]}")
+			[[ -z $prof ]] || wait "$prof" || say "$tag: no API server profile"
 			emit "rate $rate_n/s" "$j"
 			"$loadgen" cleanup
 			sleep 2

@@ -63,6 +63,10 @@
 # without nodeName go to hollow nodes (and would get the fake IP: do not
 # leave it running under suites that set pod status by hand).
 #
+# CSR_APPROVER_APISERVER_PROFILING=true: the kube-apiserver this start runs
+# serves /debug/pprof (off otherwise; hack/bench-compare.sh's
+# BENCH_PPROF_DIR reads it).
+#
 # State (PKI, kubeconfigs, etcd data, nodes/, logs/, pids/) lives in
 # $CSR_APPROVER_CLUSTER_DIR, default .cluster/ at the repository root.
 #
@@ -361,6 +365,11 @@ rules:
 EOF
 }
 
+# /debug/pprof on kube-apiserver, for any start of it (see the top).
+APISERVER_PROFILING=${CSR_APPROVER_APISERVER_PROFILING:-false}
+[[ $APISERVER_PROFILING == true || $APISERVER_PROFILING == false ]] ||
+	die "CSR_APPROVER_APISERVER_PROFILING must be true or false, not \"$APISERVER_PROFILING\""
+
 # HTTP/2 serving of the next kube-apiserver start: on, or off for
 # start-apiserver --no-http2. The setting of the running one is in
 # $STATE/apiserver-http2 ("on" or "off").
@@ -398,7 +407,7 @@ start_apiserver() {
 		--service-cluster-ip-range=10.0.0.0/24 \
 		--allow-privileged=true \
 		--shutdown-send-retry-after=true \
-		--profiling=false \
+		--profiling="$APISERVER_PROFILING" \
 		--audit-policy-file="$STATE/audit-policy.yaml" \
 		--audit-log-path="$LOGS/audit.log" \
 		--audit-log-maxsize=50 \
