@@ -18,9 +18,29 @@ void controller_format_time(time_t t, char *buf, size_t len)
 	}
 }
 
+/* metadata without managedFields, its other members shared. The approval
+ * and status subresources take managedFields from the stored object and
+ * ignore the request's (apimachinery fieldmanager, decodeLiveOrNew): sent,
+ * they are only more JSON for the API server to decode on every write. */
+static json_t *metadata_for_write(json_t *md)
+{
+	const char *k;
+	json_t *v, *out;
+	if (json_object_get(md, "managedFields") == NULL)
+		return json_incref(md);
+	out = json_object();
+	json_object_foreach(md, k, v)
+	{
+		if (strcmp(k, "managedFields") != 0)
+			json_object_set(out, k, v);
+	}
+	return out;
+}
+
 /* A copy of the CertificateSigningRequest csr to send back whole, with the
- * apiVersion and kind that LIST items lack, and its status object (made
- * when absent). The copy is shallow: it shares metadata and spec with csr
+ * apiVersion and kind that LIST items lack, its metadata as
+ * metadata_for_write() gives it, and its status object (made when absent).
+ * The copy is shallow: it shares spec and the members of metadata with csr
  * (never changed through it: copying and freeing them was most of the cost
  * of an approval), and has a status object of its own whose members are
  * shared too. Returns the copy (caller json_decref()s) with *status
@@ -28,9 +48,8 @@ void controller_format_time(time_t t, char *buf, size_t len)
  * its status is not an object. */
 static json_t *csr_copy(const json_t *csr, json_t **status)
 {
-	json_t *obj, *st;
-	if (!json_is_object(csr) ||
-	    !json_is_string(json_object_get(json_object_get(csr, "metadata"), "name")))
+	json_t *obj, *st, *md = json_object_get(csr, "metadata");
+	if (!json_is_object(csr) || !json_is_string(json_object_get(md, "name")))
 		return NULL;
 	st = json_object_get(csr, "status");
 	if (st != NULL && !json_is_null(st) && !json_is_object(st))
@@ -38,6 +57,7 @@ static json_t *csr_copy(const json_t *csr, json_t **status)
 	obj = json_copy((json_t *)csr);
 	if (obj == NULL)
 		return NULL;
+	json_object_set_new(obj, "metadata", metadata_for_write(md));
 	json_object_set_new(obj, "apiVersion", json_string("certificates.k8s.io/v1"));
 	json_object_set_new(obj, "kind", json_string("CertificateSigningRequest"));
 	st = json_is_object(st) ? json_copy(st) : json_object();

@@ -230,6 +230,33 @@ static json_t *load(const char *s)
 	return j;
 }
 
+/* managedFields stay out of the approval and status bodies (the
+ * subresources take them from the stored object); the rest of metadata is
+ * sent as read, and the object read keeps them. */
+Test(controller_body, writes_leave_managed_fields_out)
+{
+	json_t *in = load(csr_json);
+	json_t *md = json_object_get(in, "metadata");
+	json_t *want = json_deep_copy(md);
+	json_object_set_new(md, "managedFields",
+	                    json_pack("[{s:s, s:s, s:{}}]", "manager", "kubelet", "operation",
+	                              "Update", "fieldsV1"));
+	char *bodies[2] = {
+	    controller_approval_body(in, "Approved", "AutoApproved", "ok", 1785000000),
+	    controller_certificate_body(in, "-----BEGIN CERTIFICATE-----\n"),
+	};
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_not_null(bodies[i]);
+		json_t *out = load(bodies[i]);
+		cr_assert(json_equal(json_object_get(out, "metadata"), want), "body %zu", i);
+		json_decref(out);
+		free(bodies[i]);
+	}
+	cr_assert_not_null(json_object_get(md, "managedFields"));
+	json_decref(want);
+	json_decref(in);
+}
+
 Test(controller_body, approval_appends_condition_and_keeps_metadata)
 {
 	json_t *in = load(csr_json);
