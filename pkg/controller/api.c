@@ -158,14 +158,14 @@ void api_post_event(struct controller *c, const struct csr_entry *e, const char 
 	    .message = message,
 	    .instance = c->identity,
 	};
-	char *body = controller_event_body(&ev, time(NULL));
-	if (body == NULL)
-		return;
+	size_t len = 0;
+	char *body = controller_event_body(&ev, time(NULL), &len);
 	struct req_ctx *r = req_ctx_new(c, e);
 	/* Deferred: in a burst the decisions are written first, their Events
 	 * after (none is dropped). */
 	if (kube_request_start_deferred(c->client, "POST", "/api/v1/namespaces/default/events",
-	                                body, strlen(body), NULL, event_done, r) == NULL) {
+	                                body, len, CONTROLLER_EVENT_CONTENT_TYPE, event_done,
+	                                r) == NULL) {
 		log_warn("could not record event", "csr", e->name, "error", "request not started");
 		req_ctx_free(r);
 	} else {

@@ -120,8 +120,10 @@ struct controller_event {
 };
 
 /* The body of POST /api/v1/namespaces/default/events (core/v1 Event on a
- * cluster-scoped CertificateSigningRequest). Caller frees. */
-char *controller_event_body(const struct controller_event *ev, time_t now);
+ * cluster-scoped CertificateSigningRequest), CONTROLLER_EVENT_CONTENT_TYPE:
+ * *len bytes, not a C string. Caller frees. */
+#define CONTROLLER_EVENT_CONTENT_TYPE "application/vnd.kubernetes.protobuf"
+char *controller_event_body(const struct controller_event *ev, time_t now, size_t *len);
 
 /* RFC 3339 UTC with seconds ("2026-07-25T10:00:00Z") into buf (>= 21 bytes). */
 void controller_format_time(time_t t, char *buf, size_t len);

@@ -106,6 +106,16 @@ size_t util_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Append code point cp (at most U+10FFFF, no surrogate) as UTF-8. */
 void util_buf_put_utf8(struct util_buf *b, uint32_t cp);
 
+/* The Protocol Buffers wire format, writing (pb.c): a varint; a varint
+ * field; a length-delimited field (bytes, or a nested message written to a
+ * buffer of its own first); a string field, its invalid UTF-8 replaced by
+ * U+FFFD as util_buf_json_escape() does, and nothing at all when n is 0
+ * (what a decoder reads for an absent field). */
+void util_pb_varint(struct util_buf *b, uint64_t v);
+void util_pb_uint(struct util_buf *b, unsigned field, uint64_t v);
+void util_pb_bytes(struct util_buf *b, unsigned field, const void *p, size_t n);
+void util_pb_text(struct util_buf *b, unsigned field, const char *s, size_t n);
+
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 bool util_strcaseeq(const char *a, const char *b);
 /* Does s start with prefix? */

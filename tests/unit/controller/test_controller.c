@@ -443,9 +443,100 @@ Test(controller_body, sar_parse)
 	cr_assert_eq(controller_sar_parse(s, strlen(s), &allowed), -1);
 }
 
+/* A reader of the protobuf wire format for the tests: the value of field
+ * path[0] of msg, then of field path[1] inside it, and so on (first
+ * occurrence each). Length-delimited fields give their bytes (*len), varint
+ * fields their value (*v). A malformed message fails the test; NULL when a
+ * field is absent. */
+static const unsigned char *pb_varint(const unsigned char *p, const unsigned char *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		cr_assert_lt(p, end, "varint runs past the end");
+		*v |= (uint64_t)(*p & 0x7f) << shift;
+		if ((*p++ & 0x80) == 0)
+			return p;
+	}
+	cr_assert_fail("varint over 10 bytes");
+	return NULL;
+}
+
+static const unsigned char *pb_at(const void *msg, size_t n, const unsigned *path, size_t depth,
+                                  size_t *len, uint64_t *v)
+{
+	const unsigned char *p = msg, *end = p + n;
+	for (size_t d = 0; d < depth; d++) {
+		const unsigned char *hit = NULL;
+		while (p < end && hit == NULL) {
+			uint64_t key, val;
+			p = pb_varint(p, end, &key);
+			if ((key & 7) == 0) {
+				p = pb_varint(p, end, &val);
+				if (key >> 3 == path[d]) {
+					*v = val;
+					cr_assert_eq(d + 1, depth, "varint field %u has no fields",
+					             path[d]);
+					return p;
+				}
+			} else {
+				cr_assert_eq(key & 7, 2, "wire type %u", (unsigned)(key & 7));
+				p = pb_varint(p, end, &val);
+				cr_assert_leq(val, (uint64_t)(end - p), "field runs past the end");
+				if (key >> 3 == path[d]) {
+					hit = p;
+					end = p + val;
+				}
+				p += val;
+			}
+		}
+		if (hit == NULL)
+			return NULL;
+		p = hit;
+	}
+	*len = (size_t)(end - p);
+	return p;
+}
+
+/* The string at path ("" when absent), in a buffer the test owns. */
+#define PB_STR(body, n, out, ...)                                                                  \
+	pb_str(body, n, out, sizeof(out), (const unsigned[]){__VA_ARGS__},                         \
+	       sizeof((const unsigned[]){__VA_ARGS__}) / sizeof(unsigned))
+static const char *pb_str(const char *body, size_t n, char *out, size_t outlen,
+                          const unsigned *path, size_t depth)
+{
+	size_t len = 0;
+	uint64_t v = 0;
+	const unsigned char *p = pb_at(body, n, path, depth, &len, &v);
+	cr_assert_lt(len, outlen);
+	memcpy(out, p ? (const char *)p : "", p ? len : 0);
+	out[p ? len : 0] = '\0';
+	return out;
+}
+
+/* The Event inside the envelope: magic, TypeMeta v1/Event, raw. */
+static const char *event_raw(const char *body, size_t n, size_t *len)
+{
+	char buf[64];
+	uint64_t v;
+	cr_assert_gt(n, 4);
+	cr_assert_eq(memcmp(body, "k8s\0", 4), 0, "no protobuf magic");
+	cr_assert_str_eq(PB_STR(body + 4, n - 4, buf, 1, 1), "v1");
+	cr_assert_str_eq(PB_STR(body + 4, n - 4, buf, 1, 2), "Event");
+	const unsigned char *raw = pb_at(body + 4, n - 4, (const unsigned[]){2}, 1, len, &v);
+	cr_assert_not_null(raw);
+	return (const char *)raw;
+}
+
+/* Field numbers: core/v1 Event 1 metadata (ObjectMeta 2 generateName, 3
+ * namespace), 2 involvedObject (ObjectReference 1 kind, 3 name, 4 uid, 5
+ * apiVersion), 3 reason, 4 message, 5 source (1 component), 6/7 first/last
+ * timestamp (Time 1 seconds), 8 count, 9 type, 14 reportingComponent, 15
+ * reportingInstance. */
 Test(controller_body, event)
 {
-	char longmsg[3000];
+	char longmsg[3000], buf[2048];
+	size_t n, len;
+	uint64_t v = 0;
 	memset(longmsg, 'x', sizeof(longmsg) - 1);
 	longmsg[sizeof(longmsg) - 1] = '\0';
 	struct controller_event ev = {
@@ -456,34 +547,27 @@ Test(controller_body, event)
 	    .message = longmsg,
 	    .instance = "host_abcd",
 	};
-	char *body = controller_event_body(&ev, 1785000000);
-	json_t *out = load(body);
-	cr_assert_str_eq(json_string_value(json_object_get(out, "kind")), "Event");
-	json_t *md = json_object_get(out, "metadata");
-	cr_assert_str_eq(json_string_value(json_object_get(md, "generateName")), "csr-1.");
-	cr_assert_str_eq(json_string_value(json_object_get(md, "namespace")), "default");
-	json_t *io = json_object_get(out, "involvedObject");
-	cr_assert_str_eq(json_string_value(json_object_get(io, "kind")),
-	                 "CertificateSigningRequest");
-	cr_assert_str_eq(json_string_value(json_object_get(io, "apiVersion")),
-	                 "certificates.k8s.io/v1");
-	cr_assert_str_eq(json_string_value(json_object_get(io, "name")), "csr-1");
-	cr_assert_str_eq(json_string_value(json_object_get(io, "uid")), "u-1");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "type")), "Warning");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "reason")), "PodNotFound");
-	cr_assert_eq(strlen(json_string_value(json_object_get(out, "message"))), 1024);
-	cr_assert_str_eq(
-	    json_string_value(json_object_get(json_object_get(out, "source"), "component")),
-	    "csr-approver");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "reportingComponent")),
-	                 "csr-approver");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "reportingInstance")), "host_abcd");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "firstTimestamp")),
-	                 "2026-07-25T17:20:00Z");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "lastTimestamp")),
-	                 "2026-07-25T17:20:00Z");
-	cr_assert_eq(json_integer_value(json_object_get(out, "count")), 1);
-	json_decref(out);
+	char *body = controller_event_body(&ev, 1785000000, &n);
+	const char *e = event_raw(body, n, &len);
+	cr_assert_str_eq(PB_STR(e, len, buf, 1, 2), "csr-1.");
+	cr_assert_str_eq(PB_STR(e, len, buf, 1, 3), "default");
+	cr_assert_str_eq(PB_STR(e, len, buf, 2, 1), "CertificateSigningRequest");
+	cr_assert_str_eq(PB_STR(e, len, buf, 2, 5), "certificates.k8s.io/v1");
+	cr_assert_str_eq(PB_STR(e, len, buf, 2, 3), "csr-1");
+	cr_assert_str_eq(PB_STR(e, len, buf, 2, 4), "u-1");
+	cr_assert_str_eq(PB_STR(e, len, buf, 9), "Warning");
+	cr_assert_str_eq(PB_STR(e, len, buf, 3), "PodNotFound");
+	cr_assert_eq(strlen(PB_STR(e, len, buf, 4)), 1024);
+	cr_assert_str_eq(PB_STR(e, len, buf, 5, 1), "csr-approver");
+	cr_assert_str_eq(PB_STR(e, len, buf, 14), "csr-approver");
+	cr_assert_str_eq(PB_STR(e, len, buf, 15), "host_abcd");
+	cr_assert_not_null(pb_at(e, len, (const unsigned[]){6, 1}, 2, &n, &v));
+	cr_assert_eq(v, 1785000000);
+	v = 0;
+	cr_assert_not_null(pb_at(e, len, (const unsigned[]){7, 1}, 2, &n, &v));
+	cr_assert_eq(v, 1785000000);
+	cr_assert_not_null(pb_at(e, len, (const unsigned[]){8}, 1, &n, &v));
+	cr_assert_eq(v, 1);
 	free(body);
 }
 
@@ -492,33 +576,33 @@ Test(controller_body, event)
  * no uid, no type. */
 Test(controller_body, event_text)
 {
-	char msg[1100];
+	char msg[1100], buf[2048];
+	size_t n, len;
+	uint64_t v;
 	struct controller_event ev = {.csr_name = "csr-2", .reason = "Approved", .message = msg};
 	snprintf(msg, sizeof(msg), "name \"a\\b\"\n\ttab \x01 caf\xc3\xa9 bad \xff end");
-	char *body = controller_event_body(&ev, 1785000000);
-	json_t *out = load(body);
-	cr_assert_str_eq(json_string_value(json_object_get(out, "message")),
+	char *body = controller_event_body(&ev, 1785000000, &n);
+	const char *e = event_raw(body, n, &len);
+	cr_assert_str_eq(PB_STR(e, len, buf, 4),
 	                 "name \"a\\b\"\n\ttab \x01 caf\xc3\xa9 bad \xef\xbf\xbd end");
-	cr_assert_str_eq(json_string_value(json_object_get(out, "type")), "Normal");
-	cr_assert_null(json_object_get(json_object_get(out, "involvedObject"), "uid"));
-	cr_assert_str_eq(json_string_value(json_object_get(out, "reportingInstance")), "");
-	json_decref(out);
+	cr_assert_str_eq(PB_STR(e, len, buf, 9), "Normal");
+	cr_assert_null(pb_at(e, len, (const unsigned[]){2, 4}, 2, &n, &v));
+	cr_assert_null(pb_at(e, len, (const unsigned[]){15}, 1, &n, &v));
 	free(body);
 	/* 1,023 ASCII bytes then "é": the é does not fit whole. */
 	memset(msg, 'x', 1023);
 	snprintf(msg + 1023, sizeof(msg) - 1023, "\xc3\xa9yy");
-	body = controller_event_body(&ev, 1785000000);
-	out = load(body);
-	cr_assert_eq(strlen(json_string_value(json_object_get(out, "message"))), 1023);
-	json_decref(out);
+	body = controller_event_body(&ev, 1785000000, &n);
+	e = event_raw(body, n, &len);
+	cr_assert_eq(strlen(PB_STR(e, len, buf, 4)), 1023);
 	free(body);
 	/* Invalid bytes count as the three bytes of U+FFFD. */
 	memset(msg, '\xff', 1000);
 	msg[1000] = '\0';
-	body = controller_event_body(&ev, 1785000000);
-	out = load(body);
-	cr_assert_eq(strlen(json_string_value(json_object_get(out, "message"))), 1023);
-	json_decref(out);
+	body = controller_event_body(&ev, 1785000000, &n);
+	e = event_raw(body, n, &len);
+	cr_assert_str_eq(PB_STR(e, len, buf, 4) + 1020, "\xef\xbf\xbd");
+	cr_assert_eq(strlen(buf), 1023);
 	free(body);
 }
 

@@ -239,3 +239,55 @@ Test(util, base64_encode)
 		free(e);
 	}
 }
+
+/* Varints: 7 bits a byte, low first, the high bit set on all but the last
+ * (protobuf encoding guide's own examples: 1, 150, 300). */
+Test(util_pb, varint)
+{
+	static const struct {
+		uint64_t v;
+		size_t n;
+		const char *bytes;
+	} cases[] = {
+	    {0, 1, "\x00"},
+	    {1, 1, "\x01"},
+	    {127, 1, "\x7f"},
+	    {128, 2, "\x80\x01"},
+	    {150, 2, "\x96\x01"},
+	    {300, 2, "\xac\x02"},
+	    {1785000000, 5, "\xc0\xe0\x93\xd3\x06"},
+	    {UINT64_MAX, 10, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct util_buf b = {0};
+		util_pb_varint(&b, cases[i].v);
+		cr_assert_eq(b.len, cases[i].n, "%llu", (unsigned long long)cases[i].v);
+		cr_assert_eq(memcmp(b.data, cases[i].bytes, b.len), 0, "%llu",
+		             (unsigned long long)cases[i].v);
+		util_buf_reset(&b);
+	}
+}
+
+/* Fields: key (field << 3 | wire type), then the value; a string that is
+ * not UTF-8 goes with U+FFFD for each bad byte; an empty one not at all. */
+Test(util_pb, fields)
+{
+	struct util_buf b = {0};
+	util_pb_uint(&b, 8, 1);
+	util_pb_text(&b, 3, "ok", 2);
+	util_pb_text(&b, 4, "", 0);
+	util_pb_bytes(&b, 20, "\x00\x01", 2);
+	util_pb_text(&b, 1,
+	             "a\xff"
+	             "b",
+	             3);
+	const char want[] = "\x40\x01"
+	                    "\x1a\x02ok"
+	                    "\xa2\x01\x02\x00\x01"
+	                    "\x0a\x05"
+	                    "a\xef\xbf\xbd"
+	                    "b";
+	cr_assert_eq(b.len, sizeof(want) - 1);
+	cr_assert_eq(memcmp(b.data, want, b.len), 0);
+	util_buf_reset(&b);
+}
