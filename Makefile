@@ -60,7 +60,7 @@ LINT_SRCS = $(shell git ls-files 'cmd/*.c' 'pkg/*.c' 'pkg/*.h' 'tests/*.c' 'test
 
 .PHONY: all test unit integration print-libs asan asan-integration fuzz fuzz-build fuzz-build-fast fuzz-campaign \
 	lint fmt clean help \
-	cluster-up cluster-down demo bench bench-pcr bench-compare soak fixtures deps manifests dist promtool \
+	cluster-up cluster-down demo bench bench-pcr bench-compare bench-api-writes soak fixtures deps manifests dist promtool \
 	e2e image print-version
 
 all: $(BIN) $(TEST_BIN)
@@ -83,6 +83,8 @@ help:
 	@echo "make bench      CPU per offline decision, memory with a large cluster cached"
 	@echo "make bench-compare   side by side with kubelet-csr-approver and a no-check floor"
 	@echo "                on the local control plane (about 25 minutes; BENCH_QUICK=1: 2-3)"
+	@echo "make bench-api-writes   kube-apiserver CPU per Event and per approval, each shape"
+	@echo "                csr-approver sends against the one it replaced (about 2 minutes)"
 	@echo "make manifests  render deploy/ from the Helm chart"
 	@echo "make dist       a tarball with the binary and its runtime package list"
 	@echo "make image      the container image, no daemon: build/image/layout (OCI) and a docker-archive"
@@ -235,6 +237,9 @@ $(B)/bench_decide: tests/bench/bench_decide.c tests/bench/bench.h $(LIB)
 $(B)/bench_issue: tests/bench/bench_issue.c tests/bench/bench.h $(LIB)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
+$(B)/bench_event_body: tests/bench/bench_event_body.c $(LIB)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
 bench: $(BIN)
 	hack/bench-check.sh
 	hack/bench-rss.sh
@@ -253,6 +258,13 @@ bench-pcr: $(BIN)
 # BENCH_REPS ...: see hack/bench-compare.sh.
 bench-compare: $(BIN)
 	hack/bench-compare.sh
+
+# kube-apiserver's CPU per write of each shape csr-approver sends, against
+# the shape it replaced, in one run: the Event in protobuf and in JSON, the
+# approval without and with managedFields (hack/bench-api-writes.sh). About
+# 2 minutes.
+bench-api-writes: $(B)/bench_event_body
+	hack/bench-api-writes.sh
 
 # Two replicas with leader election, SOAK_RATE CSRs/s for SOAK_SECONDS
 # against the local control plane (tests/soak/run.sh; docs/testing.md).
