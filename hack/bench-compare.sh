@@ -46,7 +46,9 @@
 #   BENCH_KEEP=1           keep Nodes and Pods afterwards (a rerun reuses them)
 #   BENCH_PPROF_DIR=DIR    a CPU profile of kube-apiserver over each rate
 #                          workload (its time plus 20 s),
-#                          DIR/apiserver-rate-NAME-REP.pprof
+#                          DIR/apiserver-rate-NAME-REP.pprof, and the
+#                          requests it answered meanwhile by verb, resource
+#                          and code, DIR/apiserver-rate-NAME-REP.requests
 #                          (`go tool pprof -top FILE`)
 # Output: a Markdown table (medians over the repetitions; ratios
 # csr-approver/peer and csr-approver/floor(32) from the same run), printed
@@ -275,6 +277,31 @@ say "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 say "csr-approver: $bin"
 say "peer: $peer"
 
+# request_counts BEFORE AFTER: the requests kube-apiserver answered between
+# two scrapes of its /metrics (apiserver_request_total), a line each:
+# COUNT VERB RESOURCE[/SUBRESOURCE] CODE.
+request_counts() {
+	python3 - "$1" "$2" <<'EOF'
+import re, sys
+def load(path):
+    counts = {}
+    for line in open(path):
+        m = re.match(r'apiserver_request_total\{(.*)\} (\S+)$', line)
+        if m is None:
+            continue
+        lab = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        res = lab.get("resource", "") + ("/" + lab["subresource"] if lab.get("subresource") else "")
+        key = (lab.get("verb", ""), res, lab.get("code", ""))
+        counts[key] = counts.get(key, 0) + float(m.group(2))
+    return counts
+before, after = load(sys.argv[1]), load(sys.argv[2])
+for key in sorted(after):
+    n = after[key] - before.get(key, 0)
+    if n > 0:
+        print(int(n), *key)
+EOF
+}
+
 # measure NAME REP: one approver process through every workload; appends
 # one JSON line per workload to $results.
 measure() {
@@ -346,8 +373,14 @@ measure() {
 					>"$BENCH_PPROF_DIR/apiserver-rate-$tag.pprof" &
 				prof=$!
 			fi
+			[[ -z $prof ]] || kubectl get --raw /metrics >"$work/metrics-before"
 			j=$("$loadgen" run --count $((rate_n * rate_s)) --rate "$rate_n" --id "r-$tag" "${run[@]}")
-			[[ -z $prof ]] || wait "$prof" || say "$tag: no API server profile"
+			if [[ -n $prof ]]; then
+				kubectl get --raw /metrics >"$work/metrics-after"
+				request_counts "$work/metrics-before" "$work/metrics-after" \
+					>"$BENCH_PPROF_DIR/apiserver-rate-$tag.requests"
+				wait "$prof" || say "$tag: no API server profile"
+			fi
 			emit "rate $rate_n/s" "$j"
 			"$loadgen" cleanup
 			sleep 2
