@@ -90,6 +90,16 @@ static int kobj_list_read(const char *buf, size_t len, bool meta_only, kobj_item
 	int rc = -1;
 
 	*meta = NULL;
+	/* No JSON text holds a NUL byte (RFC 8259), and jansson reads one
+	 * inconsistently: reading one value at a time (JSON_DISABLE_EOF_CHECK)
+	 * it took {"e":{"a":null<NUL>} for a whole object, so that the
+	 * answer's last '}' closed the list, where a whole parse refuses the
+	 * same bytes. Refused here, wherever it is. */
+	const char *nul = memchr(buf, '\0', len);
+	if (nul != NULL) {
+		kobj_error(err, errlen, "at byte %zu: a NUL byte", (size_t)(nul - buf));
+		goto out;
+	}
 	if (kobj_expect(buf, len, &pos, '{', "an object", err, errlen) != 0)
 		goto out;
 	pos = kobj_skip_ws(buf, len, pos);

@@ -187,3 +187,38 @@ Test(kobj_list, not_nul_terminated)
 	cr_assert_eq(json_array_size(s.items), 1);
 	json_decref(s.items);
 }
+
+/* A NUL byte anywhere is refused, by both readers: no JSON text holds one,
+ * and jansson reads one inconsistently (reading one value at a time it took
+ * the first of these for a list whose member "e" ended at the NUL, which a
+ * whole parse refuses: found by fuzz_list). */
+Test(kobj_list, nul_byte)
+{
+	static const struct {
+		const char *text;
+		size_t len, at;
+	} bad[] = {
+	    {"{\"e\": \r{\"metadat}a\":null\0}", 26, 24},
+	    {"{\"items\":[{\"a\":1\0}]}", 20, 16},
+	    {"{\"metadata\":{}\0,\"items\":[]}", 27, 14},
+	    {"{\"items\":[]}\0", 13, 12},
+	    {"\0{\"items\":[]}", 13, 0},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct seen s = {json_array()};
+		json_t *meta = (json_t *)1, *ahead = (json_t *)1;
+		char err[ERRLEN], want[64];
+		snprintf(want, sizeof(want), "at byte %zu: a NUL byte", bad[i].at);
+		cr_assert_eq(
+		    kobj_list_each(bad[i].text, bad[i].len, on_item, &s, &meta, err, ERRLEN), -1,
+		    "case %zu", i);
+		cr_assert_null(meta);
+		cr_assert_str_eq(err, want, "case %zu", i);
+		cr_assert_eq(json_array_size(s.items), 0, "case %zu", i);
+		cr_assert_eq(kobj_list_meta(bad[i].text, bad[i].len, &ahead, err, ERRLEN), -1,
+		             "case %zu", i);
+		cr_assert_null(ahead);
+		cr_assert_str_eq(err, want, "case %zu", i);
+		json_decref(s.items);
+	}
+}
