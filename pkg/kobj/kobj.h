@@ -153,7 +153,10 @@ char *kobj_dumps(const json_t *v);
  * of bytes read, as jansson gives it. Flags other than
  * JSON_DISABLE_EOF_CHECK and JSON_DECODE_ANY, a top level that is not an
  * object or an array, and anything this reader does not take (invalid JSON
- * included) go to json_loadb(), whose value or error is returned.
+ * included) go to json_loadb(), whose value or error is returned, but for
+ * one thing: a NUL byte, which jansson steps over after a number or a
+ * literal, is refused wherever the value was read from ("a NUL byte at
+ * byte N", err->position N).
  */
 json_t *kobj_loadb(const char *buf, size_t len, size_t flags, json_error_t *err);
 

@@ -359,8 +359,37 @@ json_t *kobj_loadb(const char *buf, size_t len, size_t flags, json_error_t *err)
 	size_t used = 0;
 	json_t *v = kobj_loadb_fast(buf, len, flags, &used);
 
-	if (v == NULL)
-		return json_loadb(buf, len, flags, err);
+	if (v == NULL) {
+		json_error_t jerr;
+		if (err == NULL)
+			err = &jerr;
+		v = json_loadb(buf, len, flags, err);
+		/* No JSON text holds a NUL byte, yet jansson's reader steps over
+		 * one after a number or a literal ({"a":1<NUL>} reads as
+		 * {"a":1}). Refuse it wherever the value was read from: in the
+		 * whole text, or, stopping after the value, before the end
+		 * jansson gives (its count leaves the skipped NULs out, so the
+		 * first one read lies before it). The fast reader never takes a
+		 * NUL. */
+		const char *nul = v != NULL ? memchr(buf, '\0', len) : NULL;
+		if (nul != NULL &&
+		    ((flags & JSON_DISABLE_EOF_CHECK) == 0 ||
+		     (size_t)(nul - buf) < (size_t)err->position)) {
+			size_t at = (size_t)(nul - buf), line_start = 0;
+			json_decref(v);
+			v = NULL;
+			err->line = 1;
+			for (size_t i = 0; i < at; i++)
+				if (buf[i] == '\n') {
+					err->line++;
+					line_start = i + 1;
+				}
+			err->column = (int)(at - line_start + 1);
+			err->position = (int)at;
+			snprintf(err->text, sizeof(err->text), "a NUL byte at byte %zu", at);
+		}
+		return v;
+	}
 	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->source, sizeof(err->source), "<buffer>");

@@ -3,8 +3,9 @@
  * the reader gives a value, json_loadb() must give the same one: equal,
  * its members in the same order (the same text when written out), the same
  * number of bytes read. Where it gives none, kobj_loadb() must answer as
- * json_loadb() does. The first byte picks the flags (0, or
- * JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY as for the items of a LIST).
+ * json_loadb() does, but for a NUL byte read, which it refuses. The first
+ * byte picks the flags (0, or JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY as
+ * for the items of a LIST).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -38,8 +39,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(b);
 	}
 	json_t *both = kobj_loadb(buf, len, flags, &kerr);
-	if ((both == NULL) != (ref == NULL) || (both != NULL && !json_equal(both, ref)) ||
-	    (both == NULL && strcmp(kerr.text, jerr.text) != 0))
+	/* but for a NUL byte where jansson read the value from, which
+	 * kobj_loadb() refuses and jansson steps over after a number or a
+	 * literal */
+	const char *nul = memchr(buf, '\0', len);
+	if (ref != NULL && nul != NULL &&
+	    (!(flags & JSON_DISABLE_EOF_CHECK) || nul - buf < jerr.position)) {
+		if (both != NULL || strncmp(kerr.text, "a NUL byte at byte ", 19) != 0 ||
+		    kerr.position != nul - buf)
+			__builtin_trap();
+	} else if ((both == NULL) != (ref == NULL) || (both != NULL && !json_equal(both, ref)) ||
+	           (both == NULL && strcmp(kerr.text, jerr.text) != 0))
 		__builtin_trap();
 	json_decref(both);
 	json_decref(fast);

@@ -145,3 +145,50 @@ Test(kobj_load, stops_after_the_value_when_asked)
 	cr_assert_not(same_answer("{\"a\":1} trailing", 16, 0), "no stop without the flag");
 	cr_assert_not(same_answer("17,", 3, flags), "a number alone is jansson's");
 }
+
+/* No JSON text holds a NUL byte. jansson steps over one after a number or a
+ * literal; kobj_loadb() refuses it wherever the value was read from, and
+ * says where it is. */
+Test(kobj_load, a_nul_byte_is_refused)
+{
+	static const struct {
+		const char *in;
+		size_t len, flags, at;
+	} bad[] = {
+	    {"{\"a\":1\0}", 8, 0, 6},
+	    {"{\"a\":1.5\0}", 10, 0, 8},
+	    {"[true\0]", 7, 0, 5},
+	    {"[1,\n null\0]", 11, 0, 9},
+	    {"{\"a\":1\0}", 8, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, 6},
+	    {"{\"a\":[1\0]},{}", 13, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, 7},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_error_t je, ke;
+		json_t *ref = json_loadb(bad[i].in, bad[i].len, bad[i].flags, &je);
+		json_t *got = kobj_loadb(bad[i].in, bad[i].len, bad[i].flags, &ke);
+		char want[64];
+		snprintf(want, sizeof(want), "a NUL byte at byte %zu", bad[i].at);
+		/* jansson itself takes these: the refusal is kobj_loadb()'s */
+		cr_assert_not_null(ref, "case %zu: jansson refuses it (%s)", i, je.text);
+		cr_assert_null(got, "case %zu: a NUL byte read", i);
+		cr_assert_str_eq(ke.text, want, "case %zu", i);
+		cr_assert_eq(ke.position, (int)bad[i].at, "case %zu", i);
+		json_decref(ref);
+	}
+	json_error_t ke;
+	json_t *v = kobj_loadb("[1,\n null\0]", 11, 0, &ke);
+	cr_assert_null(v);
+	cr_assert_eq(ke.line, 2, "line of the NUL");
+	cr_assert_eq(ke.column, 6, "column of the NUL");
+	/* After the value, when told to stop there, a NUL is not the value's. */
+	json_t *after =
+	    kobj_loadb("{\"a\":1}\0x", 9, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &ke);
+	cr_assert_not_null(after, "a NUL after the value: %s", ke.text);
+	cr_assert_eq(ke.position, 7);
+	json_decref(after);
+	(void)same_answer("{\"a\":1}\0x", 9, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY);
+	/* Where jansson refuses one itself, its error stands. */
+	cr_assert_not(same_answer("[1,\0 2]", 7, 0), "jansson's refusal");
+	cr_assert_not(same_answer("[\"x\"\0]", 6, 0), "jansson's refusal");
+	cr_assert_not(same_answer("{\"a\":1}\0", 8, 0), "jansson's refusal");
+}
