@@ -208,7 +208,9 @@ fail:
 
 /* ---- the certificate ---- */
 
-/* A random positive serial of at most 127 bits, never zero. */
+/* A random positive 128-bit serial, never zero: 16 random bytes read as an
+ * unsigned number (its DER form takes a 17th, leading zero byte when the
+ * top bit is set, within RFC 5280's 20). */
 static ASN1_INTEGER *make_serial(char *hex, size_t hexlen, char *err, size_t errlen)
 {
 	unsigned char b[16];
@@ -221,7 +223,6 @@ static ASN1_INTEGER *make_serial(char *hex, size_t hexlen, char *err, size_t err
 			signer_errf(err, errlen, "no random bytes for the serial number");
 			goto out;
 		}
-		b[0] &= 0x7f;
 		bool zero = true;
 		for (size_t i = 0; i < sizeof(b) && zero; i++)
 			zero = b[i] == 0;
@@ -427,11 +428,6 @@ static int check_validity(const struct signer_ca *ca, const struct signer_validi
 	return 0;
 }
 
-static int64_t max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
-}
-
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -508,7 +504,12 @@ int signer_issue_csr(const struct signer_ca *ca, const char *request, size_t req
 		signer_errf(err, errlen, "the request names nobody: no CN and no subjectAltName");
 		goto out;
 	}
-	s.not_before = max64(v->now - v->backdate, ca->not_before);
+	/* notBefore = now - backdate, as SPEC says, even before the CA's own
+	 * notBefore: a verifier checks each certificate of a chain against
+	 * the time of verification, and RFC 5280 asks no nesting. Capping it
+	 * at the CA's would give a certificate from a CA made a moment ago
+	 * no margin for clocks that lag. */
+	s.not_before = v->now - v->backdate;
 	s.not_after = v->now + v->lifetime;
 	if (expiration_seconds > 0)
 		s.not_after =
@@ -554,7 +555,7 @@ int signer_issue_pod(const struct signer_ca *ca, const char *stub_request, size_
 		signer_errf(err, errlen, "out of memory");
 		goto out;
 	}
-	s.not_before = max64(v->now - min64(v->backdate, SIGNER_POD_MAX_BACKDATE), ca->not_before);
+	s.not_before = v->now - min64(v->backdate, SIGNER_POD_MAX_BACKDATE);
 	s.not_after =
 	    min64(s.not_before + min64(v->lifetime, max_expiration_seconds), ca->not_after);
 	if (s.not_after - s.not_before < SIGNER_POD_MIN_LIFETIME) {

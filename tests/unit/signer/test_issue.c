@@ -106,12 +106,12 @@ static void sans_text(X509 *x, char *out, size_t outlen)
 static void check_leaf(X509 *leaf, const struct st_ca *a, const struct signer_cert *c,
                        const char *cn, const char *sans, bool rsa_leaf, unsigned eku)
 {
-	/* Version, serial: positive, 1 to 127 bits, what the record says. */
+	/* Version, serial: positive, 1 to 128 bits, what the record says. */
 	cr_expect_eq(X509_get_version(leaf), X509_VERSION_3);
 	BIGNUM *sn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
 	cr_assert_not_null(sn);
 	cr_expect(!BN_is_negative(sn) && !BN_is_zero(sn));
-	cr_expect_leq(BN_num_bits(sn), 127);
+	cr_expect_leq(BN_num_bits(sn), 128);
 	char *hex = BN_bn2hex(sn);
 	cr_expect_str_eq(c->serial, hex);
 	OPENSSL_free(hex);
@@ -350,7 +350,7 @@ Test(signer_issue, cn_only_request)
 }
 
 /* notAfter = min(now + lifetime, now + expirationSeconds, CA notAfter);
- * notBefore = max(now - backdate, CA notBefore). */
+ * notBefore = now - backdate, even before the CA's notBefore. */
 Test(signer_issue, validity_bounds)
 {
 	struct st_ca a;
@@ -383,10 +383,14 @@ Test(signer_issue, validity_bounds)
 	c = issue_ok(ca, req, len, &u, 0, &v);
 	cr_expect_eq(c->not_after, now + 30 * 86400);
 	signer_cert_free(c);
-	/* A backdate before the CA's notBefore stops at the CA's notBefore. */
+	/* A backdate reaching before the CA's notBefore is kept: SPEC's
+	 * now - backdate, and the certificate still verifies now. */
 	v.backdate = 3600;
 	c = issue_ok(ca, req, len, &u, 0, &v);
-	cr_expect_eq(c->not_before, now - 600);
+	cr_expect_eq(c->not_before, now - 3600);
+	leaf = st_parse_cert(c->pem);
+	cr_expect_eq(st_time(X509_get0_notBefore(leaf)), now - 3600);
+	X509_free(leaf);
 	signer_cert_free(c);
 	/* Later in the CA's life: the same cap, now the nearest bound. */
 	v.now = now + 30 * 86400 - 10;
