@@ -277,6 +277,24 @@ static enum policy_found lk_get_node(void *ctx, const char *name, const struct p
 	return l->get_node != NULL ? l->get_node(l->ctx, name, out) : POLICY_NOT_FOUND;
 }
 
+/* ServiceAccounts are not cached (only a PCR's decision reads one): the
+ * uid is the one a live read gave, and until one has, "not found", a
+ * denial on objects that the live read settles. */
+static enum policy_found lk_get_service_account_uid(void *ctx, const char *ns, const char *name,
+                                                    const char **uid)
+{
+	struct identity_read_ctx *d = ctx;
+	const struct live_objs *live = d->e->live;
+	note_read(&d->e->read_sa_ns, ns);
+	note_read(&d->e->read_sa_name, name);
+	if (live != NULL && streq(live->sa_ns, ns) && streq(live->sa_name, name)) {
+		*uid = live->sa_uid;
+		return live->sa_uid != NULL ? POLICY_FOUND : POLICY_NOT_FOUND;
+	}
+	d->e->sa_unread = true;
+	return POLICY_NOT_FOUND;
+}
+
 void identity_lookup(struct identity_read_ctx *ctx, struct policy_lookup *l)
 {
 	struct csr_entry *e = ctx->e;
@@ -284,12 +302,17 @@ void identity_lookup(struct identity_read_ctx *ctx, struct policy_lookup *l)
 	free(e->read_pod_name);
 	free(e->read_svc_ns);
 	free(e->read_node);
+	free(e->read_sa_ns);
+	free(e->read_sa_name);
 	e->read_pod_ns = e->read_pod_name = e->read_svc_ns = e->read_node = NULL;
+	e->read_sa_ns = e->read_sa_name = NULL;
+	e->sa_unread = false;
 	memset(l, 0, sizeof(*l));
 	l->ctx = ctx;
 	l->get_pod = lk_get_pod;
 	l->list_services = lk_list_services;
 	l->get_node = lk_get_node;
+	l->get_service_account_uid = lk_get_service_account_uid;
 	l->authorization = POLICY_SAR_UNASKED;
 }
 
@@ -299,7 +322,7 @@ struct live_req {
 	struct controller *c;
 	char *name; /* the CSR's */
 	uint64_t serial;
-	enum res r;
+	enum res r; /* RES_N: the ServiceAccount */
 };
 
 static struct csr_entry *live_entry(const struct live_req *q)
@@ -310,11 +333,18 @@ static struct csr_entry *live_entry(const struct live_req *q)
 	    : NULL;
 }
 
-/* One object of a live read: into the overlay (a copy) and into the cache. */
+/* One object of a live read: into the overlay (a copy) and into the cache
+ * when that resource is watched (an unwatched cache would keep it stale). */
 static void live_take(struct controller *c, struct live_objs *l, enum res r, const json_t *obj)
 {
 	char err[ERRLEN];
-	identity_apply(c->cache[r], r, WATCH_MODIFIED, obj, false);
+	if (r == RES_N) {
+		const char *uid = controller_json_str(obj, "metadata", "uid");
+		l->sa_uid = util_xstrdup(uid != NULL ? uid : "");
+		return;
+	}
+	if (c->want[r])
+		identity_apply(c->cache[r], r, WATCH_MODIFIED, obj, false);
 	if (r == RES_POD) {
 		l->pod = kobj_pod_from_json(obj, err, sizeof(err));
 	} else if (r == RES_NODE) {
@@ -346,7 +376,7 @@ static void live_done(void *ud, const struct kube_response *resp)
 		/* Gone: the cache forgets it too. */
 		if (q->r == RES_POD)
 			cache_delete_pod(c->cache[RES_POD], l->pod_ns, l->pod_name);
-		else
+		else if (q->r == RES_NODE)
 			cache_delete_node(c->cache[RES_NODE], l->node_name);
 	} else if (resp->status == 200 &&
 	           (body = json_loadb(resp->body, resp->body_len, 0, &jerr)) != NULL) {
@@ -363,8 +393,9 @@ static void live_done(void *ud, const struct kube_response *resp)
 	} else {
 		char code[16];
 		snprintf(code, sizeof(code), "%ld", resp->status);
-		log_warn("live read failed", "csr", e->name, "resource", controller_res_names[q->r],
-		         "code", code, "error", resp->error);
+		log_warn("live read failed", "csr", e->name, "resource",
+		         q->r == RES_N ? "serviceaccounts" : controller_res_names[q->r], "code",
+		         code, "error", resp->error);
 		l->failed = true;
 	}
 	if (l->reads_left > 0)
@@ -441,6 +472,11 @@ int identity_read_live(struct controller *c, struct csr_entry *e)
 	if (e->read_node != NULL) {
 		l->node_name = util_xstrdup(e->read_node);
 		all &= live_start(c, e, RES_NODE, live_path(NULL, "nodes", l->node_name));
+	}
+	if (e->read_sa_ns != NULL && e->read_sa_name != NULL) {
+		l->sa_ns = util_xstrdup(e->read_sa_ns);
+		l->sa_name = util_xstrdup(e->read_sa_name);
+		all &= live_start(c, e, RES_N, live_path(l->sa_ns, "serviceaccounts", l->sa_name));
 	}
 	if (l->reads_left == 0) {
 		live_objs_free(e->live);

@@ -114,6 +114,8 @@ struct live_objs {
 	size_t n_svcs;
 	char *node_name; /* NULL when none */
 	struct policy_node *node; /* NULL: not found */
+	char *sa_ns, *sa_name; /* the ServiceAccount asked for (PCRs); NULL when none */
+	char *sa_uid; /* its uid; NULL: not found */
 	unsigned reads_left; /* requests still in flight */
 	bool failed; /* one of them did not answer */
 };
@@ -143,6 +145,10 @@ struct csr_entry {
 	char *sar_rv, *sar_sub; /* owned */
 	/* The objects the last decision read (what a live read fetches). */
 	char *read_pod_ns, *read_pod_name, *read_svc_ns, *read_node; /* owned */
+	char *read_sa_ns, *read_sa_name; /* owned; a PCR's ServiceAccount */
+	/* The last decision asked for a ServiceAccount no live read had
+	 * fetched: it is not cached, so "not found" there means "not read". */
+	bool sa_unread;
 	struct live_objs *live; /* owned: live reads for rv, NULL when none */
 	char *live_rv; /* owned */
 	/* The write in flight (HELD, WRITING, REREADING). */

@@ -293,12 +293,11 @@ static bool pcr_decide(struct controller *c, struct csr_entry *e, const struct p
 {
 	struct identity_read_ctx rc = {c, e};
 	struct policy_lookup lookup;
+	/* The ServiceAccount (never cached) and, without a kubelet-serving
+	 * policy, the Node (not cached then) are not found until a live read
+	 * has fetched them: the first decision is a denial on objects, and the
+	 * one on what was read counts. */
 	identity_lookup(&rc, &lookup);
-	/* Nodes are cached only for kubelet-serving policies: without them the
-	 * node's uid is the API server's check (NodeRestriction), and no live
-	 * read of a Node is wanted. */
-	if (!c->want[RES_NODE])
-		lookup.get_node = NULL;
 	bool live_used = e->live != NULL;
 	int rc_decide =
 	    policy_decide_pcr(c->set, pcr, info, info ? NULL : decode_err, &lookup, d, names);
@@ -319,7 +318,9 @@ static bool pcr_decide(struct controller *c, struct csr_entry *e, const struct p
 		store_remove(c, e->name);
 		return false;
 	}
-	if (d->rests_on_objects && !live_used) {
+	/* A ServiceAccount not read yet makes any denial wait for the read:
+	 * its "not found" would stand for a check never made. */
+	if ((d->rests_on_objects || e->sa_unread) && !live_used) {
 		log_debug("denial rests on cluster state; reading it live", "pcr", e->name,
 		          "reason", policy_reason_name(d->reason));
 		if (identity_read_live(c, e) != 0)

@@ -108,6 +108,9 @@ void live_objs_free(struct live_objs *l)
 	free(l->svcs);
 	free(l->node_name);
 	policy_node_free(l->node);
+	free(l->sa_ns);
+	free(l->sa_name);
+	free(l->sa_uid);
 	free(l);
 }
 
@@ -129,6 +132,8 @@ static void entry_free(void *p)
 	free(e->read_pod_name);
 	free(e->read_svc_ns);
 	free(e->read_node);
+	free(e->read_sa_ns);
+	free(e->read_sa_name);
 	live_objs_free(e->live);
 	free(e->live_rv);
 	free(e->w_message);

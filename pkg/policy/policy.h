@@ -251,6 +251,9 @@ struct policy_lookup {
 	size_t (*list_services)(void *ctx, const char *ns,
 	                        const struct policy_service *const **out);
 	enum policy_found (*get_node)(void *ctx, const char *name, const struct policy_node **out);
+	/* The uid of ServiceAccount ns/name (PodCertificateRequests only). */
+	enum policy_found (*get_service_account_uid)(void *ctx, const char *ns, const char *name,
+	                                             const char **uid);
 	/* The answer to the review of certificatesigningrequests/
 	 * authorization_for (NULL: the answer holds for any review, as in
 	 * `check --authorize`). An answer for another subresource counts as
@@ -405,13 +408,14 @@ void policy_names_clear(struct policy_names *n);
  * must be a workload rule with podCertificates; then the namespace, the
  * pod (spec.podName exists with spec.podUID, runs as
  * spec.serviceAccountName, is bound to spec.nodeName, not deleting,
- * Pending or Running), the node (its uid is spec.nodeUID when the lookup's
- * node has one) and the stub (stub_info is its decoding, NULL with
- * stub_error when that failed: InvalidRequest; its self-signature must
- * verify: SignatureInvalid; its key must be in keys: UnsupportedKeyType).
- * spec.serviceAccountUID is not checked here: the controller caches no
- * ServiceAccounts, and the API server's NodeRestriction admission checks
- * it against the pod's service account when the kubelet creates the PCR.
+ * Pending or Running), the service account (it exists with uid
+ * spec.serviceAccountUID), the node (it exists with uid spec.nodeUID) and
+ * the stub (stub_info is its decoding, NULL with stub_error when that
+ * failed: InvalidRequest; its self-signature must verify: SignatureInvalid;
+ * its key must be in keys: UnsupportedKeyType). A service account or node
+ * that is not found, or has another uid, is PodMismatch, on objects: the
+ * API server's NodeRestriction checks these uids for a kubelet's request,
+ * but a request from anyone else is checked nowhere else.
  * The verdict is POLICY_APPROVE (meaning: issue) with, in *out_names, the
  * pod's names by allowedNames: the SPIFFE ID first, then podIP, podDNS,
  * hostnameDNS, serviceDNS, serviceShortDNS names; or a denial (reasons and

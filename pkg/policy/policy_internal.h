@@ -93,14 +93,15 @@ void policy_check_max_sans(struct policy_eval *ev);
 /* The identity a PodCertificateRequest states (borrowed strings; the
  * names must be valid Kubernetes names: see rules_pcr.c). */
 struct policy_workload_ids {
-	const char *ns, *service_account, *pod_name, *pod_uid, *node_name, *node_uid;
+	const char *ns, *service_account, *service_account_uid, *pod_name, *pod_uid, *node_name,
+	    *node_uid;
 };
 
 /*
  * The workload rules of one pod, for PodCertificateRequests: the namespace
  * (NamespaceNotAllowed), the pod binding (PodNotFound, PodMismatch, on
- * objects: a live read may overturn them) and the node's uid when the
- * lookup's node has one. When the pod binding holds and names is not
+ * objects: a live read may overturn them), the service account's and the
+ * node's uids (PodMismatch, on objects). When the pod binding holds and names is not
  * NULL, appends the pod's names by the rule's allowedNames: the SPIFFE ID,
  * then podIP, podDNS, hostnameDNS, serviceDNS, serviceShortDNS. */
 void policy_workload_pod(struct policy_eval *ev, const struct policy_workload_ids *ids,

@@ -117,10 +117,11 @@ void policy_rules_pcr(struct policy_eval *ev, const struct policy_pcr *pcr, cons
 	struct policy_workload_ids ids = {
 	    .ns = pcr->ns,
 	    .service_account = pcr->service_account_name,
+	    .service_account_uid = pcr->service_account_uid,
 	    .pod_name = pcr->pod_name,
 	    .pod_uid = pcr->pod_uid,
 	    .node_name = pcr->node_name,
-	    .node_uid = pcr->node_uid && *pcr->node_uid ? pcr->node_uid : NULL,
+	    .node_uid = pcr->node_uid,
 	};
 	bool ok = true;
 
@@ -129,7 +130,9 @@ void policy_rules_pcr(struct policy_eval *ev, const struct policy_pcr *pcr, cons
 	ok &= pcr_field(ev, "spec.podUID", pcr->pod_uid, pcr_uid_ok);
 	ok &= pcr_field(ev, "spec.serviceAccountName", pcr->service_account_name,
 	                policy_is_dns_subdomain);
+	ok &= pcr_field(ev, "spec.serviceAccountUID", pcr->service_account_uid, pcr_uid_ok);
 	ok &= pcr_field(ev, "spec.nodeName", pcr->node_name, policy_is_dns_subdomain);
+	ok &= pcr_field(ev, "spec.nodeUID", pcr->node_uid, pcr_uid_ok);
 	if (pcr->max_expiration_seconds < 0)
 		util_buf_printf(policy_fail(ev, POLICY_R_EXPIRATION_NOT_ALLOWED),
 		                "spec.maxExpirationSeconds %lld is negative",

@@ -618,27 +618,46 @@ static void w_names_push(struct policy_names *n, enum policy_name_type type, con
 	util_strv_push(&n->values, value);
 }
 
-static void w_check_node_uid(struct policy_eval *ev, const struct w_state *w, const char *node_uid)
+/* The PodCertificateRequest's uids: its node (spec.nodeName) and service
+ * account (spec.serviceAccountName) must exist with the uids it names.
+ * Both rest on objects: a cache that lags, or a ServiceAccount never
+ * cached, is settled by the live read before any denial. */
+static void w_check_pcr_uids(struct policy_eval *ev, const struct w_state *w,
+                             const struct policy_workload_ids *ids)
 {
 	const struct policy_lookup *lk = ev->lookup;
 	const struct policy_node *node = NULL;
+	const char *uid = NULL;
 	struct util_buf *b;
 
-	if (w->node_claim == NULL || node_uid == NULL || lk->get_node == NULL)
-		return;
-	/* A node not in the cache, or one without a uid, leaves the check to
-	 * the API server's NodeRestriction, which made it when the kubelet
-	 * created the request. */
-	if (lk->get_node(lk->ctx, w->node_claim, &node) != POLICY_FOUND || node == NULL ||
-	    node->uid == NULL || *node->uid == '\0')
-		return;
-	if (strcmp(node->uid, node_uid) == 0)
-		return;
-	b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
-	util_buf_printf(b, "node %s has uid ", w->node_claim);
-	policy_quote(b, node->uid, strlen(node->uid));
-	util_buf_puts(b, ", the PodCertificateRequest names ");
-	policy_quote(b, node_uid, strlen(node_uid));
+	if (lk->get_node == NULL || lk->get_node(lk->ctx, w->node_claim, &node) != POLICY_FOUND ||
+	    node == NULL) {
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
+		util_buf_printf(b, "node %s, named by the PodCertificateRequest, does not exist",
+		                w->node_claim);
+	} else if (node->uid == NULL || strcmp(node->uid, ids->node_uid) != 0) {
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
+		util_buf_printf(b, "node %s has uid ", w->node_claim);
+		policy_quote(b, node->uid ? node->uid : "", node->uid ? strlen(node->uid) : 0);
+		util_buf_puts(b, ", the PodCertificateRequest names ");
+		policy_quote(b, ids->node_uid, strlen(ids->node_uid));
+	}
+
+	if (lk->get_service_account_uid == NULL ||
+	    lk->get_service_account_uid(lk->ctx, w->ns, w->sa, &uid) != POLICY_FOUND ||
+	    uid == NULL) {
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
+		util_buf_printf(b,
+		                "service account %s/%s, named by the PodCertificateRequest, does "
+		                "not exist",
+		                w->ns, w->sa);
+	} else if (strcmp(uid, ids->service_account_uid) != 0) {
+		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
+		util_buf_printf(b, "service account %s/%s has uid ", w->ns, w->sa);
+		policy_quote(b, uid, strlen(uid));
+		util_buf_puts(b, ", the PodCertificateRequest names ");
+		policy_quote(b, ids->service_account_uid, strlen(ids->service_account_uid));
+	}
 }
 
 void policy_workload_pod(struct policy_eval *ev, const struct policy_workload_ids *ids,
@@ -658,7 +677,7 @@ void policy_workload_pod(struct policy_eval *ev, const struct policy_workload_id
 
 	w_check_namespace(ev, &w);
 	w_check_pod(ev, &w);
-	w_check_node_uid(ev, &w, ids->node_uid);
+	w_check_pcr_uids(ev, &w, ids);
 
 	td = r->trust_domain && *r->trust_domain ? r->trust_domain : w_cluster_domain(ev);
 	w.spiffe = util_xasprintf("spiffe://%s/ns/%s/sa/%s", td, w.ns, w.sa);

@@ -140,7 +140,7 @@ rules_of() { # FILE NAME
 	obj "$1" ClusterRole "$2" | jq -r '.rules[] | [(.apiGroups | map(if . == "" then "core" else . end) | join(",")),
 		(.resources | join(",")), (.resourceNames // ["*"] | join(",")), (.verbs | join(","))] | join(" ")'
 }
-t_eq "the ClusterRole: the approver's rules, then for the issuing policy exactly sign, status, attest, its bundle, PodCertificateRequests" \
+t_eq "the ClusterRole: the approver's rules, then for the issuing policy exactly sign, status, attest, its bundle, PodCertificateRequests and the get of their service accounts and nodes" \
 	"certificates.k8s.io certificatesigningrequests * get,list,watch
 certificates.k8s.io certificatesigningrequests/approval * update
 certificates.k8s.io signers $sig,kubernetes.io/kubelet-serving approve
@@ -152,7 +152,8 @@ certificates.k8s.io signers $sig attest
 certificates.k8s.io clustertrustbundles * create
 certificates.k8s.io clustertrustbundles $bundle get,update
 certificates.k8s.io podcertificaterequests * get,list,watch
-certificates.k8s.io podcertificaterequests/status * update" \
+certificates.k8s.io podcertificaterequests/status * update
+core serviceaccounts,nodes * get" \
 	"$(rules_of "$T/issuer-out.json" e2e-csr-approver)"
 helm template e2e "$CHART" -f "$T/issuer.yaml" --set-json 'policies[0].issuer={"secretName":"mtls-ca","trustBundle":false}' \
 	--set-json 'policies[0].podCertificates=false' -s templates/clusterrole.yaml >"$T/notb.yaml" 2>"$T/err" &&

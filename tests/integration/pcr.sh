@@ -78,6 +78,7 @@ metadata: {name: "$IT_RUN-$user-pcr", labels: {"$IT_LABEL_KEY": "$IT_RUN"}}
 rules:
 - {apiGroups: [certificates.k8s.io], resources: [podcertificaterequests], verbs: [get, list, watch]}
 - {apiGroups: [certificates.k8s.io], resources: [podcertificaterequests/status], verbs: [update]}
+- {apiGroups: [""], resources: [serviceaccounts, nodes], verbs: [get]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -248,6 +249,57 @@ EOF
 	fi
 else
 	t_skip "a PCR for a pod being deleted" "the API server refuses it: $(cat "$tmp/going.out")"
+fi
+
+# A PCR from someone other than the kubelet (an administrator here: the API
+# server checks the uids it names only for a node's own requests), for the
+# pod that was issued above, naming another uid for its service account,
+# then for its node: each is Denied PodMismatch, naming both uids.
+gooduid=$(kubectl get pod good -n "$A" -o jsonpath='{.metadata.uid}')
+# forged NAME SAUID NODEUID
+forged() {
+	kubectl create -f - >/dev/null 2>"$tmp/$1.err" <<EOF
+{"apiVersion":"certificates.k8s.io/v1","kind":"PodCertificateRequest",
+ "metadata":{"name":"$1","namespace":"$A"},
+ "spec":{"signerName":"$W","podName":"good","podUID":"$gooduid",
+         "serviceAccountName":"default","serviceAccountUID":"$2",
+         "nodeName":"hollow-1","nodeUID":"$3","maxExpirationSeconds":86400,
+         "stubPKCS10Request":"$(base64 -w0 "$tmp/going.der")"}}
+EOF
+}
+# forged_cond NAME: its TYPE:REASON once it has a condition
+forged_cond() {
+	local c=""
+	for _ in $(seq 1 120); do
+		c=$(pcr_cond "$A" "$1")
+		[[ -n $c ]] && break
+		sleep 0.5
+	done
+	echo "$c"
+}
+if forged forged-sa 00000000-0000-0000-0000-00000000beef "$nodeuid"; then
+	t_eq "a PCR naming another service account uid: Denied PodMismatch" "Denied:PodMismatch" \
+		"$(forged_cond forged-sa)"
+	msg=$(kubectl get podcertificaterequest forged-sa -n "$A" -o jsonpath='{.status.conditions[0].message}')
+	if [[ $msg == *"service account $A/default has uid \"$sauid\""*"00000000-0000-0000-0000-00000000beef"* ]]; then
+		t_ok "the message names the service account's uid and the one asked for"
+	else
+		t_fail "the message names the service account's uid and the one asked for" "$msg"
+	fi
+else
+	t_fail "an administrator creates a PCR" "$(cat "$tmp/forged-sa.err")"
+fi
+if forged forged-node "$sauid" 00000000-0000-0000-0000-00000000f00d; then
+	t_eq "a PCR naming another node uid: Denied PodMismatch" "Denied:PodMismatch" \
+		"$(forged_cond forged-node)"
+	msg=$(kubectl get podcertificaterequest forged-node -n "$A" -o jsonpath='{.status.conditions[0].message}')
+	if [[ $msg == *"node hollow-1 has uid \"$nodeuid\""* ]]; then
+		t_ok "the message names the node's uid"
+	else
+		t_fail "the message names the node's uid" "$msg"
+	fi
+else
+	t_fail "an administrator creates a PCR" "$(cat "$tmp/forged-node.err")"
 fi
 
 # The audit log: one line per issuance and per denial of a PCR.

@@ -24,6 +24,18 @@ struct pcr_t {
 	int rc;
 };
 
+/* The uid of ServiceAccount shop/web; NULL: it does not exist. */
+static const char *sa_web_uid;
+
+static enum policy_found get_sa_uid(void *ctx, const char *ns, const char *name, const char **uid)
+{
+	(void)ctx;
+	if (sa_web_uid == NULL || strcmp(ns, "shop") != 0 || strcmp(name, "web") != 0)
+		return POLICY_NOT_FOUND;
+	*uid = sa_web_uid;
+	return POLICY_FOUND;
+}
+
 static void pcr_init(struct pcr_t *c)
 {
 	struct policy_rule *r;
@@ -48,6 +60,9 @@ static void pcr_init(struct pcr_t *c)
 	p->node_uid = util_xstrdup("node-uid-1");
 	p->max_expiration_seconds = 86400;
 	c->pcr = p;
+	pt_str(&pt_node(&c->t, "node-1")->uid, "node-uid-1");
+	sa_web_uid = "sa-uid";
+	c->t.lk.get_service_account_uid = get_sa_uid;
 }
 
 static void pcr_decide(struct pcr_t *c)
@@ -143,9 +158,41 @@ static void m_node_uid(struct pcr_t *c)
 	pt_str(&pt_node(&c->t, "node-1")->uid, "node-uid-OTHER");
 }
 
-static void m_node_uid_same(struct pcr_t *c)
+static void m_node_gone(struct pcr_t *c)
 {
-	pt_str(&pt_node(&c->t, "node-1")->uid, "node-uid-1");
+	c->t.lk.get_node = NULL;
+}
+
+static void m_node_no_uid(struct pcr_t *c)
+{
+	pt_str(&pt_node(&c->t, "node-1")->uid, "");
+}
+
+static void m_sa_uid(struct pcr_t *c)
+{
+	(void)c;
+	sa_web_uid = "sa-uid-OTHER";
+}
+
+static void m_sa_gone(struct pcr_t *c)
+{
+	(void)c;
+	sa_web_uid = NULL;
+}
+
+static void m_no_sa_lookup(struct pcr_t *c)
+{
+	c->t.lk.get_service_account_uid = NULL;
+}
+
+static void m_bad_sa_uid(struct pcr_t *c)
+{
+	pt_str(&c->pcr->service_account_uid, "");
+}
+
+static void m_bad_node_uid(struct pcr_t *c)
+{
+	pt_str(&c->pcr->node_uid, "node uid");
 }
 
 static void m_deleting(struct pcr_t *c)
@@ -234,7 +281,6 @@ static void m_negative_expiration(struct pcr_t *c)
 
 static const struct pcr_case pcr_cases[] = {
     {"good", m_none, ISSUE, "pod shop/web-7d9 (uid uid-web-1) on node node-1"},
-    {"node uid matches", m_node_uid_same, ISSUE},
     {"issued already", m_issued, SKIP(ALREADY_DECIDED), "already issued"},
     {"denied already", m_denied, SKIP(ALREADY_DECIDED), "already denied"},
     {"chain without condition", m_chain, SKIP(ALREADY_DECIDED)},
@@ -247,6 +293,17 @@ static const struct pcr_case pcr_cases[] = {
     {"service account", m_sa, DENY(POD_MISMATCH), "runs as service account \"web\"", NULL, true},
     {"node", m_node, DENY(POD_MISMATCH), "is on node \"node-1\"", NULL, true},
     {"node uid", m_node_uid, DENY(POD_MISMATCH), "node-uid-OTHER", "node-uid-1", true},
+    {"node without uid", m_node_no_uid, DENY(POD_MISMATCH), "node node-1 has uid \"\"", NULL, true},
+    {"node not found", m_node_gone, DENY(POD_MISMATCH),
+     "node node-1, named by the PodCertificateRequest, does not exist", NULL, true},
+    {"service account uid", m_sa_uid, DENY(POD_MISMATCH),
+     "service account shop/web has uid \"sa-uid-OTHER\"", "names \"sa-uid\"", true},
+    {"service account not found", m_sa_gone, DENY(POD_MISMATCH),
+     "service account shop/web, named by the PodCertificateRequest, does not exist", NULL, true},
+    {"service account never looked up", m_no_sa_lookup, DENY(POD_MISMATCH),
+     "service account shop/web", NULL, true},
+    {"empty service account uid", m_bad_sa_uid, DENY(INVALID_REQUEST), "spec.serviceAccountUID"},
+    {"malformed node uid", m_bad_node_uid, DENY(INVALID_REQUEST), "spec.nodeUID"},
     {"pod deleting", m_deleting, DENY(POD_MISMATCH), "is being deleted", NULL, true},
     {"pod succeeded", m_succeeded, DENY(POD_MISMATCH), "\"Succeeded\"", NULL, true},
     {"malformed pod name", m_bad_pod_name, DENY(INVALID_REQUEST), "spec.podName"},
