@@ -206,8 +206,13 @@ static void reread_done(void *ud, const struct kube_response *resp)
 	}
 	if (resp->status == 200)
 		obj = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	/* A CSR approved meanwhile (by this process, whose answer was lost, or
+	 * by someone else) but not signed yet still has its certificate to
+	 * come when this process issues for its signer: only a finished one
+	 * leaves. */
 	if (obj != NULL &&
-	    (e->decided_elsewhere || (e->pcr ? pcr_is_decided(obj) : store_csr_is_decided(obj)))) {
+	    (e->decided_elsewhere ||
+	     (e->pcr ? pcr_is_decided(obj) : !store_csr_open(c, obj, e->signer)))) {
 		if (e->pcr || !api_confirm_decision(c, e, obj))
 			log_info("decided elsewhere meanwhile", "csr", e->name);
 		store_remove(c, e->name);

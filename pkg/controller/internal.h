@@ -224,6 +224,9 @@ void store_set_object(struct csr_entry *e, json_t *obj);
 void store_clear(struct controller *c);
 /* Does the CSR carry an Approved, Denied or Failed condition? */
 bool store_csr_is_decided(const json_t *obj);
+/* Whether CSR obj still asks something of this process: undecided, or
+ * Approved without a certificate under a signer it issues for. */
+bool store_csr_open(const struct controller *c, const json_t *obj, const char *signer);
 /* A string member obj[a][b] (b may be NULL), or NULL. Borrowed. */
 const char *controller_json_str(const json_t *obj, const char *a, const char *b);
 /* Remove the entries of one kind (PCRs or CSRs) that the list that just

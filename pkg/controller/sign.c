@@ -439,6 +439,15 @@ void sign_csr(struct controller *c, struct csr_entry *e, const struct policy_req
 	                   "%s",
 	                   is->rule->name, cert->serial, not_after, approver);
 	set_write(e, CSR_WRITE_CERTIFICATE, "Issued", is->rule->name, msg, req->username);
+	if (c->opt.write_delay_ms > 0) {
+		/* the test binary's --write-delay, as for approvals */
+		free(e->w_body);
+		e->w_body = body;
+		e->w_due_ms = util_now_ms() + c->opt.write_delay_ms;
+		store_set_state(c, e, CSR_ST_HELD);
+		log_debug("holding the certificate write", "csr", e->name);
+		goto out;
+	}
 	api_write(c, e, API_STATUS, body);
 out:
 	free(msg);

@@ -242,6 +242,11 @@ static enum csr_phase phase_of(const struct controller *c, const json_t *obj, co
 	return sign_issues(c, signer) ? PHASE_TO_SIGN : PHASE_FINISHED;
 }
 
+bool store_csr_open(const struct controller *c, const json_t *obj, const char *signer)
+{
+	return phase_of(c, obj, signer) != PHASE_FINISHED;
+}
+
 /* A CSR seen in a LIST or a watch event (not DELETED). */
 static void store_observe(struct controller *c, const json_t *obj, bool from_list)
 {
@@ -425,7 +430,7 @@ int64_t store_release_held(struct controller *c, int64_t now, bool send)
 		struct csr_entry *e = controller_map_get(&c->store, h.due.v[i]);
 		char *body = e->w_body;
 		e->w_body = NULL;
-		api_write(c, e, API_APPROVAL, body);
+		api_write(c, e, e->w_kind == CSR_WRITE_DECISION ? API_APPROVAL : API_STATUS, body);
 	}
 	util_strv_free(&h.due);
 	return h.next;

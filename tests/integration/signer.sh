@@ -291,4 +291,29 @@ ctl_stop main
 t_eq "SIGTERM exits 0" 0 "$?"
 report=$(ctl_sanitizer_report main)
 [[ -z $report ]] && t_ok "no sanitizer report" || t_fail "no sanitizer report" "$report"
+
+# ---------------------------------------------------------------- 7. a certificate write that conflicts
+# The certificate write held 3 s (the test binary's --write-delay), the CSR
+# labelled meanwhile: the write meets a 409, the CSR is read again, still
+# Approved without a certificate, and signed.
+ctl_start held --kubeconfig "$ctl_kc" --config "$tmp/signer-policy.yaml" --metrics-bind-address 0 \
+	--health-probe-bind-address 0 -v debug --write-delay=3s || t_abort "controller with held writes starts"
+ask held "$W" "$tmp/good.csr" 3600
+if ctl_wait_log held "holding the certificate write.*$IT_RUN-held" 20; then
+	kubectl label csr "$IT_RUN-held" it.example.com/touched=yes >/dev/null
+	t_ok "held: CSR labelled while the certificate write is held"
+else
+	t_fail "held: CSR labelled while the certificate write is held" "$(tail -n 10 "$(ctl_log held)")"
+fi
+if cert held && openssl verify -CAfile "$secret/tls.crt" "$tmp/held.crt" >/dev/null 2>&1; then
+	t_ok "held: signed after the conflict"
+else
+	t_fail "held: signed after the conflict" "$(grep "$IT_RUN-held" "$(ctl_log held)" | tail -n 5)"
+fi
+t_check "held: the 409 was met and the CSR read again" \
+	grep -q "status write conflict.*$IT_RUN-held" "$(ctl_log held)"
+t_eq "held: the label is kept" yes \
+	"$(kubectl get csr "$IT_RUN-held" -o jsonpath='{.metadata.labels.it\.example\.com/touched}')"
+ctl_stop held
+t_eq "held: SIGTERM exits 0" 0 "$?"
 t_done
