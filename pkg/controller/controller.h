@@ -153,6 +153,7 @@ struct controller_options {
 	/* Test binary only (CSR_APPROVER_TEST_HOOKS); 0 in the release binary. */
 	int64_t write_delay_ms; /* hold each approval write this long */
 	int64_t identity_event_delay_ms; /* apply Pod/Service/Node events this late */
+	int64_t bundle_resync_ms; /* trust bundles read again this often (0: 5 min) */
 	const char *version; /* for build_info; NULL: "dev" */
 	const char *audit_log; /* --audit-log FILE, "-" for stdout; NULL: none */
 	long api_max_in_flight; /* API requests (not watches) in flight at most (32) */

@@ -129,6 +129,7 @@ enum {
 	OPT_MISSING_RETRY,
 	OPT_WRITE_DELAY,
 	OPT_IDENTITY_DELAY,
+	OPT_BUNDLE_RESYNC,
 	OPT_AUDIT_LOG,
 	OPT_API_MAX_IN_FLIGHT,
 	OPT_API_HTTP_VERSION,
@@ -180,9 +181,10 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 	    {"api-read-coalescing", required_argument, NULL, OPT_API_READ_COALESCING},
 #ifdef CSR_APPROVER_TEST_HOOKS
 	    /* Test binary only: hold each approval write, hold back the
-	     * identity watches' events. */
+	     * identity watches' events, read the trust bundles again sooner. */
 	    {"write-delay", required_argument, NULL, OPT_WRITE_DELAY},
 	    {"identity-event-delay", required_argument, NULL, OPT_IDENTITY_DELAY},
+	    {"bundle-resync", required_argument, NULL, OPT_BUNDLE_RESYNC},
 #endif
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -291,6 +293,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 		case OPT_MISSING_RETRY:
 		case OPT_WRITE_DELAY:
 		case OPT_IDENTITY_DELAY:
+		case OPT_BUNDLE_RESYNC:
 		case OPT_API_READ_COALESCING:
 			dur = c == OPT_LE_LEASE            ? &o->lease_duration_ms
 			    : c == OPT_LE_RENEW            ? &o->renew_deadline_ms
@@ -298,6 +301,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
 			    : c == OPT_MISSING_RETRY       ? &o->missing_object_retry_ms
 			    : c == OPT_WRITE_DELAY         ? &o->write_delay_ms
 			    : c == OPT_API_READ_COALESCING ? &o->api_read_coalesce_ms
+			    : c == OPT_BUNDLE_RESYNC       ? &o->bundle_resync_ms
 			                                   : &o->identity_event_delay_ms;
 			if (controller_parse_duration(arg, dur) != 0) {
 				snprintf(

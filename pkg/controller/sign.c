@@ -26,6 +26,10 @@
 /* Retry of a trust bundle write that failed: doubling up to the cap. */
 #define BUNDLE_RETRY_BASE_MS 1000
 #define BUNDLE_RETRY_MAX_MS 60000
+/* A published trust bundle is read again this often, so that one deleted
+ * or edited by hand is published again from the files (merged as always
+ * with the CA certificates in it that have not expired). */
+#define BUNDLE_RESYNC_MS (5 * 60 * 1000)
 #define CTB_PATH "/apis/certificates.k8s.io/v1/clustertrustbundles"
 
 struct issuer {
@@ -35,7 +39,8 @@ struct issuer {
 	int64_t next_check_ms;
 	/* The ClusterTrustBundle; name NULL when trustBundle is off. */
 	char *bundle_name; /* owned */
-	bool bundle_dirty; /* to publish (start, CA changed, a write failed) */
+	bool bundle_dirty; /* to publish (start, CA changed, a write failed, resync) */
+	int64_t bundle_resync_ms; /* when to read it again; 0: not published yet */
 	bool bundle_inflight;
 	unsigned bundle_failures;
 	int64_t bundle_due_ms;
@@ -152,6 +157,11 @@ static void bundle_failed(struct issuer *is, const char *what, const struct kube
 
 static void bundle_write_done(void *ud, const struct kube_response *resp);
 
+static int64_t resync_period(const struct controller *c)
+{
+	return c->opt.bundle_resync_ms > 0 ? c->opt.bundle_resync_ms : BUNDLE_RESYNC_MS;
+}
+
 /* The GET answered: create the bundle, or update it when its certificates
  * differ from the CA's merged with those still valid in it. */
 static void bundle_get_done(struct controller *c, struct issuer *is,
@@ -179,6 +189,7 @@ static void bundle_get_done(struct controller *c, struct issuer *is,
 		}
 		if (strcmp(merged, old) == 0) {
 			is->bundle_failures = 0;
+			is->bundle_resync_ms = util_now_ms() + resync_period(c);
 			log_debug("trust bundle current", "bundle", is->bundle_name);
 			goto out;
 		}
@@ -247,6 +258,7 @@ static void bundle_write_done(void *ud, const struct kube_response *resp)
 	is->bundle_inflight = false;
 	if (resp->status == 200 || resp->status == 201) {
 		is->bundle_failures = 0;
+		is->bundle_resync_ms = util_now_ms() + resync_period(c);
 		log_info("trust bundle published", "bundle", is->bundle_name, "signer",
 		         is->rule->signer_name);
 	} else if (resp->status == 409) {
@@ -294,6 +306,14 @@ int64_t sign_tick(struct controller *c, int64_t now, bool leading)
 		/* Only the leader writes the bundle; a new leader publishes once. */
 		if (is->bundle_name == NULL || is->ca == NULL || !leading || is->bundle_inflight)
 			continue;
+		if (!is->bundle_dirty && is->bundle_resync_ms > 0) {
+			if (now >= is->bundle_resync_ms) {
+				is->bundle_dirty = true;
+				is->bundle_due_ms = 0;
+			} else if (next < 0 || is->bundle_resync_ms < next) {
+				next = is->bundle_resync_ms;
+			}
+		}
 		if (is->bundle_dirty && now >= is->bundle_due_ms)
 			bundle_sync(c, is);
 		else if (is->bundle_dirty && is->bundle_due_ms < next)

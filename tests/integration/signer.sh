@@ -297,7 +297,8 @@ report=$(ctl_sanitizer_report main)
 # labelled meanwhile: the write meets a 409, the CSR is read again, still
 # Approved without a certificate, and signed.
 ctl_start held --kubeconfig "$ctl_kc" --config "$tmp/signer-policy.yaml" --metrics-bind-address 0 \
-	--health-probe-bind-address 0 -v debug --write-delay=3s || t_abort "controller with held writes starts"
+	--health-probe-bind-address 0 -v debug --write-delay=3s --bundle-resync=2s ||
+	t_abort "controller with held writes starts"
 ask held "$W" "$tmp/good.csr" 3600
 if ctl_wait_log held "holding the certificate write.*$IT_RUN-held" 20; then
 	kubectl label csr "$IT_RUN-held" it.example.com/touched=yes >/dev/null
@@ -314,6 +315,15 @@ t_check "held: the 409 was met and the CSR read again" \
 	grep -q "status write conflict.*$IT_RUN-held" "$(ctl_log held)"
 t_eq "held: the label is kept" yes \
 	"$(kubectl get csr "$IT_RUN-held" -o jsonpath='{.metadata.labels.it\.example\.com/touched}')"
+# A bundle deleted by hand comes back at the next resync (2 s here, 5 min
+# by default), from the files alone: how an old CA is dropped at once.
+ctl_wait_log held "trust bundle (published|current)" 20 >/dev/null
+kubectl delete clustertrustbundle "$BUNDLE" >/dev/null
+deadline=$((SECONDS + 30))
+until [[ $(bundle_fps | paste -sd' ' -) == "$fp2" ]] || ((SECONDS > deadline)); do
+	sleep 0.5
+done
+t_eq "a deleted bundle is published again, from the files alone" "$fp2" "$(bundle_fps | paste -sd' ' -)"
 ctl_stop held
 t_eq "held: SIGTERM exits 0" 0 "$?"
 t_done
