@@ -25,4 +25,17 @@ const char *report_finding_name(unsigned bit);
 /* RFC 3339 UTC ("2026-07-25T10:00:00Z") into buf (>= 21 bytes); "" for 0. */
 void report_format_time(int64_t t, char *buf, size_t len);
 
+/* ---- `why` (why_out.c) ---- */
+
+/* The checks of decision d of req under set, in rule order: an array of
+ * {"check","reason","result","details"}, empty for a skip. info is the
+ * decoded request or NULL. Caller json_decref()s. */
+json_t *report_why_checks(const struct policy_set *set, const struct policy_request *req,
+                          const struct csr_info *info, const struct policy_decision *d);
+/* The condition obj carries now: {"type","reason","message","decidedBy",
+ * "certificate"}, or NULL while it is pending. Caller json_decref()s. */
+json_t *report_why_current(const json_t *obj);
+/* rec (report_why_record()'s) as text on stdout. */
+void report_why_print(const json_t *rec);
+
 #endif

@@ -185,6 +185,41 @@ void report_format_age(int64_t seconds, char *buf, size_t len);
  * could not be read. argv[0] is "report". */
 int report_main(int argc, char **argv);
 
+/* The policy file when no --config names one. */
+#define REPORT_POLICY_FILE "/etc/csr-approver/policy.yaml"
+
+/* The policy file `why`, `check --kubeconfig` and `report` read: flag, else
+ * $CSR_APPROVER_CONFIG, else default_path when it exists and is readable;
+ * NULL when none. Borrowed (from the arguments or the environment). */
+const char *report_policy_path(const char *flag, const char *default_path);
+
+/* Load the policy file report_policy_path(flag, default_path) names.
+ * Returns the set (caller frees with policy_set_free()), or NULL with err
+ * (the file does not load, or there is none). */
+struct policy_set *report_policy_load(const char *flag, const char *default_path, char *err,
+                                      size_t errlen);
+
+/* How `why` asks the API server: one request run to completion. body is
+ * NULL or body_len bytes of JSON; *resp gets the answer's body (caller
+ * frees; may stay NULL). Returns the HTTP status, or 0 with err when no
+ * answer came. */
+struct report_why_io {
+	void *ctx;
+	long (*request)(void *ctx, const char *method, const char *path, const char *body,
+	                size_t body_len, char **resp, char *err, size_t errlen);
+};
+
+/*
+ * `why`'s record of name (a CSR's NAME, or a PodCertificateRequest's
+ * NAMESPACE/NAME) under set: read the object and exactly the objects its
+ * decision needs through io, decide as the controller would now. Returns
+ * the exit status of `check` (0 approve, 1 deny, 3 skip) with *rec (caller
+ * json_decref()s), or 2 with err (a bad name, an object that could not be
+ * read) and *rec NULL. Blocks on io; one thread.
+ */
+int report_why_record(const struct report_why_io *io, const struct policy_set *set,
+                      const char *name, json_t **rec, char *err, size_t errlen);
+
 /* `csr-approver why [--kubeconfig F] [--context C] [--config F]
  * [-o text|json] NAME|NS/NAME` and `check --kubeconfig F NAME` (json_default
  * true): read the CSR (or PodCertificateRequest) and exactly the objects

@@ -160,6 +160,30 @@ out:
 	return rc;
 }
 
+const char *report_policy_path(const char *flag, const char *default_path)
+{
+	const char *env = getenv("CSR_APPROVER_CONFIG");
+	if (flag != NULL)
+		return flag;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	if (default_path != NULL && access(default_path, R_OK) == 0)
+		return default_path;
+	return NULL;
+}
+
+struct policy_set *report_policy_load(const char *flag, const char *default_path, char *err,
+                                      size_t errlen)
+{
+	const char *path = report_policy_path(flag, default_path);
+	if (path == NULL) {
+		snprintf(err, errlen,
+		         "the policy file is needed: --config FILE (or $CSR_APPROVER_CONFIG)");
+		return NULL;
+	}
+	return config_load_file(path, err, errlen);
+}
+
 static unsigned terminal_width(void)
 {
 	struct winsize ws;

@@ -9,6 +9,9 @@
  * decides with what was read so far and records what was asked, and what
  * was asked and not read yet is read before the next pass. A decision
  * that asks for nothing new is final.
+ *
+ * Every read goes through a struct report_why_io: the command's runs
+ * requests on a kube client, a test's answers them from memory.
  */
 #include "internal.h"
 
@@ -16,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../cache/cache.h"
@@ -30,7 +32,6 @@
 /* Passes of decide-then-read: the rules ask for a pod, a namespace's
  * Services and a node, each at most once. */
 #define WHY_MAX_PASSES 6
-#define DEFAULT_CONFIG "/etc/csr-approver/policy.yaml"
 
 enum {
 	EXIT_APPROVE = 0,
@@ -39,63 +40,10 @@ enum {
 	EXIT_SKIP = 3,
 };
 
-/* ---------------------------------------------------------------- the checks */
-
-/* What each reason's checks verify, in rule order. */
-struct why_check {
-	enum policy_reason reason;
-	const char *what;
-	bool needs_request; /* not run when the request does not decode */
-};
-
-static const struct why_check why_checks[] = {
-    {POLICY_R_INVALID_REQUEST,
-     "the request decodes: one PEM block, strict DER, PKCS#10 v1, only an extensionRequest", false},
-    {POLICY_R_SIGNATURE_INVALID, "the self-signature verifies with the embedded key", true},
-    {POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
-     "the signature algorithm is SHA-256 or stronger and matches the key", true},
-    {POLICY_R_KEY_NOT_ALLOWED, "the key type, size and curve are within keys", true},
-    {POLICY_R_EXTENSION_NOT_ALLOWED,
-     "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints CA:FALSE", true},
-    {POLICY_R_SUBJECT_NOT_ALLOWED, "the subject holds only the CN and O the type allows", true},
-    {POLICY_R_REQUESTER_NOT_ALLOWED,
-     "the requester (spec.username, groups, token claims) has the type's form", false},
-    {POLICY_R_NAMESPACE_NOT_ALLOWED, "the namespace is within namespaces, not excluded", false},
-    {POLICY_R_POD_NOT_FOUND, "the pod named by the token exists", false},
-    {POLICY_R_POD_MISMATCH, "the pod's uid, service account, node, phase and deletion state match",
-     false},
-    {POLICY_R_NODE_NOT_FOUND, "the node exists", false},
-    {POLICY_R_SAN_NOT_ALLOWED, "every SAN is a name the requester owns", true},
-    {POLICY_R_USAGE_NOT_ALLOWED, "spec.usages are within the allowed set", false},
-    {POLICY_R_EXPIRATION_NOT_ALLOWED, "spec.expirationSeconds is within [min, max]", false},
-    {POLICY_R_NOT_AUTHORIZED,
-     "a SubjectAccessReview allows the requester certificatesigningrequests/"
-     "(self)nodeclient",
-     false},
-};
-#define N_CHECKS (sizeof(why_checks) / sizeof(why_checks[0]))
-
-/* Does a policy type run the checks of reason? */
-static bool type_checks(enum policy_type t, enum policy_reason r)
-{
-	switch (r) {
-	case POLICY_R_NAMESPACE_NOT_ALLOWED:
-	case POLICY_R_POD_NOT_FOUND:
-	case POLICY_R_POD_MISMATCH:
-		return t == POLICY_TYPE_WORKLOAD;
-	case POLICY_R_NODE_NOT_FOUND:
-		return t == POLICY_TYPE_KUBELET_SERVING;
-	case POLICY_R_NOT_AUTHORIZED:
-		return t == POLICY_TYPE_KUBELET_CLIENT;
-	default:
-		return true;
-	}
-}
-
 /* ---------------------------------------------------------------- reading what is asked */
 
 struct why_reader {
-	struct kube_client *kc;
+	const struct report_why_io *io;
 	struct cache *cache;
 	struct policy_lookup inner; /* over cache */
 	struct util_strv asked_pods, asked_svcs, asked_nodes; /* keys asked this pass */
@@ -153,7 +101,7 @@ static int get_json(struct why_reader *w, const char *path, json_t **obj)
 {
 	char *body = NULL, inner[ERRLEN];
 	json_error_t jerr;
-	long st = kube_request_sync(w->kc, "GET", path, NULL, 0, NULL, &body, inner, sizeof(inner));
+	long st = w->io->request(w->io->ctx, "GET", path, NULL, 0, &body, inner, sizeof(inner));
 	*obj = NULL;
 	if (st == 404) {
 		free(body);
@@ -300,8 +248,8 @@ static int ask_review(struct why_reader *w, const struct policy_sar *sar,
 	bool allowed = false;
 	int rc = -1;
 	long st =
-	    kube_request_sync(w->kc, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-	                      body, strlen(body), NULL, &resp, inner, sizeof(inner));
+	    w->io->request(w->io->ctx, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+	                   body, strlen(body), &resp, inner, sizeof(inner));
 	if ((st == 200 || st == 201) && resp != NULL &&
 	    controller_sar_parse(resp, strlen(resp), &allowed) == 0) {
 		*answer = allowed ? POLICY_SAR_ALLOWED : POLICY_SAR_DENIED;
@@ -325,148 +273,18 @@ static int ask_review(struct why_reader *w, const struct policy_sar *sar,
 	return rc;
 }
 
-/* ---------------------------------------------------------------- output */
+/* ---------------------------------------------------------------- deciding */
 
-static json_t *checks_json(const struct policy_set *set, const struct policy_request *req,
-                           const struct csr_info *info, const struct policy_decision *d)
+/* A lookup that notes what the decision asks for, over what was read. */
+static void reader_lookup(struct why_reader *w, struct policy_lookup *lk)
 {
-	json_t *a = json_array();
-	const struct policy_rule *rule = policy_set_find(set, req->signer_name);
-	if (rule == NULL || d->verdict == POLICY_SKIP)
-		return a;
-	for (size_t i = 0; i < N_CHECKS; i++) {
-		const struct why_check *wc = &why_checks[i];
-		if (!type_checks(rule->type, wc->reason))
-			continue;
-		json_t *c = json_object(), *details = json_array();
-		bool failed = false;
-		for (size_t k = 0; k < d->n_failed; k++)
-			if (d->failed[k].reason == wc->reason) {
-				failed = true;
-				json_array_append_new(details, json_string(d->failed[k].text));
-			}
-		const char *result = failed             ? "fail"
-		    : info == NULL && wc->needs_request ? "not-run"
-		    : d->verdict == POLICY_NEEDS_AUTHORIZATION &&
-		        wc->reason == POLICY_R_NOT_AUTHORIZED
-		    ? "not-run"
-		    : "pass";
-		json_object_set_new(c, "check", json_string(wc->what));
-		json_object_set_new(c, "reason", json_string(policy_reason_name(wc->reason)));
-		json_object_set_new(c, "result", json_string(result));
-		json_object_set_new(c, "details", details);
-		json_array_append_new(a, c);
-	}
-	return a;
-}
-
-/* The condition the object carries now: {"type","reason","message"}. */
-static json_t *current_json(const json_t *obj)
-{
-	const json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
-	const json_t *c;
-	size_t i;
-	json_array_foreach(conds, i, c)
-	{
-		const char *type = json_string_value(json_object_get(c, "type"));
-		const char *st = json_string_value(json_object_get(c, "status"));
-		if (type == NULL || (st != NULL && strcmp(st, "True") != 0))
-			continue;
-		if (strcmp(type, "Approved") != 0 && strcmp(type, "Denied") != 0 &&
-		    strcmp(type, "Failed") != 0)
-			continue;
-		json_t *o = json_object();
-		struct report_decision rd;
-		char by[REPORT_MAX_FIELD + 16];
-		report_decision_read(json_object_get(obj, "status"), REPORT_CSR, &rd);
-		json_object_set_new(o, "type", json_string(type));
-		json_object_set(o, "reason", json_object_get(c, "reason"));
-		json_object_set(o, "message", json_object_get(c, "message"));
-		json_object_set_new(o, "decidedBy",
-		                    json_string(report_by_text(&rd, by, sizeof(by))));
-		const char *cert = json_string_value(
-		    json_object_get(json_object_get(obj, "status"), "certificate"));
-		json_object_set_new(o, "certificate",
-		                    json_boolean(cert != NULL && cert[0] != '\0'));
-		return o;
-	}
-	return NULL;
-}
-
-/* A string member, "" when absent. */
-static const char *sget(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static void print_text(const json_t *rec)
-{
-	const char *s;
-	size_t i;
-	const json_t *v, *c;
-	if (json_object_get(rec, "pcr") != NULL)
-		printf("PodCertificateRequest %s\n", sget(rec, "pcr"));
-	else
-		printf("CSR %s\n", sget(rec, "csr"));
-	printf("  signer:    %s\n", sget(rec, "signerName"));
-	printf("  requester: %s\n", sget(rec, "requester"));
-	s = json_string_value(json_object_get(rec, "policy"));
-	printf("  policy:    %s\n", s ? s : "(none: no policy for this signer)");
-	if ((v = json_object_get(rec, "alreadyDecided")) != NULL) {
-		const char *m = json_string_value(json_object_get(v, "message"));
-		printf("  now:       %s (%s) by %s%s\n", sget(v, "type"), sget(v, "reason"),
-		       sget(v, "decidedBy"),
-		       json_is_true(json_object_get(v, "certificate")) ? ", certificate issued"
-		                                                       : "");
-		if (m != NULL)
-			printf("             %s\n", m);
-	} else {
-		printf("  now:       pending\n");
-	}
-	printf("\ndecision: %s (%s)\n  %s\n", sget(rec, "decision"), sget(rec, "reason"),
-	       sget(rec, "message"));
-	if (json_array_size(json_object_get(rec, "names")) > 0) {
-		printf("\nnames the certificate would carry:\n");
-		json_array_foreach(json_object_get(rec, "names"), i, v)
-		{
-			printf("  %s\n", json_is_string(v) ? json_string_value(v) : "");
-		}
-	}
-	if (json_array_size(json_object_get(rec, "checks")) > 0)
-		printf("\nchecks:\n");
-	json_array_foreach(json_object_get(rec, "checks"), i, c)
-	{
-		const char *res = sget(c, "result");
-		printf("  %-7s %s [%s]\n",
-		       strcmp(res, "fail") == 0       ? "FAIL"
-		           : strcmp(res, "pass") == 0 ? "pass"
-		                                      : "not run",
-		       sget(c, "check"), sget(c, "reason"));
-		size_t k;
-		json_array_foreach(json_object_get(c, "details"), k, v)
-		{
-			printf("          - %s\n", json_is_string(v) ? json_string_value(v) : "");
-		}
-	}
-	if (json_array_size(json_object_get(rec, "objects")) > 0)
-		printf("\nread from the cluster:\n");
-	json_array_foreach(json_object_get(rec, "objects"), i, c)
-	{
-		const char *kind = sget(c, "kind");
-		const char *name = sget(c, "name");
-		bool found = json_is_true(json_object_get(c, "found"));
-		if (strcmp(kind, "ServiceList") == 0)
-			printf("  services in %s: %lld\n", name,
-			       (long long)json_integer_value(json_object_get(c, "count")));
-		else if (strcmp(kind, "SubjectAccessReview") == 0)
-			printf("  SubjectAccessReview of certificatesigningrequests/%s: %s\n", name,
-			       json_is_true(json_object_get(c, "allowed")) ? "allowed" : "denied");
-		else if (found)
-			printf("  %s %s: found (uid %s)\n", kind, name, sget(c, "uid"));
-		else
-			printf("  %s %s: not found\n", kind, name);
-	}
+	*lk = (struct policy_lookup){
+	    .ctx = w,
+	    .get_pod = rd_get_pod,
+	    .list_services = rd_list_services,
+	    .get_node = rd_get_node,
+	    .authorization = POLICY_SAR_UNASKED,
+	};
 }
 
 /* Run policy_decide_pcr() on pcr until every object it asks for has been
@@ -476,13 +294,8 @@ static int decide_pcr_live(struct why_reader *w, const struct policy_set *set,
                            const char *decode_err, struct policy_decision *d,
                            struct policy_names *names)
 {
-	struct policy_lookup lk = {
-	    .ctx = w,
-	    .get_pod = rd_get_pod,
-	    .list_services = rd_list_services,
-	    .get_node = rd_get_node,
-	    .authorization = POLICY_SAR_UNASKED,
-	};
+	struct policy_lookup lk;
+	reader_lookup(w, &lk);
 	for (int pass = 0;; pass++) {
 		policy_decision_clear(d);
 		policy_names_clear(names);
@@ -495,11 +308,51 @@ static int decide_pcr_live(struct why_reader *w, const struct policy_set *set,
 	}
 }
 
-/* `why NS/NAME`: a PodCertificateRequest decided again, as the controller
- * would decide it now, against objects read live. Returns the exit
- * status. */
-static int why_pcr(struct why_reader *w, const struct policy_set *set, const char *cmd,
-                   const char *name, bool json_out)
+/* The same for a CSR, with the SubjectAccessReview asked once the rest is
+ * decided. */
+static int decide_csr_live(struct why_reader *w, const struct policy_set *set,
+                           const struct policy_request *req, const struct csr_info *info,
+                           const char *decode_err, struct policy_decision *d)
+{
+	struct policy_lookup lk;
+	reader_lookup(w, &lk);
+	for (int pass = 0;; pass++) {
+		policy_decision_clear(d);
+		policy_decide(set, req, info, info ? NULL : decode_err, &lk, d);
+		int n = read_asked(w);
+		if (n < 0)
+			return -1;
+		if (n > 0 && pass + 1 < WHY_MAX_PASSES)
+			continue;
+		if (d->verdict == POLICY_NEEDS_AUTHORIZATION &&
+		    lk.authorization == POLICY_SAR_UNASKED) {
+			if (ask_review(w, &d->sar, &lk.authorization) != 0)
+				return -1;
+			continue;
+		}
+		return 0;
+	}
+}
+
+/* The record's head, in the order of `check`'s: decision, reason,
+ * message, policy, csr. */
+static json_t *record_head(const struct policy_decision *d)
+{
+	json_t *rec = json_object();
+	json_object_set_new(rec, "decision",
+	                    json_string(d->verdict == POLICY_APPROVE    ? "approve"
+	                                    : d->verdict == POLICY_DENY ? "deny"
+	                                                                : "skip"));
+	json_object_set_new(rec, "reason", json_string(policy_reason_name(d->reason)));
+	json_object_set_new(rec, "message", json_string(d->message ? d->message : ""));
+	json_object_set_new(rec, "policy", d->policy ? json_string(d->policy) : json_null());
+	return rec;
+}
+
+/* A PodCertificateRequest NS/NAME decided again, as the controller would
+ * decide it now, against objects read live. Returns the exit status. */
+static int why_pcr(struct why_reader *w, const struct policy_set *set, const char *name,
+                   json_t **recp, char *err, size_t errlen)
 {
 	int rc = EXIT_USAGE;
 	json_t *obj = NULL, *rec = NULL;
@@ -507,7 +360,7 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	struct csr_info *info = NULL;
 	struct policy_decision d = {0};
 	struct policy_names names = {0};
-	char err[ERRLEN], decode_err[ERRLEN] = "";
+	char inner[ERRLEN], decode_err[ERRLEN] = "";
 	const char *slash = strchr(name, '/');
 	char *ns = util_xasprintf("%.*s", (int)(slash - name), name);
 	char *ens = kube_escape(ns), *ename = kube_escape(slash + 1);
@@ -515,13 +368,12 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	    "/apis/certificates.k8s.io/v1/namespaces/%s/podcertificaterequests/%s", ens, ename);
 	int got = get_json(w, path, &obj);
 	if (got <= 0) {
-		fprintf(stderr, "csr-approver %s: %s\n", cmd,
-		        got == 0 ? "no such PodCertificateRequest" : w->err);
+		snprintf(err, errlen, "%s", got == 0 ? "no such PodCertificateRequest" : w->err);
 		goto out;
 	}
-	pcr = kobj_pcr_from_json(obj, err, sizeof(err));
+	pcr = kobj_pcr_from_json(obj, inner, sizeof(inner));
 	if (pcr == NULL) {
-		fprintf(stderr, "csr-approver %s: %s: %s\n", cmd, name, err);
+		snprintf(err, errlen, "%s: %s", name, inner);
 		goto out;
 	}
 	/* Replayed as `check` does: what the policy decides now. */
@@ -529,19 +381,12 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	if (csr_parse_der(pcr->stub_der, pcr->stub_len, &info, decode_err, sizeof(decode_err)) != 0)
 		info = NULL;
 	if (decide_pcr_live(w, set, pcr, info, decode_err, &d, &names) != 0) {
-		fprintf(stderr, "csr-approver %s: %s\n", cmd, w->err);
+		snprintf(err, errlen, "%s", w->err);
 		goto out;
 	}
-	rec = json_object();
-	json_object_set_new(rec, "decision",
-	                    json_string(d.verdict == POLICY_APPROVE    ? "approve"
-	                                    : d.verdict == POLICY_DENY ? "deny"
-	                                                               : "skip"));
-	json_object_set_new(rec, "reason", json_string(policy_reason_name(d.reason)));
-	json_object_set_new(rec, "message", json_string(d.message ? d.message : ""));
-	json_object_set_new(rec, "policy", d.policy ? json_string(d.policy) : json_null());
+	rec = record_head(&d);
 	json_object_set_new(rec, "pcr", json_string(name));
-	json_t *cur = current_json(obj);
+	json_t *cur = report_why_current(obj);
 	if (cur != NULL)
 		json_object_set_new(rec, "alreadyDecided", cur);
 	json_object_set_new(rec, "signerName", json_string(pcr->signer_name));
@@ -553,17 +398,11 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 		json_array_append_new(arr, json_string(names.values.v[i]));
 	json_object_set_new(rec, "names", arr);
 	json_object_set(rec, "objects", w->objects);
-	if (json_out) {
-		char *out = json_dumps(rec, JSON_COMPACT);
-		if (out != NULL)
-			printf("%s\n", out);
-		free(out);
-	} else {
-		print_text(rec);
-	}
 	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
 	    : d.verdict == POLICY_DENY   ? EXIT_DENY
 	                                 : EXIT_SKIP;
+	*recp = rec;
+	rec = NULL;
 out:
 	json_decref(rec);
 	json_decref(obj);
@@ -576,6 +415,118 @@ out:
 	free(ename);
 	free(ns);
 	return rc;
+}
+
+/* A CertificateSigningRequest NAME, the same way. */
+static int why_csr(struct why_reader *w, const struct policy_set *set, const char *name,
+                   json_t **recp, char *err, size_t errlen)
+{
+	int rc = EXIT_USAGE;
+	json_t *obj = NULL, *rec = NULL;
+	struct policy_request *req = NULL;
+	struct csr_info *info = NULL;
+	struct policy_decision d = {0};
+	char inner[ERRLEN], decode_err[ERRLEN] = "";
+	char *ename = kube_escape(name);
+	char *path =
+	    util_xasprintf("/apis/certificates.k8s.io/v1/certificatesigningrequests/%s", ename);
+	int got = get_json(w, path, &obj);
+	if (got <= 0) {
+		snprintf(err, errlen, "%s",
+		         got == 0 ? "no such CertificateSigningRequest" : w->err);
+		goto out;
+	}
+	req = kobj_request_from_json(obj, inner, sizeof(inner));
+	if (req == NULL) {
+		snprintf(err, errlen, "%s: %s", name, inner);
+		goto out;
+	}
+	/* Replayed as `check` does: what the policy decides now. */
+	req->approved = req->denied = req->failed = req->has_certificate = false;
+	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) !=
+	    0)
+		info = NULL;
+	if (decide_csr_live(w, set, req, info, decode_err, &d) != 0) {
+		snprintf(err, errlen, "%s", w->err);
+		goto out;
+	}
+	if (d.verdict == POLICY_NEEDS_AUTHORIZATION) {
+		snprintf(err, errlen, "%s: the decision is still waiting after %d passes", name,
+		         WHY_MAX_PASSES);
+		goto out;
+	}
+	rec = record_head(&d);
+	json_object_set_new(rec, "csr", json_string(req->name));
+	if (d.leave_pending)
+		json_object_set_new(rec, "action", json_string("leave-pending"));
+	json_t *cur = report_why_current(obj);
+	if (cur != NULL)
+		json_object_set_new(rec, "alreadyDecided", cur);
+	json_object_set_new(rec, "signerName", json_string(req->signer_name));
+	json_object_set_new(rec, "requester", json_string(req->username ? req->username : ""));
+	json_object_set_new(rec, "checks", report_why_checks(set, req, info, &d));
+	json_object_set(rec, "objects", w->objects);
+	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
+	    : d.verdict == POLICY_DENY   ? EXIT_DENY
+	                                 : EXIT_SKIP;
+	*recp = rec;
+	rec = NULL;
+out:
+	json_decref(rec);
+	json_decref(obj);
+	policy_decision_clear(&d);
+	csr_info_free(info);
+	policy_request_free(req);
+	free(path);
+	free(ename);
+	return rc;
+}
+
+/* NAME or NAMESPACE/NAME, neither part empty. */
+static bool name_ok(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	if (slash == NULL)
+		return name[0] != '\0';
+	return slash != name && slash[1] != '\0' && strchr(slash + 1, '/') == NULL;
+}
+
+int report_why_record(const struct report_why_io *io, const struct policy_set *set,
+                      const char *name, json_t **rec, char *err, size_t errlen)
+{
+	struct why_reader w = {0};
+	int rc;
+
+	*rec = NULL;
+	if (!name_ok(name)) {
+		snprintf(err, errlen, "%s: expected NAME or NAMESPACE/NAME", name);
+		return EXIT_USAGE;
+	}
+	w.io = io;
+	w.cache = cache_new();
+	cache_lookup(w.cache, &w.inner);
+	w.objects = json_array();
+	if (strchr(name, '/') != NULL)
+		rc = why_pcr(&w, set, name, rec, err, errlen);
+	else
+		rc = why_csr(&w, set, name, rec, err, errlen);
+	json_decref(w.objects);
+	util_strv_free(&w.asked_pods);
+	util_strv_free(&w.asked_svcs);
+	util_strv_free(&w.asked_nodes);
+	util_strv_free(&w.read_pods);
+	util_strv_free(&w.read_svcs);
+	util_strv_free(&w.read_nodes);
+	cache_free(w.cache);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the command */
+
+static long kube_io_request(void *ctx, const char *method, const char *path, const char *body,
+                            size_t body_len, char **resp, char *err, size_t errlen)
+{
+	return kube_request_sync(ctx, method, path, body, body_len, NULL, resp, err, errlen);
 }
 
 static void usage_why(FILE *f, const char *cmd)
@@ -596,7 +547,7 @@ static void usage_why(FILE *f, const char *cmd)
 	    "  --kubeconfig FILE    kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)\n"
 	    "  --context NAME       kubeconfig context\n"
 	    "  --config FILE        the policy file (default: $CSR_APPROVER_CONFIG, else\n"
-	    "                       " DEFAULT_CONFIG " when it exists)\n"
+	    "                       " REPORT_POLICY_FILE " when it exists)\n"
 	    "  -o, --output FORMAT  text (default for why) or json (one line, the record of\n"
 	    "                       'check' plus checks and objects; default for check)\n"
 	    "  -h, --help           this text\n"
@@ -621,12 +572,9 @@ int report_why_main(int argc, char **argv, bool json_default)
 	bool json_out = json_default;
 	struct policy_set *set = NULL;
 	struct kube_config *cfg = NULL;
-	struct why_reader w = {0};
-	struct policy_request *req = NULL;
-	struct csr_info *info = NULL;
-	struct policy_decision d = {0};
-	json_t *obj = NULL, *rec = NULL;
-	char err[ERRLEN] = "", decode_err[ERRLEN] = "";
+	struct kube_client *kc = NULL;
+	json_t *rec = NULL;
+	char err[ERRLEN] = "";
 	int rc = EXIT_USAGE, c;
 
 	optind = 1;
@@ -672,24 +620,12 @@ int report_why_main(int argc, char **argv, bool json_default)
 		goto out;
 	}
 	const char *name = argv[optind];
-	const char *slash = strchr(name, '/');
-	if (slash != NULL && (slash == name || slash[1] == '\0' || strchr(slash + 1, '/'))) {
+	if (!name_ok(name)) {
 		fprintf(stderr, "csr-approver %s: %s: expected NAME or NAMESPACE/NAME\n", cmd,
 		        name);
 		goto out;
 	}
-	if (config == NULL)
-		config = getenv("CSR_APPROVER_CONFIG");
-	if (config == NULL && access(DEFAULT_CONFIG, R_OK) == 0)
-		config = DEFAULT_CONFIG;
-	if (config == NULL) {
-		fprintf(stderr,
-		        "csr-approver %s: the policy file is needed: --config FILE (or "
-		        "$CSR_APPROVER_CONFIG)\n",
-		        cmd);
-		goto out;
-	}
-	set = config_load_file(config, err, sizeof(err));
+	set = report_policy_load(config, REPORT_POLICY_FILE, err, sizeof(err));
 	if (set == NULL) {
 		fprintf(stderr, "csr-approver %s: %s\n", cmd, err);
 		goto out;
@@ -698,114 +634,28 @@ int report_why_main(int argc, char **argv, bool json_default)
 		fprintf(stderr, "csr-approver %s: kube config: %s\n", cmd, err);
 		goto out;
 	}
-	w.kc = kube_client_new(cfg, err, sizeof(err));
-	if (w.kc == NULL) {
+	kc = kube_client_new(cfg, err, sizeof(err));
+	if (kc == NULL) {
 		fprintf(stderr, "csr-approver %s: kube client: %s\n", cmd, err);
 		goto out;
 	}
-	w.cache = cache_new();
-	cache_lookup(w.cache, &w.inner);
-	w.objects = json_array();
-	if (slash != NULL) {
-		rc = why_pcr(&w, set, cmd, name, json_out);
+	const struct report_why_io io = {.ctx = kc, .request = kube_io_request};
+	rc = report_why_record(&io, set, name, &rec, err, sizeof(err));
+	if (rec == NULL) {
+		fprintf(stderr, "csr-approver %s: %s\n", cmd, err);
 		goto out;
 	}
-
-	char *ename = kube_escape(name);
-	char *path =
-	    util_xasprintf("/apis/certificates.k8s.io/v1/certificatesigningrequests/%s", ename);
-	int got = get_json(&w, path, &obj);
-	free(path);
-	free(ename);
-	if (got <= 0) {
-		fprintf(stderr, "csr-approver %s: %s\n", cmd,
-		        got == 0 ? "no such CertificateSigningRequest" : w.err);
-		goto out;
-	}
-	req = kobj_request_from_json(obj, err, sizeof(err));
-	if (req == NULL) {
-		fprintf(stderr, "csr-approver %s: %s: %s\n", cmd, name, err);
-		goto out;
-	}
-	/* Replayed as `check` does: what the policy decides now. */
-	req->approved = req->denied = req->failed = req->has_certificate = false;
-	if (csr_parse(req->request_pem, req->request_len, &info, decode_err, sizeof(decode_err)) !=
-	    0)
-		info = NULL;
-
-	struct policy_lookup lk = {
-	    .ctx = &w,
-	    .get_pod = rd_get_pod,
-	    .list_services = rd_list_services,
-	    .get_node = rd_get_node,
-	    .authorization = POLICY_SAR_UNASKED,
-	};
-	for (int pass = 0;; pass++) {
-		policy_decision_clear(&d);
-		policy_decide(set, req, info, info ? NULL : decode_err, &lk, &d);
-		int n = read_asked(&w);
-		if (n < 0) {
-			fprintf(stderr, "csr-approver %s: %s\n", cmd, w.err);
-			goto out;
-		}
-		if (n > 0 && pass + 1 < WHY_MAX_PASSES)
-			continue;
-		if (d.verdict == POLICY_NEEDS_AUTHORIZATION &&
-		    lk.authorization == POLICY_SAR_UNASKED) {
-			if (ask_review(&w, &d.sar, &lk.authorization) != 0) {
-				fprintf(stderr, "csr-approver %s: %s\n", cmd, w.err);
-				goto out;
-			}
-			continue;
-		}
-		break;
-	}
-
-	rec = json_object();
-	json_object_set_new(rec, "decision",
-	                    json_string(d.verdict == POLICY_APPROVE    ? "approve"
-	                                    : d.verdict == POLICY_DENY ? "deny"
-	                                                               : "skip"));
-	json_object_set_new(rec, "reason", json_string(policy_reason_name(d.reason)));
-	json_object_set_new(rec, "message", json_string(d.message ? d.message : ""));
-	json_object_set_new(rec, "policy", d.policy ? json_string(d.policy) : json_null());
-	json_object_set_new(rec, "csr", json_string(req->name));
-	if (d.leave_pending)
-		json_object_set_new(rec, "action", json_string("leave-pending"));
-	json_t *cur = current_json(obj);
-	if (cur != NULL)
-		json_object_set_new(rec, "alreadyDecided", cur);
-	json_object_set_new(rec, "signerName", json_string(req->signer_name));
-	json_object_set_new(rec, "requester", json_string(req->username ? req->username : ""));
-	json_object_set_new(rec, "checks", checks_json(set, req, info, &d));
-	json_object_set(rec, "objects", w.objects);
 	if (json_out) {
 		char *s = json_dumps(rec, JSON_COMPACT);
 		if (s != NULL)
 			printf("%s\n", s);
 		free(s);
 	} else {
-		print_text(rec);
+		report_why_print(rec);
 	}
-	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
-	    : d.verdict == POLICY_DENY   ? EXIT_DENY
-	    : d.verdict == POLICY_SKIP   ? EXIT_SKIP
-	                                 : EXIT_USAGE;
 out:
 	json_decref(rec);
-	json_decref(obj);
-	json_decref(w.objects);
-	policy_decision_clear(&d);
-	csr_info_free(info);
-	policy_request_free(req);
-	util_strv_free(&w.asked_pods);
-	util_strv_free(&w.asked_svcs);
-	util_strv_free(&w.asked_nodes);
-	util_strv_free(&w.read_pods);
-	util_strv_free(&w.read_svcs);
-	util_strv_free(&w.read_nodes);
-	cache_free(w.cache);
-	kube_client_free(w.kc);
+	kube_client_free(kc);
 	kube_config_free(cfg);
 	policy_set_free(set);
 	return rc;

@@ -1,0 +1,231 @@
+/*
+ * pkg/report, `why`: the record of one CSR or PodCertificateRequest
+ * decided against objects read through a struct report_why_io that
+ * answers from memory (no API server): what is read, the decision, the
+ * checks and what the object carries now; and where the policy file comes
+ * from.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../../pkg/config/config.h"
+#include "../../../pkg/report/report.h"
+#include "../../../pkg/util/util.h"
+#include "rt.h"
+
+#define W "example.com/workload"
+#define KC "kubernetes.io/kube-apiserver-client-kubelet"
+#define SPIFFE "URI:spiffe://cluster.local/ns/shop/sa/web"
+#define CSRS "/apis/certificates.k8s.io/v1/certificatesigningrequests/"
+#define PCRS "/apis/certificates.k8s.io/v1/namespaces/shop/podcertificaterequests/"
+#define SARS "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+
+static const char policy_yaml[] = "policies:\n"
+                                  "  - name: workload\n"
+                                  "    signerName: " W "\n"
+                                  "    type: workload\n"
+                                  "    issue:\n"
+                                  "      caCertFile: /nonexistent/tls.crt\n"
+                                  "      caKeyFile: /nonexistent/tls.key\n"
+                                  "    podCertificates: true\n"
+                                  "  - name: kubelet-client\n"
+                                  "    signerName: " KC "\n"
+                                  "    type: kubelet-client\n";
+
+static struct policy_set *load_set(void)
+{
+	char err[512];
+	struct policy_set *set =
+	    config_parse(policy_yaml, strlen(policy_yaml), "policy.yaml", err, sizeof(err));
+	cr_assert_not_null(set, "%s", err);
+	return set;
+}
+
+/* ---------------------------------------------------------------- the fake API */
+
+struct answer {
+	char *method, *path, *body;
+	long status;
+};
+
+struct fake {
+	struct answer a[16];
+	size_t n;
+	struct util_strv asked; /* "METHOD PATH", in order */
+};
+
+static void answer(struct fake *f, const char *method, const char *path, long status,
+                   const char *body)
+{
+	cr_assert_lt(f->n, sizeof(f->a) / sizeof(f->a[0]));
+	f->a[f->n++] =
+	    (struct answer){util_xstrdup(method), util_xstrdup(path), util_xstrdup(body), status};
+}
+
+/* Answer GET path with obj (stolen). */
+static void answer_obj(struct fake *f, const char *path, json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT);
+	answer(f, "GET", path, 200, s);
+	free(s);
+	json_decref(obj);
+}
+
+static long fake_request(void *ctx, const char *method, const char *path, const char *body,
+                         size_t body_len, char **resp, char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+	char *what = util_xasprintf("%s %s", method, path);
+	(void)body;
+	(void)body_len;
+	(void)err;
+	(void)errlen;
+	util_strv_push(&f->asked, what);
+	free(what);
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->a[i].method, method) == 0 && strcmp(f->a[i].path, path) == 0) {
+			*resp = util_xstrdup(f->a[i].body);
+			return f->a[i].status;
+		}
+	*resp = util_xstrdup("{\"kind\":\"Status\",\"code\":404,\"reason\":\"NotFound\"}");
+	return 404;
+}
+
+static void fake_free(struct fake *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->a[i].method);
+		free(f->a[i].path);
+		free(f->a[i].body);
+	}
+	util_strv_free(&f->asked);
+}
+
+static bool was_asked(const struct fake *f, const char *prefix)
+{
+	for (size_t i = 0; i < f->asked.n; i++)
+		if (strncmp(f->asked.v[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------- objects */
+
+static json_t *load(const char *text)
+{
+	json_error_t e;
+	json_t *o = json_loads(text, 0, &e);
+	cr_assert_not_null(o, "%s: %s", e.text, text);
+	return o;
+}
+
+/* The pod shop/NAME with uid, service account web, on node. */
+static json_t *pod(const char *name, const char *uid, const char *node)
+{
+	char *text =
+	    util_xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+	                   "\"namespace\":\"shop\",\"uid\":\"%s\",\"labels\":{\"app\":\"web\"}},"
+	                   "\"spec\":{\"serviceAccountName\":\"web\",\"nodeName\":\"%s\"},"
+	                   "\"status\":{\"phase\":\"Running\",\"podIPs\":[{\"ip\":\"10.0.0.7\"}]}}",
+	                   name, uid, node);
+	json_t *o = load(text);
+	free(text);
+	return o;
+}
+
+/* A workload CSR of system:serviceaccount:shop:web, bound to pod web-0
+ * (rt_csr's claims: uid pod-uid-1, node node-1), with the groups a
+ * service account has. */
+static json_t *workload_csr(const char *name, const char *sans, const char *conds)
+{
+	char *req = rt_request(NULL, sans, NULL);
+	json_t *o = rt_csr(name, W, "system:serviceaccount:shop:web", "web-0", time(NULL) - 60, req,
+	                   conds, NULL);
+	json_t *groups = json_array();
+	json_array_append_new(groups, json_string("system:serviceaccounts"));
+	json_array_append_new(groups, json_string("system:serviceaccounts:shop"));
+	json_array_append_new(groups, json_string("system:authenticated"));
+	json_object_set_new(json_object_get(o, "spec"), "groups", groups);
+	free(req);
+	return o;
+}
+
+static int why(struct fake *f, const struct policy_set *set, const char *name, json_t **rec,
+               char *err, size_t errlen)
+{
+	const struct report_why_io io = {.ctx = f, .request = fake_request};
+	return report_why_record(&io, set, name, rec, err, errlen);
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "(absent)";
+}
+
+/* The result of the check of reason in rec's checks, or "(absent)". */
+static const char *check_result(const json_t *rec, const char *reason)
+{
+	size_t i;
+	const json_t *c;
+	json_array_foreach(json_object_get(rec, "checks"), i, c)
+	{
+		if (strcmp(str(c, "reason"), reason) == 0)
+			return str(c, "result");
+	}
+	return "(absent)";
+}
+
+/* ---------------------------------------------------------------- CSRs */
+
+Test(why, csr_approved_with_what_was_read)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	answer_obj(&f, CSRS "csr-ok", workload_csr("csr-ok", SPIFFE, NULL));
+	answer_obj(&f, "/api/v1/namespaces/shop/pods/web-0", pod("web-0", "pod-uid-1", "node-1"));
+	answer(&f, "GET", "/api/v1/namespaces/shop/services", 200, "{\"items\":[]}");
+
+	int rc = why(&f, set, "csr-ok", &rec, err, sizeof(err));
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_not_null(rec);
+	cr_expect_str_eq(str(rec, "decision"), "approve");
+	cr_expect_str_eq(str(rec, "reason"), "AutoApproved");
+	cr_expect_str_eq(str(rec, "policy"), "workload");
+	cr_expect_str_eq(str(rec, "csr"), "csr-ok");
+	cr_expect_null(json_object_get(rec, "alreadyDecided"), "pending");
+	cr_expect_str_eq(check_result(rec, "PodNotFound"), "pass");
+	cr_expect_str_eq(check_result(rec, "SANNotAllowed"), "pass");
+	const json_t *objs = json_object_get(rec, "objects");
+	cr_assert_eq(json_array_size(objs), 2);
+	cr_expect_str_eq(str(json_array_get(objs, 0), "kind"), "Pod");
+	cr_expect_str_eq(str(json_array_get(objs, 1), "kind"), "ServiceList");
+	cr_expect(!was_asked(&f, "POST"), "no SubjectAccessReview for a workload");
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+Test(why, csr_not_found_and_bad_names)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	cr_expect_eq(why(&f, set, "nope", &rec, err, sizeof(err)), 2);
+	cr_expect_null(rec);
+	cr_expect_str_eq(err, "no such CertificateSigningRequest");
+	static const char *const bad[] = {"", "/x", "ns/", "a/b/c"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(why(&f, set, bad[i], &rec, err, sizeof(err)), 2, "%s", bad[i]);
+		cr_expect_null(rec);
+	}
+	policy_set_free(set);
+	fake_free(&f);
+}
