@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../policy/policy.h"
 #include "../util/util.h"
@@ -194,10 +195,12 @@ int report_main(int argc, char **argv);
 const char *report_policy_path(const char *flag, const char *default_path);
 
 /* Load the policy file report_policy_path(flag, default_path) names.
- * Returns the set (caller frees with policy_set_free()), or NULL with err
- * (the file does not load, or there is none). */
-struct policy_set *report_policy_load(const char *flag, const char *default_path, char *err,
-                                      size_t errlen);
+ * Without one, as the controller without a file: an empty set, so that
+ * every request is skipped (NoPolicy), and a line on note (prefixed
+ * "csr-approver CMD: ") saying so. Returns the set (caller frees with
+ * policy_set_free()), or NULL with err when the file does not load. */
+struct policy_set *report_policy_load(const char *flag, const char *default_path, const char *cmd,
+                                      FILE *note, char *err, size_t errlen);
 
 /* How `why` asks the API server: one request run to completion. body is
  * NULL or body_len bytes of JSON; *resp gets the answer's body (caller

@@ -172,16 +172,22 @@ const char *report_policy_path(const char *flag, const char *default_path)
 	return NULL;
 }
 
-struct policy_set *report_policy_load(const char *flag, const char *default_path, char *err,
-                                      size_t errlen)
+struct policy_set *report_policy_load(const char *flag, const char *default_path, const char *cmd,
+                                      FILE *note, char *err, size_t errlen)
 {
 	const char *path = report_policy_path(flag, default_path);
-	if (path == NULL) {
-		snprintf(err, errlen,
-		         "the policy file is needed: --config FILE (or $CSR_APPROVER_CONFIG)");
-		return NULL;
-	}
-	return config_load_file(path, err, errlen);
+	struct policy_set *set;
+	if (path != NULL)
+		return config_load_file(path, err, errlen);
+	/* SPEC: "No file: no policies, and every CSR is skipped", as offline
+	 * `check` without --config. */
+	fprintf(note,
+	        "csr-approver %s: no policy file found (--config, $CSR_APPROVER_CONFIG, %s): no "
+	        "policies, so every CSR is skipped\n",
+	        cmd, default_path ? default_path : "no default");
+	set = util_xcalloc(1, sizeof(*set));
+	set->cluster_domain = util_xstrdup("cluster.local");
+	return set;
 }
 
 static unsigned terminal_width(void)

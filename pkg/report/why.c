@@ -547,7 +547,8 @@ static void usage_why(FILE *f, const char *cmd)
 	    "  --kubeconfig FILE    kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)\n"
 	    "  --context NAME       kubeconfig context\n"
 	    "  --config FILE        the policy file (default: $CSR_APPROVER_CONFIG, else\n"
-	    "                       " REPORT_POLICY_FILE " when it exists)\n"
+	    "                       " REPORT_POLICY_FILE " when it exists; none:\n"
+	    "                       no policies, every CSR is skipped, exit 3)\n"
 	    "  -o, --output FORMAT  text (default for why) or json (one line, the record of\n"
 	    "                       'check' plus checks and objects; default for check)\n"
 	    "  -h, --help           this text\n"
@@ -625,7 +626,7 @@ int report_why_main(int argc, char **argv, bool json_default)
 		        name);
 		goto out;
 	}
-	set = report_policy_load(config, REPORT_POLICY_FILE, err, sizeof(err));
+	set = report_policy_load(config, REPORT_POLICY_FILE, cmd, stderr, err, sizeof(err));
 	if (set == NULL) {
 		fprintf(stderr, "csr-approver %s: %s\n", cmd, err);
 		goto out;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../../pkg/config/config.h"
 #include "../../../pkg/report/report.h"
@@ -228,4 +229,53 @@ Test(why, csr_not_found_and_bad_names)
 	}
 	policy_set_free(set);
 	fake_free(&f);
+}
+
+/* ---------------------------------------------------------------- the policy file */
+
+Test(why, no_policy_file_skips_every_csr)
+{
+	struct fake f = {0};
+	json_t *rec = NULL;
+	char err[1024] = "", *note = NULL;
+	size_t note_len = 0;
+	FILE *nf = open_memstream(&note, &note_len);
+	unsetenv("CSR_APPROVER_CONFIG");
+	struct policy_set *set =
+	    report_policy_load(NULL, "/nonexistent/policy.yaml", "why", nf, err, sizeof(err));
+	fclose(nf);
+	cr_assert_not_null(set, "no file is no policies, not an error: %s", err);
+	cr_expect_eq(set->n_rules, 0);
+	cr_expect_str_eq(note,
+	                 "csr-approver why: no policy file found (--config, $CSR_APPROVER_CONFIG, "
+	                 "/nonexistent/policy.yaml): no policies, so every CSR is skipped\n");
+
+	answer_obj(&f, CSRS "csr-ok", workload_csr("csr-ok", SPIFFE, NULL));
+	cr_expect_eq(why(&f, set, "csr-ok", &rec, err, sizeof(err)), 3, "%s", err);
+	cr_assert_not_null(rec);
+	cr_expect_str_eq(str(rec, "decision"), "skip");
+	cr_expect_str_eq(str(rec, "reason"), "NoPolicy");
+	cr_expect(json_is_null(json_object_get(rec, "policy")));
+	cr_expect_eq(json_array_size(json_object_get(rec, "objects")), 0, "nothing else read");
+	json_decref(rec);
+	policy_set_free(set);
+	free(note);
+	fake_free(&f);
+}
+
+Test(why, the_policy_file_flag_then_env_then_default)
+{
+	char tmp[] = "/tmp/why-policy-XXXXXX";
+	int fd = mkstemp(tmp);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	unsetenv("CSR_APPROVER_CONFIG");
+	cr_expect_null(report_policy_path(NULL, "/nonexistent/policy.yaml"));
+	cr_expect_str_eq(report_policy_path(NULL, tmp), tmp);
+	setenv("CSR_APPROVER_CONFIG", "/from/env.yaml", 1);
+	cr_expect_str_eq(report_policy_path(NULL, tmp), "/from/env.yaml");
+	cr_expect_str_eq(report_policy_path("/from/flag.yaml", tmp), "/from/flag.yaml");
+	setenv("CSR_APPROVER_CONFIG", "", 1);
+	cr_expect_str_eq(report_policy_path(NULL, tmp), tmp, "an empty variable is unset");
+	unlink(tmp);
 }
