@@ -32,9 +32,13 @@ void report_format_time(int64_t t, char *buf, size_t len);
  * decoded request or NULL. Caller json_decref()s. */
 json_t *report_why_checks(const struct policy_set *set, const struct policy_request *req,
                           const struct csr_info *info, const struct policy_decision *d);
-/* The condition obj carries now: {"type","reason","message","decidedBy",
- * "certificate"}, or NULL while it is pending. Caller json_decref()s. */
-json_t *report_why_current(const json_t *obj);
+/* The condition obj (a CSR or a PodCertificateRequest, by kind) carries
+ * now: the first with status True of a CSR's Approved, Denied, Failed or a
+ * PCR's Issued, Denied, Failed, as {"type","reason","message","decidedBy",
+ * "certificate"} (certificate: status.certificate, a PCR's
+ * status.certificateChain, is set); NULL while it is pending. Caller
+ * json_decref()s. */
+json_t *report_why_current(const json_t *obj, enum report_kind kind);
 /* rec (report_why_record()'s) as text on stdout. */
 void report_why_print(const json_t *rec);
 

@@ -386,7 +386,7 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	}
 	rec = record_head(&d);
 	json_object_set_new(rec, "pcr", json_string(name));
-	json_t *cur = report_why_current(obj);
+	json_t *cur = report_why_current(obj, REPORT_PCR);
 	if (cur != NULL)
 		json_object_set_new(rec, "alreadyDecided", cur);
 	json_object_set_new(rec, "signerName", json_string(pcr->signer_name));
@@ -459,7 +459,7 @@ static int why_csr(struct why_reader *w, const struct policy_set *set, const cha
 	json_object_set_new(rec, "csr", json_string(req->name));
 	if (d.leave_pending)
 		json_object_set_new(rec, "action", json_string("leave-pending"));
-	json_t *cur = report_why_current(obj);
+	json_t *cur = report_why_current(obj, REPORT_CSR);
 	if (cur != NULL)
 		json_object_set_new(rec, "alreadyDecided", cur);
 	json_object_set_new(rec, "signerName", json_string(req->signer_name));

@@ -94,31 +94,37 @@ json_t *report_why_checks(const struct policy_set *set, const struct policy_requ
 	return a;
 }
 
-json_t *report_why_current(const json_t *obj)
+json_t *report_why_current(const json_t *obj, enum report_kind kind)
 {
-	const json_t *conds = json_object_get(json_object_get(obj, "status"), "conditions");
+	/* The conditions that decide each kind, and where its certificate is. */
+	static const char *const csr_types[] = {"Approved", "Denied", "Failed", NULL};
+	static const char *const pcr_types[] = {"Issued", "Denied", "Failed", NULL};
+	const char *const *types = kind == REPORT_PCR ? pcr_types : csr_types;
+	const json_t *status = json_object_get(obj, "status");
 	const json_t *c;
 	size_t i;
-	json_array_foreach(conds, i, c)
+	json_array_foreach(json_object_get(status, "conditions"), i, c)
 	{
 		const char *type = json_string_value(json_object_get(c, "type"));
 		const char *st = json_string_value(json_object_get(c, "status"));
+		size_t k = 0;
 		if (type == NULL || (st != NULL && strcmp(st, "True") != 0))
 			continue;
-		if (strcmp(type, "Approved") != 0 && strcmp(type, "Denied") != 0 &&
-		    strcmp(type, "Failed") != 0)
+		while (types[k] != NULL && strcmp(type, types[k]) != 0)
+			k++;
+		if (types[k] == NULL)
 			continue;
 		json_t *o = json_object();
 		struct report_decision rd;
 		char by[REPORT_MAX_FIELD + 16];
-		report_decision_read(json_object_get(obj, "status"), REPORT_CSR, &rd);
+		report_decision_read(status, kind, &rd);
 		json_object_set_new(o, "type", json_string(type));
 		json_object_set(o, "reason", json_object_get(c, "reason"));
 		json_object_set(o, "message", json_object_get(c, "message"));
 		json_object_set_new(o, "decidedBy",
 		                    json_string(report_by_text(&rd, by, sizeof(by))));
-		const char *cert = json_string_value(
-		    json_object_get(json_object_get(obj, "status"), "certificate"));
+		const char *cert = json_string_value(json_object_get(
+		    status, kind == REPORT_PCR ? "certificateChain" : "certificate"));
 		json_object_set_new(o, "certificate",
 		                    json_boolean(cert != NULL && cert[0] != '\0'));
 		return o;

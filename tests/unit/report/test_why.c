@@ -279,3 +279,67 @@ Test(why, the_policy_file_flag_then_env_then_default)
 	cr_expect_str_eq(report_policy_path(NULL, tmp), tmp, "an empty variable is unset");
 	unlink(tmp);
 }
+
+/* ---------------------------------------------------------------- PodCertificateRequests */
+
+/* The PodCertificateRequest shop/NAME of pod web-1 (rt_pcr: uid pod-uid-2,
+ * node node-2) and that pod, answered. */
+static void answer_pcr(struct fake *f, const char *name, const char *conds, const char *chain)
+{
+	char *path = util_xasprintf(PCRS "%s", name);
+	answer_obj(f, path, rt_pcr("shop", name, W, "web-1", time(NULL) - 60, conds, chain));
+	answer_obj(f, "/api/v1/namespaces/shop/pods/web-1", pod("web-1", "pod-uid-2", "node-2"));
+	answer(f, "GET", "/api/v1/namespaces/shop/services", 200, "{\"items\":[]}");
+	free(path);
+}
+
+Test(why, pcr_issued_is_not_pending)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	char *issued = rt_cond("Issued", "Issued", "csr-approver: policy workload: issued serial 1",
+	                       time(NULL) - 30);
+	char *conds = util_xasprintf("[%s]", issued);
+	answer_pcr(&f, "pcr-1", conds,
+	           "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n");
+
+	cr_assert_eq(why(&f, set, "shop/pcr-1", &rec, err, sizeof(err)), 0, "%s", err);
+	const json_t *now = json_object_get(rec, "alreadyDecided");
+	cr_assert_not_null(now, "an issued PodCertificateRequest is not pending");
+	cr_expect_str_eq(str(now, "type"), "Issued");
+	cr_expect_str_eq(str(now, "reason"), "Issued");
+	cr_expect_str_eq(str(now, "decidedBy"), "csr-approver/workload");
+	cr_expect(json_is_true(json_object_get(now, "certificate")), "certificateChain is set");
+	json_decref(rec);
+	free(conds);
+	free(issued);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+Test(why, pcr_denied_and_csr_conditions_are_not_a_pcrs)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	char *approved = rt_cond("Approved", "AutoApproved", "x", time(NULL) - 40);
+	char *denied = rt_cond("Denied", "PodMismatch", "someone else", time(NULL) - 30);
+	char *conds = util_xasprintf("[%s,%s]", approved, denied);
+	answer_pcr(&f, "pcr-2", conds, NULL);
+
+	cr_assert_eq(why(&f, set, "shop/pcr-2", &rec, err, sizeof(err)), 0, "%s", err);
+	const json_t *now = json_object_get(rec, "alreadyDecided");
+	cr_assert_not_null(now);
+	cr_expect_str_eq(str(now, "type"), "Denied", "Approved is no condition of a PCR");
+	cr_expect_str_eq(str(now, "decidedBy"), "other/PodMismatch");
+	cr_expect(json_is_false(json_object_get(now, "certificate")));
+	json_decref(rec);
+	free(conds);
+	free(approved);
+	free(denied);
+	policy_set_free(set);
+	fake_free(&f);
+}
