@@ -364,6 +364,18 @@ static enum policy_sar_answer policy_sar_answer_for(const struct policy_eval *ev
 	return ev->lookup->authorization;
 }
 
+/* The failures, sorted, into out->failed. */
+static void policy_copy_failed(const struct policy_eval *ev, struct policy_decision *out)
+{
+	if (ev->n_failures > 0)
+		out->failed = util_xcalloc(ev->n_failures, sizeof(*out->failed));
+	for (size_t i = 0; i < ev->n_failures; i++) {
+		out->failed[i].reason = ev->failures[i].reason;
+		out->failed[i].text = util_xstrdup(util_buf_str(&ev->failures[i].text));
+		out->n_failed++;
+	}
+}
+
 static const char *policy_decided_state(const struct policy_request *req)
 {
 	if (req->approved)
@@ -492,13 +504,7 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 		out->leave_pending = rule->on_failure == POLICY_ON_FAILURE_LEAVE_PENDING;
 		out->missing_object = ev.missing_object;
 		out->rests_on_objects = policy_rests_on_objects(&ev);
-		if (ev.n_failures > 0)
-			out->failed = util_xcalloc(ev.n_failures, sizeof(*out->failed));
-		for (size_t i = 0; i < ev.n_failures; i++) {
-			out->failed[i].reason = ev.failures[i].reason;
-			out->failed[i].text = util_xstrdup(util_buf_str(&ev.failures[i].text));
-			out->n_failed++;
-		}
+		policy_copy_failed(&ev, out);
 		for (size_t i = 0; i < ev.n_failures; i++) {
 			if (i > 0)
 				util_buf_puts(&msg, "; ");
@@ -586,6 +592,7 @@ int policy_decide_pcr(const struct policy_set *set, const struct policy_pcr *pcr
 		out->reason = ev.failures[0].reason;
 		out->missing_object = ev.missing_object;
 		out->rests_on_objects = policy_rests_on_objects(&ev);
+		policy_copy_failed(&ev, out);
 		for (size_t i = 0; i < ev.n_failures; i++) {
 			if (i > 0)
 				util_buf_puts(&msg, "; ");

@@ -418,8 +418,8 @@ void policy_names_clear(struct policy_names *n);
  * but a request from anyone else is checked nowhere else.
  * The verdict is POLICY_APPROVE (meaning: issue) with, in *out_names, the
  * pod's names by allowedNames: the SPIFFE ID first, then podIP, podDNS,
- * hostnameDNS, serviceDNS, serviceShortDNS names; or a denial (reasons and
- * flags as policy_decide(); leave_pending is never set: a PCR has no
+ * hostnameDNS, serviceDNS, serviceShortDNS names; or a denial (reasons,
+ * flags and failed as policy_decide(); leave_pending is never set: a PCR has no
  * pending state to keep for a person) or a skip (decided already, no
  * policy). out_names may be NULL; it is cleared first and filled only on
  * approve (caller clears with policy_names_clear()). Returns 0; -1 when

@@ -27,10 +27,11 @@ void report_format_time(int64_t t, char *buf, size_t len);
 
 /* ---- `why` (why_out.c) ---- */
 
-/* The checks of decision d of req under set, in rule order: an array of
- * {"check","reason","result","details"}, empty for a skip. info is the
- * decoded request or NULL. Caller json_decref()s. */
-json_t *report_why_checks(const struct policy_set *set, const struct policy_request *req,
+/* The checks of decision d of a request of kind under rule (NULL: none
+ * applies), in rule order: an array of {"check","reason","result",
+ * "details"}, empty for a skip. info is the decoded request (a PCR's
+ * stub) or NULL. Caller json_decref()s. */
+json_t *report_why_checks(enum report_kind kind, const struct policy_rule *rule,
                           const struct csr_info *info, const struct policy_decision *d);
 /* The condition obj (a CSR or a PodCertificateRequest, by kind) carries
  * now: the first with status True of a CSR's Approved, Denied, Failed or a

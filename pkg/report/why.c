@@ -385,6 +385,8 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 		goto out;
 	}
 	rec = record_head(&d);
+	/* "csr" where a CSR's record has it, so that one reader takes both. */
+	json_object_set_new(rec, "csr", json_string(name));
 	json_object_set_new(rec, "pcr", json_string(name));
 	json_t *cur = report_why_current(obj, REPORT_PCR);
 	if (cur != NULL)
@@ -397,6 +399,9 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	for (size_t i = 0; i < names.values.n; i++)
 		json_array_append_new(arr, json_string(names.values.v[i]));
 	json_object_set_new(rec, "names", arr);
+	json_object_set_new(
+	    rec, "checks",
+	    report_why_checks(REPORT_PCR, policy_set_find(set, pcr->signer_name), info, &d));
 	json_object_set(rec, "objects", w->objects);
 	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
 	    : d.verdict == POLICY_DENY   ? EXIT_DENY
@@ -464,7 +469,9 @@ static int why_csr(struct why_reader *w, const struct policy_set *set, const cha
 		json_object_set_new(rec, "alreadyDecided", cur);
 	json_object_set_new(rec, "signerName", json_string(req->signer_name));
 	json_object_set_new(rec, "requester", json_string(req->username ? req->username : ""));
-	json_object_set_new(rec, "checks", report_why_checks(set, req, info, &d));
+	json_object_set_new(
+	    rec, "checks",
+	    report_why_checks(REPORT_CSR, policy_set_find(set, req->signer_name), info, &d));
 	json_object_set(rec, "objects", w->objects);
 	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
 	    : d.verdict == POLICY_DENY   ? EXIT_DENY

@@ -10,41 +10,57 @@
 
 /* ---------------------------------------------------------------- the checks */
 
-/* What each reason's checks verify, in rule order. */
+/* What each reason's checks verify, in rule order: for a CSR, and for a
+ * PodCertificateRequest (NULL: that kind has no such check). */
 struct why_check {
 	enum policy_reason reason;
-	const char *what;
-	bool needs_request; /* not run when the request does not decode */
+	const char *csr, *pcr;
+	bool needs_request; /* not run when the request (a PCR's stub) does not decode */
 };
 
 static const struct why_check why_checks[] = {
     {POLICY_R_INVALID_REQUEST,
-     "the request decodes: one PEM block, strict DER, PKCS#10 v1, only an extensionRequest", false},
-    {POLICY_R_SIGNATURE_INVALID, "the self-signature verifies with the embedded key", true},
-    {POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
-     "the signature algorithm is SHA-256 or stronger and matches the key", true},
-    {POLICY_R_KEY_NOT_ALLOWED, "the key type, size and curve are within keys", true},
-    {POLICY_R_EXTENSION_NOT_ALLOWED,
-     "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints CA:FALSE", true},
-    {POLICY_R_SUBJECT_NOT_ALLOWED, "the subject holds only the CN and O the type allows", true},
-    {POLICY_R_REQUESTER_NOT_ALLOWED,
-     "the requester (spec.username, groups, token claims) has the type's form", false},
-    {POLICY_R_NAMESPACE_NOT_ALLOWED, "the namespace is within namespaces, not excluded", false},
-    {POLICY_R_POD_NOT_FOUND, "the pod named by the token exists", false},
-    {POLICY_R_POD_MISMATCH, "the pod's uid, service account, node, phase and deletion state match",
+     "the request decodes: one PEM block, strict DER, PKCS#10 v1, only an extensionRequest",
+     "spec.stubPKCS10Request decodes (strict DER, PKCS#10 v1) and the names and uids of "
+     "the request are well-formed",
      false},
-    {POLICY_R_NODE_NOT_FOUND, "the node exists", false},
-    {POLICY_R_SAN_NOT_ALLOWED, "every SAN is a name the requester owns", true},
-    {POLICY_R_USAGE_NOT_ALLOWED, "spec.usages are within the allowed set", false},
-    {POLICY_R_EXPIRATION_NOT_ALLOWED, "spec.expirationSeconds is within [min, max]", false},
+    {POLICY_R_SIGNATURE_INVALID, "the self-signature verifies with the embedded key",
+     "the stub's self-signature verifies with its key", true},
+    {POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
+     "the signature algorithm is SHA-256 or stronger and matches the key", NULL, true},
+    {POLICY_R_KEY_NOT_ALLOWED, "the key type, size and curve are within keys", NULL, true},
+    {POLICY_R_UNSUPPORTED_KEY_TYPE, NULL, "the stub's key type, size and curve are within keys",
+     true},
+    {POLICY_R_EXTENSION_NOT_ALLOWED,
+     "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints CA:FALSE", NULL, true},
+    {POLICY_R_SUBJECT_NOT_ALLOWED, "the subject holds only the CN and O the type allows", NULL,
+     true},
+    {POLICY_R_REQUESTER_NOT_ALLOWED,
+     "the requester (spec.username, groups, token claims) has the type's form", NULL, false},
+    {POLICY_R_NAMESPACE_NOT_ALLOWED, "the namespace is within namespaces, not excluded",
+     "the namespace is within namespaces, not excluded", false},
+    {POLICY_R_POD_NOT_FOUND, "the pod named by the token exists", "the pod spec.podName exists",
+     false},
+    {POLICY_R_POD_MISMATCH, "the pod's uid, service account, node, phase and deletion state match",
+     "the pod's uid, service account, node, phase and deletion state match, and the node's "
+     "uid is spec.nodeUID",
+     false},
+    {POLICY_R_NODE_NOT_FOUND, "the node exists", NULL, false},
+    {POLICY_R_SAN_NOT_ALLOWED, "every SAN is a name the requester owns",
+     "allowedNames gives the pod at least one name, and at most maxSANs", false},
+    {POLICY_R_USAGE_NOT_ALLOWED, "spec.usages are within the allowed set", NULL, false},
+    {POLICY_R_EXPIRATION_NOT_ALLOWED, "spec.expirationSeconds is within [min, max]",
+     "spec.maxExpirationSeconds is not negative", false},
     {POLICY_R_NOT_AUTHORIZED,
      "a SubjectAccessReview allows the requester certificatesigningrequests/"
      "(self)nodeclient",
+     "the policy answers PodCertificateRequests (type workload, issue:, podCertificates: "
+     "true)",
      false},
 };
 #define N_CHECKS (sizeof(why_checks) / sizeof(why_checks[0]))
 
-/* Does a policy type run the checks of reason? */
+/* Does a policy type run the checks of reason on a CSR? */
 static bool type_checks(enum policy_type t, enum policy_reason r)
 {
 	switch (r) {
@@ -61,16 +77,16 @@ static bool type_checks(enum policy_type t, enum policy_reason r)
 	}
 }
 
-json_t *report_why_checks(const struct policy_set *set, const struct policy_request *req,
+json_t *report_why_checks(enum report_kind kind, const struct policy_rule *rule,
                           const struct csr_info *info, const struct policy_decision *d)
 {
 	json_t *a = json_array();
-	const struct policy_rule *rule = policy_set_find(set, req->signer_name);
 	if (rule == NULL || d->verdict == POLICY_SKIP)
 		return a;
 	for (size_t i = 0; i < N_CHECKS; i++) {
 		const struct why_check *wc = &why_checks[i];
-		if (!type_checks(rule->type, wc->reason))
+		const char *what = kind == REPORT_PCR ? wc->pcr : wc->csr;
+		if (what == NULL || (kind == REPORT_CSR && !type_checks(rule->type, wc->reason)))
 			continue;
 		json_t *c = json_object(), *details = json_array();
 		bool failed = false;
@@ -85,7 +101,7 @@ json_t *report_why_checks(const struct policy_set *set, const struct policy_requ
 		        wc->reason == POLICY_R_NOT_AUTHORIZED
 		    ? "not-run"
 		    : "pass";
-		json_object_set_new(c, "check", json_string(wc->what));
+		json_object_set_new(c, "check", json_string(what));
 		json_object_set_new(c, "reason", json_string(policy_reason_name(wc->reason)));
 		json_object_set_new(c, "result", json_string(result));
 		json_object_set_new(c, "details", details);

@@ -343,3 +343,67 @@ Test(why, pcr_denied_and_csr_conditions_are_not_a_pcrs)
 	policy_set_free(set);
 	fake_free(&f);
 }
+
+/* The first n keys of rec, comma-separated, into buf. */
+static const char *keys(const json_t *rec, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (void *it = json_object_iter((json_t *)rec); it != NULL && n > 0;
+	     it = json_object_iter_next((json_t *)rec, it), n--)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+		                         json_object_iter_key(it));
+	return buf;
+}
+
+Test(why, pcr_record_has_csr_and_checks)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "", kb[256];
+	/* The pod has another uid than the PCR names: PodMismatch. */
+	answer_obj(&f, PCRS "pcr-3",
+	           rt_pcr("shop", "pcr-3", W, "web-1", time(NULL) - 60, NULL, NULL));
+	answer_obj(&f, "/api/v1/namespaces/shop/pods/web-1", pod("web-1", "other-uid", "node-2"));
+
+	cr_assert_eq(why(&f, set, "shop/pcr-3", &rec, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(str(rec, "reason"), "PodMismatch");
+	cr_expect_str_eq(keys(rec, 6, kb, sizeof(kb)), "decision,reason,message,policy,csr,pcr");
+	cr_expect_str_eq(str(rec, "csr"), "shop/pcr-3");
+	cr_expect_str_eq(str(rec, "pcr"), "shop/pcr-3");
+	const json_t *checks = json_object_get(rec, "checks");
+	cr_assert(json_array_size(checks) > 0, "a PCR's record lists its checks");
+	cr_expect_str_eq(check_result(rec, "PodMismatch"), "fail");
+	cr_expect_str_eq(check_result(rec, "PodNotFound"), "pass");
+	cr_expect_str_eq(check_result(rec, "SignatureInvalid"), "pass");
+	cr_expect_str_eq(check_result(rec, "UnsupportedKeyType"), "pass");
+	cr_expect_str_eq(check_result(rec, "UsageNotAllowed"), "(absent)", "a PCR has no usages");
+	cr_expect_str_eq(check_result(rec, "RequesterNotAllowed"), "(absent)");
+	size_t i;
+	const json_t *c;
+	json_array_foreach(checks, i, c)
+	{
+		if (strcmp(str(c, "reason"), "PodMismatch") == 0)
+			cr_expect(strstr(json_string_value(
+			                     json_array_get(json_object_get(c, "details"), 0)),
+			                 "other-uid") != NULL);
+	}
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+Test(why, csr_record_keys_in_checks_order)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "", kb[256];
+	answer_obj(&f, CSRS "csr-k", workload_csr("csr-k", SPIFFE, NULL));
+	cr_assert_eq(why(&f, set, "csr-k", &rec, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(keys(rec, 5, kb, sizeof(kb)), "decision,reason,message,policy,csr");
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
