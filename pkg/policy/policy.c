@@ -32,6 +32,21 @@ struct util_buf *policy_fail_obj(struct policy_eval *ev, enum policy_reason r)
 	return b;
 }
 
+void policy_ran(struct policy_eval *ev, enum policy_reason r)
+{
+	ev->checked |= 1u << (unsigned)r;
+}
+
+void policy_ran_in_part(struct policy_eval *ev, enum policy_reason r)
+{
+	ev->partial |= 1u << (unsigned)r;
+}
+
+bool policy_checked(const struct policy_decision *d, enum policy_reason r)
+{
+	return (unsigned)r < 32 && (d->checked & (1u << (unsigned)r)) != 0;
+}
+
 /* Every failure rests on objects: a fresh read of them could overturn the
  * denial. One failure of the request itself makes it final. */
 static bool policy_rests_on_objects(const struct policy_eval *ev)
@@ -222,6 +237,7 @@ void policy_check_usages(struct policy_eval *ev, const char *const *fixed, const
                          const char *type_name)
 {
 	const struct util_strv *u = &ev->req->usages;
+	policy_ran(ev, POLICY_R_USAGE_NOT_ALLOWED);
 	if (u->n == 0) {
 		util_buf_puts(policy_fail(ev, POLICY_R_USAGE_NOT_ALLOWED), "spec.usages is empty");
 		return;
@@ -255,6 +271,7 @@ void policy_check_expiration(struct policy_eval *ev)
 {
 	const struct policy_rule *r = ev->rule;
 	int64_t e = ev->req->expiration_seconds;
+	policy_ran(ev, POLICY_R_EXPIRATION_NOT_ALLOWED);
 	if (!ev->req->has_expiration)
 		return;
 	if (e < r->min_expiration_seconds || e > r->max_expiration_seconds)
@@ -432,6 +449,7 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 			ev.san_ok[i] = true;
 	}
 
+	policy_ran(&ev, POLICY_R_INVALID_REQUEST);
 	if (info == NULL) {
 		struct util_buf *b = policy_fail(&ev, POLICY_R_INVALID_REQUEST);
 		util_buf_puts(b, "the request does not decode: ");
@@ -477,6 +495,7 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 			out->message = policy_cap_message(&msg);
 			goto out;
 		}
+		policy_ran(&ev, POLICY_R_NOT_AUTHORIZED);
 		if (a == POLICY_SAR_ALLOWED) {
 			util_buf_printf(&ev.summary,
 			                " authorized for certificatesigningrequests/%s by "
@@ -492,6 +511,7 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 		}
 	}
 
+	out->checked = ev.checked & ~ev.partial;
 	policy_put_prefix(&msg, rule);
 	if (ev.n_failures == 0 && info != NULL) {
 		out->verdict = POLICY_APPROVE;
@@ -572,6 +592,7 @@ int policy_decide_pcr(const struct policy_set *set, const struct policy_pcr *pcr
 	ev.lookup = lookup ? lookup : &policy_no_lookup;
 	policy_rules_pcr(&ev, pcr, stub_error, &names);
 
+	out->checked = ev.checked & ~ev.partial;
 	policy_put_prefix(&msg, rule);
 	if (ev.n_failures == 0 && stub_info != NULL && names.values.n > 0) {
 		out->verdict = POLICY_APPROVE;

@@ -338,7 +338,17 @@ struct policy_decision {
 	 * `csr-approver why` lists them one by one). */
 	struct policy_failed_check *failed;
 	size_t n_failed;
+	/* The checks that were judged, failed or not: bit 1u << reason. A check
+	 * that never ran (the pod after the requester failed to name one, the
+	 * SubjectAccessReview after any other failure, everything the request
+	 * holds when it does not decode) or could judge only part of what it
+	 * covers (SANs without the pod or node that gives the names) is not
+	 * here, unless it failed. Read with policy_checked(). */
+	uint32_t checked;
 };
+
+/* Was the check of reason r judged in decision d (see checked)? */
+bool policy_checked(const struct policy_decision *d, enum policy_reason r);
 
 /* "AutoApproved", "InvalidRequest", ... ; skip reasons: "AlreadyDecided",
  * "NoPolicy". */

@@ -42,7 +42,16 @@ struct policy_eval {
 	 * with which subresource. */
 	bool sar_wanted;
 	const char *sar_subresource;
+
+	/* Checks judged, and checks judged only in part (bits 1u << reason):
+	 * policy_decision.checked is the first without the second. */
+	uint32_t checked, partial;
 };
+
+/* The check of reason r ran (it may have failed). */
+void policy_ran(struct policy_eval *ev, enum policy_reason r);
+/* The check of reason r left part of what it covers unjudged. */
+void policy_ran_in_part(struct policy_eval *ev, enum policy_reason r);
 
 /* Start a new failure of reason r; returns the buffer its text goes to. */
 struct util_buf *policy_fail(struct policy_eval *ev, enum policy_reason r);

@@ -209,6 +209,7 @@ void policy_rules_client(struct policy_eval *ev)
 
 	util_buf_puts(&ev->summary, "requester ");
 	policy_quote(&ev->summary, u, strlen(u));
+	policy_ran(ev, POLICY_R_REQUESTER_NOT_ALLOWED);
 	c_check_requester(ev, u);
 	if (ev->info != NULL) {
 		c_check_subject(ev, u);

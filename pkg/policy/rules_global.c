@@ -587,6 +587,15 @@ static void g_check_subject(struct policy_eval *ev)
 
 void policy_rules_global(struct policy_eval *ev)
 {
+	/* The type rules add their own SAN and subject checks; a SAN one of
+	 * them cannot judge makes the SAN check partial (policy_ran_in_part()). */
+	static const enum policy_reason judged[] = {
+	    POLICY_R_SIGNATURE_INVALID, POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
+	    POLICY_R_KEY_NOT_ALLOWED,   POLICY_R_EXTENSION_NOT_ALLOWED,
+	    POLICY_R_SAN_NOT_ALLOWED,   POLICY_R_SUBJECT_NOT_ALLOWED,
+	};
+	for (size_t i = 0; i < sizeof(judged) / sizeof(judged[0]); i++)
+		policy_ran(ev, judged[i]);
 	g_check_structure(ev);
 	g_check_signature(ev);
 	g_check_key(ev);

@@ -180,9 +180,13 @@ static void k_check_serving_sans(struct policy_eval *ev, const char *name,
 			policy_quote(b, s->value, s->value_len);
 			util_buf_puts(b, " is not allowed in a kubelet-serving certificate");
 		} else if (s->type == CSR_SAN_DNS) {
-			if (k_regex_matches(r, s) || (node != NULL && k_node_has_dns(node, s)) ||
-			    node == NULL)
-				continue; /* without the node, judged once it is found */
+			if (k_regex_matches(r, s) || (node != NULL && k_node_has_dns(node, s)))
+				continue;
+			if (node == NULL) {
+				/* Without the node, judged once it is found. */
+				policy_ran_in_part(ev, POLICY_R_SAN_NOT_ALLOWED);
+				continue;
+			}
 			b = policy_fail_obj(ev, POLICY_R_SAN_NOT_ALLOWED);
 			util_buf_puts(b, "DNS SAN ");
 			policy_quote(b, s->value, s->value_len);
@@ -194,8 +198,12 @@ static void k_check_serving_sans(struct policy_eval *ev, const char *name,
 			}
 			util_buf_putc(b, ')');
 		} else if (s->type == CSR_SAN_IP) {
-			if (k_in_prefixes(r, s) || node == NULL || k_node_has_ip(node, s))
+			if (k_in_prefixes(r, s) || (node != NULL && k_node_has_ip(node, s)))
 				continue;
+			if (node == NULL) {
+				policy_ran_in_part(ev, POLICY_R_SAN_NOT_ALLOWED);
+				continue;
+			}
 			b = policy_fail_obj(ev, POLICY_R_SAN_NOT_ALLOWED);
 			util_buf_puts(b, "IP SAN ");
 			policy_put_ip(b, s->ip, s->ip_len);
@@ -218,6 +226,7 @@ void policy_rules_kubelet_serving(struct policy_eval *ev)
 	const struct policy_node *node = NULL;
 	struct util_buf *b;
 
+	policy_ran(ev, POLICY_R_REQUESTER_NOT_ALLOWED);
 	if (name == NULL) {
 		b = policy_fail(ev, POLICY_R_REQUESTER_NOT_ALLOWED);
 		util_buf_puts(b, "spec.username ");
@@ -232,6 +241,7 @@ void policy_rules_kubelet_serving(struct policy_eval *ev)
 
 	if (name != NULL) {
 		enum policy_found found = POLICY_NOT_FOUND;
+		policy_ran(ev, POLICY_R_NODE_NOT_FOUND);
 		if (lk->get_node != NULL)
 			found = lk->get_node(lk->ctx, name, &node);
 		if (found != POLICY_FOUND || node == NULL || node->name == NULL ||
@@ -264,6 +274,7 @@ void policy_rules_kubelet_client(struct policy_eval *ev)
 
 	/* Any requester may ask (a bootstrap token, the node itself); the
 	 * SubjectAccessReview decides. */
+	policy_ran(ev, POLICY_R_REQUESTER_NOT_ALLOWED);
 	if (*u == '\0')
 		util_buf_puts(policy_fail(ev, POLICY_R_REQUESTER_NOT_ALLOWED),
 		              "spec.username is empty");

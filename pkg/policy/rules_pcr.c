@@ -73,6 +73,8 @@ static void pcr_check_stub(struct policy_eval *ev, const char *stub_error)
 			util_buf_puts(b, "no reason given");
 		return;
 	}
+	policy_ran(ev, POLICY_R_SIGNATURE_INVALID);
+	policy_ran(ev, POLICY_R_UNSUPPORTED_KEY_TYPE);
 	if (!info->sig.verified)
 		util_buf_puts(policy_fail(ev, POLICY_R_SIGNATURE_INVALID),
 		              "the self-signature of spec.stubPKCS10Request does not verify");
@@ -125,6 +127,9 @@ void policy_rules_pcr(struct policy_eval *ev, const struct policy_pcr *pcr, cons
 	};
 	bool ok = true;
 
+	policy_ran(ev, POLICY_R_INVALID_REQUEST);
+	policy_ran(ev, POLICY_R_EXPIRATION_NOT_ALLOWED);
+	policy_ran(ev, POLICY_R_NOT_AUTHORIZED);
 	ok &= pcr_field(ev, "metadata.namespace", pcr->ns, policy_is_dns_label);
 	ok &= pcr_field(ev, "spec.podName", pcr->pod_name, policy_is_dns_subdomain);
 	ok &= pcr_field(ev, "spec.podUID", pcr->pod_uid, pcr_uid_ok);

@@ -186,6 +186,7 @@ static void w_check_namespace(struct policy_eval *ev, const struct w_state *w)
 	bool included = false;
 	struct util_buf *b;
 
+	policy_ran(ev, POLICY_R_NAMESPACE_NOT_ALLOWED);
 	for (size_t i = 0; i < r->namespaces.n && !included; i++)
 		included = util_glob_match(r->namespaces.v[i], w->ns);
 	if (!included) {
@@ -220,6 +221,7 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 	struct util_buf *b;
 	size_t before = ev->n_failures;
 
+	policy_ran(ev, POLICY_R_POD_NOT_FOUND);
 	if (lk->get_pod != NULL)
 		found = lk->get_pod(lk->ctx, w->ns, w->pod_name, &pod);
 	if (found != POLICY_FOUND || pod == NULL) {
@@ -229,6 +231,7 @@ static void w_check_pod(struct policy_eval *ev, struct w_state *w)
 		ev->missing_object = true;
 		return;
 	}
+	policy_ran(ev, POLICY_R_POD_MISMATCH);
 	if (!w_streq(pod->ns, w->ns) || !w_streq(pod->name, w->pod_name)) {
 		b = policy_fail_obj(ev, POLICY_R_POD_MISMATCH);
 		util_buf_printf(b, "the cluster returned pod ");
@@ -463,8 +466,10 @@ static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 				util_buf_puts(b, "URI SAN ");
 				policy_quote(b, s->value, s->value_len);
 				util_buf_puts(b, " is not allowed (spiffe is not in allowedNames)");
-			} else if (w->spiffe != NULL &&
-			           !policy_eq_n(s->value, s->value_len, w->spiffe)) {
+			} else if (w->spiffe == NULL) {
+				/* No service account: no SPIFFE ID to compare with. */
+				policy_ran_in_part(ev, POLICY_R_SAN_NOT_ALLOWED);
+			} else if (!policy_eq_n(s->value, s->value_len, w->spiffe)) {
 				b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
 				util_buf_puts(b, "URI SAN ");
 				policy_quote(b, s->value, s->value_len);
@@ -476,8 +481,11 @@ static void w_check_sans(struct policy_eval *ev, const struct w_state *w)
 		}
 		if (s->type != CSR_SAN_DNS && s->type != CSR_SAN_IP)
 			continue; /* rejected by the global rules */
-		if (w->pod_state == W_POD_UNKNOWN)
+		if (w->pod_state == W_POD_UNKNOWN) {
+			/* The pod gives the names: without it, not judged. */
+			policy_ran_in_part(ev, POLICY_R_SAN_NOT_ALLOWED);
 			continue;
+		}
 		b = NULL;
 		if (w->pod_state == W_POD_NONE) {
 			b = policy_fail(ev, POLICY_R_SAN_NOT_ALLOWED);
@@ -550,6 +558,7 @@ void policy_rules_workload(struct policy_eval *ev)
 	const char *td;
 	int pn, pu, nn;
 
+	policy_ran(ev, POLICY_R_REQUESTER_NOT_ALLOWED);
 	w_parse_username(ev, &w);
 	if (w.ns != NULL) {
 		w_check_groups(ev, &w);
@@ -681,8 +690,11 @@ void policy_workload_pod(struct policy_eval *ev, const struct policy_workload_id
 
 	td = r->trust_domain && *r->trust_domain ? r->trust_domain : w_cluster_domain(ev);
 	w.spiffe = util_xasprintf("spiffe://%s/ns/%s/sa/%s", td, w.ns, w.sa);
-	if (w.pod_state == W_POD_OK)
+	if (w.pod_state == W_POD_OK) {
 		w_collect_names(ev, &w);
+		/* The pod's names are known: how many there are is judged. */
+		policy_ran(ev, POLICY_R_SAN_NOT_ALLOWED);
+	}
 
 	if (names != NULL && w.pod_state == W_POD_OK) {
 		if (r->allowed_names & POLICY_NAME_SPIFFE)

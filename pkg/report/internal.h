@@ -29,10 +29,11 @@ void report_format_time(int64_t t, char *buf, size_t len);
 
 /* The checks of decision d of a request of kind under rule (NULL: none
  * applies), in rule order: an array of {"check","reason","result",
- * "details"}, empty for a skip. info is the decoded request (a PCR's
- * stub) or NULL. Caller json_decref()s. */
+ * "details"}, empty for a skip. result is "fail" for a check that failed,
+ * "pass" for one the decision judged (policy_checked()) and "not-run"
+ * for the rest. Caller json_decref()s. */
 json_t *report_why_checks(enum report_kind kind, const struct policy_rule *rule,
-                          const struct csr_info *info, const struct policy_decision *d);
+                          const struct policy_decision *d);
 /* The condition obj (a CSR or a PodCertificateRequest, by kind) carries
  * now: the first with status True of a CSR's Approved, Denied, Failed or a
  * PCR's Issued, Denied, Failed, as {"type","reason","message","decidedBy",

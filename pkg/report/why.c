@@ -401,7 +401,7 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	json_object_set_new(rec, "names", arr);
 	json_object_set_new(
 	    rec, "checks",
-	    report_why_checks(REPORT_PCR, policy_set_find(set, pcr->signer_name), info, &d));
+	    report_why_checks(REPORT_PCR, policy_set_find(set, pcr->signer_name), &d));
 	json_object_set(rec, "objects", w->objects);
 	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
 	    : d.verdict == POLICY_DENY   ? EXIT_DENY
@@ -471,7 +471,7 @@ static int why_csr(struct why_reader *w, const struct policy_set *set, const cha
 	json_object_set_new(rec, "requester", json_string(req->username ? req->username : ""));
 	json_object_set_new(
 	    rec, "checks",
-	    report_why_checks(REPORT_CSR, policy_set_find(set, req->signer_name), info, &d));
+	    report_why_checks(REPORT_CSR, policy_set_find(set, req->signer_name), &d));
 	json_object_set(rec, "objects", w->objects);
 	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
 	    : d.verdict == POLICY_DENY   ? EXIT_DENY
@@ -549,7 +549,8 @@ static void usage_why(FILE *f, const char *cmd)
 	    "decision needs (the pod of the token, the Services of its namespace, the\n"
 	    "node, the SubjectAccessReview of a kubelet client certificate) from the\n"
 	    "cluster, decides it as the controller would now, and prints the decision\n"
-	    "with every check that passed or failed, and what it carries now.\n"
+	    "with every check that passed or failed (or was not run: an earlier failure\n"
+	    "made it moot, or what it needs was missing), and what it carries now.\n"
 	    "\n"
 	    "  --kubeconfig FILE    kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)\n"
 	    "  --context NAME       kubeconfig context\n"

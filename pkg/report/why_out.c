@@ -15,48 +15,41 @@
 struct why_check {
 	enum policy_reason reason;
 	const char *csr, *pcr;
-	bool needs_request; /* not run when the request (a PCR's stub) does not decode */
 };
 
 static const struct why_check why_checks[] = {
     {POLICY_R_INVALID_REQUEST,
      "the request decodes: one PEM block, strict DER, PKCS#10 v1, only an extensionRequest",
      "spec.stubPKCS10Request decodes (strict DER, PKCS#10 v1) and the names and uids of "
-     "the request are well-formed",
-     false},
+     "the request are well-formed"},
     {POLICY_R_SIGNATURE_INVALID, "the self-signature verifies with the embedded key",
-     "the stub's self-signature verifies with its key", true},
+     "the stub's self-signature verifies with its key"},
     {POLICY_R_SIGNATURE_ALGORITHM_NOT_ALLOWED,
-     "the signature algorithm is SHA-256 or stronger and matches the key", NULL, true},
-    {POLICY_R_KEY_NOT_ALLOWED, "the key type, size and curve are within keys", NULL, true},
-    {POLICY_R_UNSUPPORTED_KEY_TYPE, NULL, "the stub's key type, size and curve are within keys",
-     true},
+     "the signature algorithm is SHA-256 or stronger and matches the key", NULL},
+    {POLICY_R_KEY_NOT_ALLOWED, "the key type, size and curve are within keys", NULL},
+    {POLICY_R_UNSUPPORTED_KEY_TYPE, NULL, "the stub's key type, size and curve are within keys"},
     {POLICY_R_EXTENSION_NOT_ALLOWED,
-     "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints CA:FALSE", NULL, true},
-    {POLICY_R_SUBJECT_NOT_ALLOWED, "the subject holds only the CN and O the type allows", NULL,
-     true},
+     "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints CA:FALSE", NULL},
+    {POLICY_R_SUBJECT_NOT_ALLOWED, "the subject holds only the CN and O the type allows", NULL},
     {POLICY_R_REQUESTER_NOT_ALLOWED,
-     "the requester (spec.username, groups, token claims) has the type's form", NULL, false},
+     "the requester (spec.username, groups, token claims) has the type's form", NULL},
     {POLICY_R_NAMESPACE_NOT_ALLOWED, "the namespace is within namespaces, not excluded",
-     "the namespace is within namespaces, not excluded", false},
-    {POLICY_R_POD_NOT_FOUND, "the pod named by the token exists", "the pod spec.podName exists",
-     false},
+     "the namespace is within namespaces, not excluded"},
+    {POLICY_R_POD_NOT_FOUND, "the pod named by the token exists", "the pod spec.podName exists"},
     {POLICY_R_POD_MISMATCH, "the pod's uid, service account, node, phase and deletion state match",
      "the pod's uid, service account, node, phase and deletion state match, and the node's "
-     "uid is spec.nodeUID",
-     false},
-    {POLICY_R_NODE_NOT_FOUND, "the node exists", NULL, false},
+     "uid is spec.nodeUID"},
+    {POLICY_R_NODE_NOT_FOUND, "the node exists", NULL},
     {POLICY_R_SAN_NOT_ALLOWED, "every SAN is a name the requester owns",
-     "allowedNames gives the pod at least one name, and at most maxSANs", false},
-    {POLICY_R_USAGE_NOT_ALLOWED, "spec.usages are within the allowed set", NULL, false},
+     "allowedNames gives the pod at least one name, and at most maxSANs"},
+    {POLICY_R_USAGE_NOT_ALLOWED, "spec.usages are within the allowed set", NULL},
     {POLICY_R_EXPIRATION_NOT_ALLOWED, "spec.expirationSeconds is within [min, max]",
-     "spec.maxExpirationSeconds is not negative", false},
+     "spec.maxExpirationSeconds is not negative"},
     {POLICY_R_NOT_AUTHORIZED,
      "a SubjectAccessReview allows the requester certificatesigningrequests/"
      "(self)nodeclient",
      "the policy answers PodCertificateRequests (type workload, issue:, podCertificates: "
-     "true)",
-     false},
+     "true)"},
 };
 #define N_CHECKS (sizeof(why_checks) / sizeof(why_checks[0]))
 
@@ -78,7 +71,7 @@ static bool type_checks(enum policy_type t, enum policy_reason r)
 }
 
 json_t *report_why_checks(enum report_kind kind, const struct policy_rule *rule,
-                          const struct csr_info *info, const struct policy_decision *d)
+                          const struct policy_decision *d)
 {
 	json_t *a = json_array();
 	if (rule == NULL || d->verdict == POLICY_SKIP)
@@ -95,12 +88,11 @@ json_t *report_why_checks(enum report_kind kind, const struct policy_rule *rule,
 				failed = true;
 				json_array_append_new(details, json_string(d->failed[k].text));
 			}
-		const char *result = failed             ? "fail"
-		    : info == NULL && wc->needs_request ? "not-run"
-		    : d->verdict == POLICY_NEEDS_AUTHORIZATION &&
-		        wc->reason == POLICY_R_NOT_AUTHORIZED
-		    ? "not-run"
-		    : "pass";
+		/* What the decision did not judge (an earlier failure made it
+		 * moot, or it lacked what it needs) is not a pass. */
+		const char *result = failed         ? "fail"
+		    : policy_checked(d, wc->reason) ? "pass"
+		                                    : "not-run";
 		json_object_set_new(c, "check", json_string(what));
 		json_object_set_new(c, "reason", json_string(policy_reason_name(wc->reason)));
 		json_object_set_new(c, "result", json_string(result));

@@ -407,3 +407,116 @@ Test(why, csr_record_keys_in_checks_order)
 	policy_set_free(set);
 	fake_free(&f);
 }
+
+/* ---------------------------------------------------------------- checks never run */
+
+Test(why, requester_denied_before_any_pod_was_read)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	/* Not a service account: denied as RequesterNotAllowed before any
+	 * namespace or pod could be judged. */
+	json_t *o = workload_csr("csr-alice", SPIFFE, NULL);
+	json_object_set_new(json_object_get(o, "spec"), "username", json_string("alice"));
+	answer_obj(&f, CSRS "csr-alice", o);
+
+	cr_assert_eq(why(&f, set, "csr-alice", &rec, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(str(rec, "reason"), "RequesterNotAllowed");
+	cr_expect(!was_asked(&f, "GET /api/v1/namespaces/shop/pods"), "no pod was read");
+	cr_expect_str_eq(check_result(rec, "InvalidRequest"), "pass");
+	cr_expect_str_eq(check_result(rec, "SignatureInvalid"), "pass");
+	cr_expect_str_eq(check_result(rec, "RequesterNotAllowed"), "fail");
+	cr_expect_str_eq(check_result(rec, "NamespaceNotAllowed"), "not-run");
+	cr_expect_str_eq(check_result(rec, "PodNotFound"), "not-run");
+	cr_expect_str_eq(check_result(rec, "PodMismatch"), "not-run");
+	/* Without a service account there is no SPIFFE ID to compare with. */
+	cr_expect_str_eq(check_result(rec, "SANNotAllowed"), "not-run");
+	/* These do not depend on the requester, and ran. */
+	cr_expect_str_eq(check_result(rec, "UsageNotAllowed"), "pass");
+	cr_expect_str_eq(check_result(rec, "ExpirationNotAllowed"), "pass");
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+Test(why, pod_not_found_leaves_its_names_unjudged)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	answer_obj(&f, CSRS "csr-gone", workload_csr("csr-gone", SPIFFE ",DNS:web.shop.svc", NULL));
+
+	cr_assert_eq(why(&f, set, "csr-gone", &rec, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(str(rec, "reason"), "PodNotFound");
+	cr_expect_str_eq(check_result(rec, "NamespaceNotAllowed"), "pass");
+	cr_expect_str_eq(check_result(rec, "PodNotFound"), "fail");
+	cr_expect_str_eq(check_result(rec, "PodMismatch"), "not-run", "no pod to compare");
+	cr_expect_str_eq(check_result(rec, "SANNotAllowed"), "not-run",
+	                 "a DNS SAN cannot be judged without the pod");
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+/* A kubelet client CSR of node-1 for itself, usages as given. */
+static json_t *kubelet_client_csr(const char *name, const char *o_value, const char *usage)
+{
+	EVP_PKEY *k = st_key(ST_P256);
+	struct st_req_opts ro = {.cn = "system:node:node-1", .o = o_value};
+	size_t len = 0;
+	char *req = st_req(k, &ro, false, &len);
+	json_t *o = rt_csr(name, KC, "system:node:node-1", NULL, time(NULL) - 60, req, NULL, NULL);
+	json_t *usages = json_array();
+	json_array_append_new(usages, json_string("digital signature"));
+	json_array_append_new(usages, json_string(usage));
+	json_object_set_new(json_object_get(o, "spec"), "usages", usages);
+	free(req);
+	EVP_PKEY_free(k);
+	return o;
+}
+
+Test(why, no_review_after_an_earlier_failure)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	answer_obj(&f, CSRS "kc-bad", kubelet_client_csr("kc-bad", "system:nodes", "server auth"));
+
+	cr_assert_eq(why(&f, set, "kc-bad", &rec, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(str(rec, "reason"), "UsageNotAllowed");
+	cr_expect(!was_asked(&f, "POST " SARS), "no SubjectAccessReview was asked");
+	cr_expect_str_eq(check_result(rec, "UsageNotAllowed"), "fail");
+	cr_expect_str_eq(check_result(rec, "NotAuthorized"), "not-run");
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+Test(why, the_review_asked_passes)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	answer_obj(&f, CSRS "kc-ok", kubelet_client_csr("kc-ok", "system:nodes", "client auth"));
+	answer(&f, "POST", SARS, 201,
+	       "{\"kind\":\"SubjectAccessReview\",\"apiVersion\":\"authorization.k8s.io/v1\","
+	       "\"status\":{\"allowed\":true}}");
+
+	cr_assert_eq(why(&f, set, "kc-ok", &rec, err, sizeof(err)), 0, "%s", err);
+	cr_expect(was_asked(&f, "POST " SARS));
+	size_t i;
+	const json_t *c;
+	json_array_foreach(json_object_get(rec, "checks"), i, c)
+	{
+		cr_expect_str_eq(str(c, "result"), "pass", "%s", str(c, "reason"));
+	}
+	cr_expect_str_eq(check_result(rec, "NotAuthorized"), "pass");
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
