@@ -200,6 +200,18 @@ char *report_summary_text(const struct report *r)
 		                s.total[k], s.by_state[k][REPORT_PENDING],
 		                s.by_state[k][REPORT_APPROVED], s.by_state[k][REPORT_ISSUED],
 		                s.by_state[k][REPORT_DENIED], s.by_state[k][REPORT_FAILED]);
+	if (r->opt.set != NULL) {
+		char file[REPORT_MAX_FIELD];
+		const char *pf = r->opt.policy_file ? r->opt.policy_file : "";
+		report_ascii(file, sizeof(file), pf, strlen(pf));
+		util_buf_printf(&b, "  coverage: from the policy file%s%s\n", file[0] ? " " : "",
+		                file);
+	} else {
+		util_buf_puts(&b,
+		              "  coverage: inferred: no policy file was found (--config, "
+		              "$CSR_APPROVER_CONFIG, " REPORT_POLICY_FILE "), so a signer counts "
+		              "as csr-approver's when csr-approver decided one of its requests\n");
+	}
 	for (size_t i = 0; i < r->notes.n; i++)
 		util_buf_printf(&b, "  note: %s\n", r->notes.v[i]);
 	util_buf_puts(&b, "  pending by signer and age:");
@@ -525,6 +537,10 @@ static json_t *summary_json(const struct report *r)
 	json_t *o = json_object(), *a;
 	summary_make(r, &s);
 
+	json_object_set_new(o, "coverage",
+	                    json_string(r->opt.set != NULL ? "policy file" : "inferred"));
+	json_object_set_new(o, "policyFile",
+	                    r->opt.set != NULL ? jstr(r->opt.policy_file) : json_null());
 	for (int k = 0; k < 2; k++) {
 		json_t *c = json_object();
 		json_object_set_new(c, "total", json_integer(s.total[k]));

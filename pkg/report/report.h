@@ -128,8 +128,11 @@ struct report_options {
 	int64_t pending_over; /* seconds: "pending too long" (default 15m) */
 	/* The policies: a signer is covered when a policy names it (for PCRs:
 	 * with podCertificates). Borrowed; NULL: inferred, a signer is
-	 * covered when csr-approver decided one of its requests. */
+	 * covered when csr-approver decided one of its requests, and the
+	 * summary says so. */
 	const struct policy_set *set;
+	/* The file set was read from, for the summary. Borrowed; may be NULL. */
+	const char *policy_file;
 };
 
 struct report;

@@ -44,9 +44,12 @@ static void usage_report(FILE *f)
 	    "\n"
 	    "  --kubeconfig FILE    kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)\n"
 	    "  --context NAME       kubeconfig context\n"
-	    "  --config FILE        the policy file: which signers csr-approver decides (without\n"
-	    "                       it, a signer counts as csr-approver's when csr-approver\n"
-	    "                       decided one of its requests)\n"
+	    "  --config FILE        the policy file: which signers csr-approver decides\n"
+	    "                       (default: $CSR_APPROVER_CONFIG, else\n"
+	    "                       " REPORT_POLICY_FILE " when it exists; none: a\n"
+	    "                       signer counts as csr-approver's when csr-approver decided\n"
+	    "                       one of its requests, and the summary says coverage is\n"
+	    "                       inferred)\n"
 	    "  -o, --output FORMAT  table (default; fitted to the terminal, or to $COLUMNS),\n"
 	    "                       json, or csv (the summary then goes to stderr)\n"
 	    "  --expiring D         the window of \"expiring\" (default 7d; 30s, 15m, 24h, 7d, 1d12h)\n"
@@ -295,6 +298,8 @@ int report_main(int argc, char **argv)
 		        argv[optind]);
 		goto out;
 	}
+	/* Found as `why` finds it; none: coverage inferred, as the summary says. */
+	config = report_policy_path(config, REPORT_POLICY_FILE);
 	if (config != NULL) {
 		set = config_load_file(config, err, sizeof(err));
 		if (set == NULL) {
@@ -313,6 +318,7 @@ int report_main(int argc, char **argv)
 	}
 	o.now = (int64_t)time(NULL);
 	o.set = set;
+	o.policy_file = set != NULL ? config : NULL;
 	r = report_new(&o);
 	if (list_all(kc, "/apis/certificates.k8s.io/v1/certificatesigningrequests", selector,
 	             REPORT_CSR, r, err, sizeof(err)) != 0) {

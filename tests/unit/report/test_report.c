@@ -485,3 +485,26 @@ Test(report, hostile_objects)
 	report_free(r);
 	report_free(NULL);
 }
+
+Test(report, coverage_says_when_it_is_inferred)
+{
+	struct world w;
+	json_error_t e;
+	for (int with_set = 0; with_set < 2; with_set++) {
+		world_make(&w, with_set);
+		char *text = report_render(w.r, REPORT_JSON, 0);
+		json_t *doc = json_loads(text, 0, &e);
+		cr_assert_not_null(doc, "%s", e.text);
+		json_t *sum = json_object_get(doc, "summary");
+		cr_expect_str_eq(json_string_value(json_object_get(sum, "coverage")),
+		                 with_set ? "policy file" : "inferred");
+		char *sumtext = report_summary_text(w.r);
+		const char *line = with_set ? "\n  coverage: from the policy file\n"
+		                            : "\n  coverage: inferred: no policy file was found";
+		cr_expect(strstr(sumtext, line) != NULL, "%s", sumtext);
+		free(sumtext);
+		json_decref(doc);
+		free(text);
+		world_free(&w);
+	}
+}
