@@ -5,7 +5,8 @@
  * with every check that passed or failed.
  *
  * "Exactly the objects": the policy asks its lookups for what it needs (the
- * pod of the token, the Services of its namespace, a node); each pass
+ * pod of the token, the Services of its namespace, a node, a PCR's
+ * ServiceAccount); each pass
  * decides with what was read so far and records what was asked, and what
  * was asked and not read yet is read before the next pass. A decision
  * that asks for nothing new is final.
@@ -30,7 +31,8 @@
 
 #define ERRLEN 1024
 /* Passes of decide-then-read: the rules ask for a pod, a namespace's
- * Services and a node, each at most once. */
+ * Services, a node and (for a PodCertificateRequest) a ServiceAccount,
+ * each at most once. */
 #define WHY_MAX_PASSES 6
 
 enum {
@@ -46,8 +48,11 @@ struct why_reader {
 	const struct report_why_io *io;
 	struct cache *cache;
 	struct policy_lookup inner; /* over cache */
-	struct util_strv asked_pods, asked_svcs, asked_nodes; /* keys asked this pass */
-	struct util_strv read_pods, read_svcs, read_nodes; /* keys read */
+	struct util_strv asked_pods, asked_svcs, asked_nodes, asked_sas; /* keys asked this pass */
+	struct util_strv read_pods, read_svcs, read_nodes, read_sas; /* keys read */
+	/* The ServiceAccounts read (a PCR's), "NS/NAME", and each one's uid,
+	 * "" when it was not found. */
+	struct util_strv sa_keys, sa_uids;
 	json_t *objects; /* array: what was read, for the output */
 	char err[ERRLEN]; /* a read that failed */
 };
@@ -80,6 +85,22 @@ static enum policy_found rd_get_node(void *ctx, const char *name, const struct p
 	struct why_reader *w = ctx;
 	ask(&w->asked_nodes, name);
 	return w->inner.get_node(w->inner.ctx, name, out);
+}
+
+static enum policy_found rd_get_service_account_uid(void *ctx, const char *ns, const char *name,
+                                                    const char **uid)
+{
+	struct why_reader *w = ctx;
+	char *key = util_xasprintf("%s/%s", ns, name);
+	enum policy_found found = POLICY_NOT_FOUND;
+	ask(&w->asked_sas, key);
+	for (size_t i = 0; i < w->sa_keys.n; i++)
+		if (strcmp(w->sa_keys.v[i], key) == 0 && w->sa_uids.v[i][0] != '\0') {
+			*uid = w->sa_uids.v[i];
+			found = POLICY_FOUND;
+		}
+	free(key);
+	return found;
 }
 
 static void note_object(struct why_reader *w, const char *kind, const char *name, bool found,
@@ -211,6 +232,29 @@ static int read_node(struct why_reader *w, const char *name)
 	return rc < 0 ? -1 : 0;
 }
 
+static int read_service_account(struct why_reader *w, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	char *ns = util_xstrndup(key, (size_t)(slash - key));
+	char *ens = kube_escape(ns), *ename = kube_escape(slash + 1);
+	char *path = util_xasprintf("/api/v1/namespaces/%s/serviceaccounts/%s", ens, ename);
+	json_t *obj = NULL;
+	int rc = get_json(w, path, &obj);
+	if (rc >= 0) {
+		const char *uid =
+		    json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
+		note_object(w, "ServiceAccount", key, rc == 1, uid, -1);
+		util_strv_push(&w->sa_keys, key);
+		util_strv_push(&w->sa_uids, rc == 1 && uid != NULL ? uid : "");
+	}
+	json_decref(obj);
+	free(path);
+	free(ens);
+	free(ename);
+	free(ns);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Read what the last pass asked for and was not read yet. Returns the
  * number of reads made, or -1 (w->err). */
 static int read_new(struct why_reader *w, const struct util_strv *asked, struct util_strv *read,
@@ -233,10 +277,12 @@ static int read_asked(struct why_reader *w)
 	int a = read_new(w, &w->asked_pods, &w->read_pods, read_pod);
 	int b = a < 0 ? -1 : read_new(w, &w->asked_svcs, &w->read_svcs, read_services);
 	int c = b < 0 ? -1 : read_new(w, &w->asked_nodes, &w->read_nodes, read_node);
+	int d = c < 0 ? -1 : read_new(w, &w->asked_sas, &w->read_sas, read_service_account);
 	util_strv_free(&w->asked_pods);
 	util_strv_free(&w->asked_svcs);
 	util_strv_free(&w->asked_nodes);
-	return c < 0 ? -1 : a + b + c;
+	util_strv_free(&w->asked_sas);
+	return d < 0 ? -1 : a + b + c + d;
 }
 
 /* Ask the SubjectAccessReview a kubelet-client decision needs. Returns 0
@@ -283,6 +329,7 @@ static void reader_lookup(struct why_reader *w, struct policy_lookup *lk)
 	    .get_pod = rd_get_pod,
 	    .list_services = rd_list_services,
 	    .get_node = rd_get_node,
+	    .get_service_account_uid = rd_get_service_account_uid,
 	    .authorization = POLICY_SAR_UNASKED,
 	};
 }
@@ -521,6 +568,10 @@ int report_why_record(const struct report_why_io *io, const struct policy_set *s
 	util_strv_free(&w.asked_pods);
 	util_strv_free(&w.asked_svcs);
 	util_strv_free(&w.asked_nodes);
+	util_strv_free(&w.asked_sas);
+	util_strv_free(&w.read_sas);
+	util_strv_free(&w.sa_keys);
+	util_strv_free(&w.sa_uids);
 	util_strv_free(&w.read_pods);
 	util_strv_free(&w.read_svcs);
 	util_strv_free(&w.read_nodes);
@@ -545,12 +596,12 @@ static void usage_why(FILE *f, const char *cmd)
 	    "\n"
 	    "Reads the CertificateSigningRequest CSR_NAME (or the PodCertificateRequest\n"
 	    "NAMESPACE/PCR_NAME, with the names its certificate would carry) and exactly\n"
-	    "the objects its\n"
-	    "decision needs (the pod of the token, the Services of its namespace, the\n"
-	    "node, the SubjectAccessReview of a kubelet client certificate) from the\n"
-	    "cluster, decides it as the controller would now, and prints the decision\n"
-	    "with every check that passed or failed (or was not run: an earlier failure\n"
-	    "made it moot, or what it needs was missing), and what it carries now.\n"
+	    "the objects its decision needs (the pod of the token, the Services of its\n"
+	    "namespace, the node, a PCR's ServiceAccount, the SubjectAccessReview of a\n"
+	    "kubelet client certificate) from the cluster, decides it as the controller\n"
+	    "would now, and prints the decision with every check that passed or failed\n"
+	    "(or was not run: an earlier failure made it moot, or what it needs was\n"
+	    "missing), and what it carries now.\n"
 	    "\n"
 	    "  --kubeconfig FILE    kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)\n"
 	    "  --context NAME       kubeconfig context\n"

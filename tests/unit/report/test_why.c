@@ -282,14 +282,32 @@ Test(why, the_policy_file_flag_then_env_then_default)
 
 /* ---------------------------------------------------------------- PodCertificateRequests */
 
+/* ServiceAccount shop/web and Node node-2 with these uids (rt_pcr names
+ * sa-uid and node-uid), answered. */
+static void answer_ids(struct fake *f, const char *sa_uid, const char *node_uid)
+{
+	char *sa = util_xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\","
+	                          "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+	                          "\"uid\":\"%s\"}}",
+	                          sa_uid);
+	char *node = util_xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+	                            "{\"name\":\"node-2\",\"uid\":\"%s\"},\"status\":{}}",
+	                            node_uid);
+	answer(f, "GET", "/api/v1/namespaces/shop/serviceaccounts/web", 200, sa);
+	answer(f, "GET", "/api/v1/nodes/node-2", 200, node);
+	free(sa);
+	free(node);
+}
+
 /* The PodCertificateRequest shop/NAME of pod web-1 (rt_pcr: uid pod-uid-2,
- * node node-2) and that pod, answered. */
+ * node node-2), that pod, its service account and its node, answered. */
 static void answer_pcr(struct fake *f, const char *name, const char *conds, const char *chain)
 {
 	char *path = util_xasprintf(PCRS "%s", name);
 	answer_obj(f, path, rt_pcr("shop", name, W, "web-1", time(NULL) - 60, conds, chain));
 	answer_obj(f, "/api/v1/namespaces/shop/pods/web-1", pod("web-1", "pod-uid-2", "node-2"));
 	answer(f, "GET", "/api/v1/namespaces/shop/services", 200, "{\"items\":[]}");
+	answer_ids(f, "sa-uid", "node-uid");
 	free(path);
 }
 
@@ -389,6 +407,42 @@ Test(why, pcr_record_has_csr_and_checks)
 			                     json_array_get(json_object_get(c, "details"), 0)),
 			                 "other-uid") != NULL);
 	}
+	json_decref(rec);
+	policy_set_free(set);
+	fake_free(&f);
+}
+
+/* The uids a PCR names are read (GET serviceaccounts, nodes) and checked. */
+Test(why, pcr_service_account_and_node_uids)
+{
+	struct fake f = {0};
+	struct policy_set *set = load_set();
+	json_t *rec = NULL;
+	char err[1024] = "";
+	answer_obj(&f, PCRS "pcr-4",
+	           rt_pcr("shop", "pcr-4", W, "web-1", time(NULL) - 60, NULL, NULL));
+	answer_obj(&f, "/api/v1/namespaces/shop/pods/web-1", pod("web-1", "pod-uid-2", "node-2"));
+	answer(&f, "GET", "/api/v1/namespaces/shop/services", 200, "{\"items\":[]}");
+	answer_ids(&f, "sa-uid-OTHER", "node-uid");
+
+	cr_assert_eq(why(&f, set, "shop/pcr-4", &rec, err, sizeof(err)), 1, "%s", err);
+	cr_expect_str_eq(str(rec, "reason"), "PodMismatch");
+	cr_expect(strstr(str(rec, "message"),
+	                 "service account shop/web has uid \"sa-uid-OTHER\"") != NULL,
+	          "%s", str(rec, "message"));
+	cr_expect(util_strv_contains(&f.asked, "GET /api/v1/namespaces/shop/serviceaccounts/web"));
+	cr_expect(util_strv_contains(&f.asked, "GET /api/v1/nodes/node-2"));
+	size_t i;
+	const json_t *o;
+	bool sa_listed = false;
+	json_array_foreach(json_object_get(rec, "objects"), i, o)
+	{
+		if (strcmp(str(o, "kind"), "ServiceAccount") == 0) {
+			sa_listed = true;
+			cr_expect_str_eq(str(o, "uid"), "sa-uid-OTHER");
+		}
+	}
+	cr_expect(sa_listed, "the ServiceAccount read is among the objects");
 	json_decref(rec);
 	policy_set_free(set);
 	fake_free(&f);
