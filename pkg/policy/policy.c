@@ -480,9 +480,14 @@ int policy_decide(const struct policy_set *set, const struct policy_request *req
 		break;
 	}
 
-	/* The review costs an API call: only for a request that passed the rest. */
-	if (ev.n_failures == 0 && ev.sar_wanted) {
-		enum policy_sar_answer a = policy_sar_answer_for(&ev);
+	/* The review costs an API call: it is asked only for a request that
+	 * passed the rest. An answer already known (check --authorize, or one
+	 * asked for this resourceVersion) is a check like the others: a
+	 * denial names it with the rest of what failed. */
+	enum policy_sar_answer known =
+	    ev.sar_wanted ? policy_sar_answer_for(&ev) : POLICY_SAR_UNASKED;
+	if (ev.sar_wanted && (ev.n_failures == 0 || known != POLICY_SAR_UNASKED)) {
+		enum policy_sar_answer a = known;
 		if (a == POLICY_SAR_UNASKED) {
 			out->verdict = POLICY_NEEDS_AUTHORIZATION;
 			out->reason = POLICY_R_NONE;

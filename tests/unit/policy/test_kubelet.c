@@ -640,3 +640,30 @@ Test(policy_kubelet, sar_fields)
 	cr_expect_eq(t.w.sar_n_extra, 1);
 	pt_fini(&t);
 }
+
+/* A denial names every failed check: a review answer already known (as
+ * `check --authorize deny` gives it) is among them; one not asked yet is
+ * not asked for a request that fails anyway. */
+Test(policy_kubelet, known_review_answer_in_a_denial)
+{
+	struct pt t;
+	pt_init(&t, PT_CLIENT);
+	m_client_san(&t);
+	t.lk.authorization = POLICY_SAR_DENIED;
+	pt_decide(&t);
+	cr_assert_eq(t.d.verdict, POLICY_DENY, "%s", t.d.message);
+	cr_expect_eq(t.d.reason, POLICY_R_SAN_NOT_ALLOWED, "the first failure in rule order");
+	cr_expect(strstr(t.d.message, "the SubjectAccessReview denies") != NULL, "%s", t.d.message);
+	cr_expect(policy_checked(&t.d, POLICY_R_NOT_AUTHORIZED));
+	pt_fini(&t);
+
+	pt_init(&t, PT_CLIENT);
+	m_client_san(&t);
+	t.w.sar_answer = POLICY_SAR_DENIED;
+	pt_decide(&t);
+	cr_assert_eq(t.d.verdict, POLICY_DENY, "%s", t.d.message);
+	cr_expect_eq(t.w.sar_calls, 0, "no review asked for a request that fails anyway");
+	cr_expect(strstr(t.d.message, "SubjectAccessReview") == NULL, "%s", t.d.message);
+	cr_expect_not(policy_checked(&t.d, POLICY_R_NOT_AUTHORIZED));
+	pt_fini(&t);
+}
