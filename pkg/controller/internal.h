@@ -116,6 +116,7 @@ struct live_objs {
 	struct policy_node *node; /* NULL: not found */
 	char *sa_ns, *sa_name; /* the ServiceAccount asked for (PCRs); NULL when none */
 	char *sa_uid; /* its uid; NULL: not found */
+	bool uncached_only; /* only what no cache holds was read (identity_read_uncached) */
 	unsigned reads_left; /* requests still in flight */
 	bool failed; /* one of them did not answer */
 };
@@ -255,6 +256,11 @@ void identity_lookup(struct identity_read_ctx *ctx, struct policy_lookup *l);
 /* Start live reads of what e's last decision read. Returns 0 (e is
  * READING), or -1 when none could be started. */
 int identity_read_live(struct controller *c, struct csr_entry *e);
+/* Read live only what the last decision asked for and no cache holds: a
+ * PCR's ServiceAccount, and its Node when Nodes are not watched. As
+ * identity_read_live() otherwise; the decision on what was read may still
+ * need the full read before a denial on objects. */
+int identity_read_uncached(struct controller *c, struct csr_entry *e);
 /* Apply the identity events held back by --identity-event-delay that are
  * due; returns the next due time, or -1. */
 int64_t identity_apply_delayed(struct controller *c, int64_t now);

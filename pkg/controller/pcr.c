@@ -295,10 +295,11 @@ static bool pcr_decide(struct controller *c, struct csr_entry *e, const struct p
 	struct policy_lookup lookup;
 	/* The ServiceAccount (never cached) and, without a kubelet-serving
 	 * policy, the Node (not cached then) are not found until a live read
-	 * has fetched them: the first decision is a denial on objects, and the
+	 * has fetched them: the first decision cannot approve, and only the
 	 * one on what was read counts. */
 	identity_lookup(&rc, &lookup);
-	bool live_used = e->live != NULL;
+	bool uncached_read = e->live != NULL && e->live->uncached_only;
+	bool live_used = e->live != NULL && !uncached_read;
 	int rc_decide =
 	    policy_decide_pcr(c->set, pcr, info, info ? NULL : decode_err, &lookup, d, names);
 	live_objs_free(e->live);
@@ -319,7 +320,15 @@ static bool pcr_decide(struct controller *c, struct csr_entry *e, const struct p
 		return false;
 	}
 	/* A ServiceAccount not read yet makes any denial wait for the read:
-	 * its "not found" would stand for a check never made. */
+	 * its "not found" would stand for a check never made. First only what
+	 * no cache holds is read (a good request needs no more); a denial on
+	 * objects after that reads everything it rests on. */
+	if (e->sa_unread && !live_used && !uncached_read) {
+		log_debug("reading the service account and node live", "pcr", e->name);
+		if (identity_read_uncached(c, e) != 0)
+			controller_queue_add_rate_limited(c->queue, e->name, now);
+		return false;
+	}
 	if ((d->rests_on_objects || e->sa_unread) && !live_used) {
 		log_debug("denial rests on cluster state; reading it live", "pcr", e->name,
 		          "reason", policy_reason_name(d->reason));

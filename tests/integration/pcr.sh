@@ -176,6 +176,11 @@ else
 		"$(kubectl get pod good -n "$A" -o jsonpath='{.status}')"
 fi
 t_eq "one issued log line" "1" "$(grep -c "\"msg\":\"issued\".*pcr/$A/$pcr\"" "$(ctl_log main)")"
+# Its service account and node were read live (no cache holds them: no
+# kubelet-serving policy here), and nothing more: a good request needs no
+# full re-read of its pod and Services.
+t_eq "the good PCR: its service account and node read live, once, and nothing else" "1 0" \
+	"$(grep -c "reading the service account and node live.*pcr/$A/$pcr\"" "$(ctl_log main)") $(grep -c "reading it live.*pcr/$A/$pcr\"" "$(ctl_log main)")"
 
 # ---------------------------------------------------------------- refused
 pod default "$IT_RUN-out" "$W" ECDSAP256 || t_fail "create pod in default"
