@@ -454,14 +454,25 @@ static char *live_path(const char *ns, const char *kind, const char *name)
 	return util_buf_take(&b);
 }
 
-int identity_read_uncached(struct controller *c, struct csr_entry *e)
+/* Read live what the last decision read: everything, or (uncached_only)
+ * only what no cache holds. */
+static int read_live(struct controller *c, struct csr_entry *e, bool uncached_only)
 {
 	bool all = true;
 	live_objs_free(e->live);
 	e->live = util_xcalloc(1, sizeof(*e->live));
 	struct live_objs *l = e->live;
-	l->uncached_only = true;
-	if (e->read_node != NULL && !c->want[RES_NODE]) {
+	l->uncached_only = uncached_only;
+	if (!uncached_only && e->read_pod_ns != NULL && e->read_pod_name != NULL) {
+		l->pod_ns = util_xstrdup(e->read_pod_ns);
+		l->pod_name = util_xstrdup(e->read_pod_name);
+		all &= live_start(c, e, RES_POD, live_path(l->pod_ns, "pods", l->pod_name));
+	}
+	if (!uncached_only && e->read_svc_ns != NULL) {
+		l->svc_ns = util_xstrdup(e->read_svc_ns);
+		all &= live_start(c, e, RES_SVC, live_path(l->svc_ns, "services", NULL));
+	}
+	if (e->read_node != NULL && (!uncached_only || !c->want[RES_NODE])) {
 		l->node_name = util_xstrdup(e->read_node);
 		all &= live_start(c, e, RES_NODE, live_path(NULL, "nodes", l->node_name));
 	}
@@ -480,36 +491,12 @@ int identity_read_uncached(struct controller *c, struct csr_entry *e)
 	return 0;
 }
 
+int identity_read_uncached(struct controller *c, struct csr_entry *e)
+{
+	return read_live(c, e, true);
+}
+
 int identity_read_live(struct controller *c, struct csr_entry *e)
 {
-	bool all = true;
-	live_objs_free(e->live);
-	e->live = util_xcalloc(1, sizeof(*e->live));
-	struct live_objs *l = e->live;
-	if (e->read_pod_ns != NULL && e->read_pod_name != NULL) {
-		l->pod_ns = util_xstrdup(e->read_pod_ns);
-		l->pod_name = util_xstrdup(e->read_pod_name);
-		all &= live_start(c, e, RES_POD, live_path(l->pod_ns, "pods", l->pod_name));
-	}
-	if (e->read_svc_ns != NULL) {
-		l->svc_ns = util_xstrdup(e->read_svc_ns);
-		all &= live_start(c, e, RES_SVC, live_path(l->svc_ns, "services", NULL));
-	}
-	if (e->read_node != NULL) {
-		l->node_name = util_xstrdup(e->read_node);
-		all &= live_start(c, e, RES_NODE, live_path(NULL, "nodes", l->node_name));
-	}
-	if (e->read_sa_ns != NULL && e->read_sa_name != NULL) {
-		l->sa_ns = util_xstrdup(e->read_sa_ns);
-		l->sa_name = util_xstrdup(e->read_sa_name);
-		all &= live_start(c, e, RES_N, live_path(l->sa_ns, "serviceaccounts", l->sa_name));
-	}
-	if (l->reads_left == 0) {
-		live_objs_free(e->live);
-		e->live = NULL;
-		return -1;
-	}
-	l->failed = !all;
-	store_set_state(c, e, CSR_ST_READING);
-	return 0;
+	return read_live(c, e, false);
 }
