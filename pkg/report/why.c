@@ -396,6 +396,19 @@ static json_t *record_head(const struct policy_decision *d)
 	return rec;
 }
 
+/* The record's checks and the objects read; the exit status of d. */
+static int record_tail(json_t *rec, const struct why_reader *w, enum report_kind kind,
+                       const struct policy_set *set, const char *signer,
+                       const struct policy_decision *d)
+{
+	json_object_set_new(rec, "checks",
+	                    report_why_checks(kind, policy_set_find(set, signer), d));
+	json_object_set(rec, "objects", w->objects);
+	return d->verdict == POLICY_APPROVE ? EXIT_APPROVE
+	    : d->verdict == POLICY_DENY     ? EXIT_DENY
+	                                    : EXIT_SKIP;
+}
+
 /* A PodCertificateRequest NS/NAME decided again, as the controller would
  * decide it now, against objects read live. Returns the exit status. */
 static int why_pcr(struct why_reader *w, const struct policy_set *set, const char *name,
@@ -446,13 +459,7 @@ static int why_pcr(struct why_reader *w, const struct policy_set *set, const cha
 	for (size_t i = 0; i < names.values.n; i++)
 		json_array_append_new(arr, json_string(names.values.v[i]));
 	json_object_set_new(rec, "names", arr);
-	json_object_set_new(
-	    rec, "checks",
-	    report_why_checks(REPORT_PCR, policy_set_find(set, pcr->signer_name), &d));
-	json_object_set(rec, "objects", w->objects);
-	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
-	    : d.verdict == POLICY_DENY   ? EXIT_DENY
-	                                 : EXIT_SKIP;
+	rc = record_tail(rec, w, REPORT_PCR, set, pcr->signer_name, &d);
 	*recp = rec;
 	rec = NULL;
 out:
@@ -516,13 +523,7 @@ static int why_csr(struct why_reader *w, const struct policy_set *set, const cha
 		json_object_set_new(rec, "alreadyDecided", cur);
 	json_object_set_new(rec, "signerName", json_string(req->signer_name));
 	json_object_set_new(rec, "requester", json_string(req->username ? req->username : ""));
-	json_object_set_new(
-	    rec, "checks",
-	    report_why_checks(REPORT_CSR, policy_set_find(set, req->signer_name), &d));
-	json_object_set(rec, "objects", w->objects);
-	rc = d.verdict == POLICY_APPROVE ? EXIT_APPROVE
-	    : d.verdict == POLICY_DENY   ? EXIT_DENY
-	                                 : EXIT_SKIP;
+	rc = record_tail(rec, w, REPORT_CSR, set, req->signer_name, &d);
 	*recp = rec;
 	rec = NULL;
 out:
