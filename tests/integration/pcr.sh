@@ -134,6 +134,18 @@ wait_cond() {
 	echo "$c"
 }
 
+# named_cond NAME: TYPE:REASON of PCR NAME of $A once it has a condition
+# (waits up to 60 s)
+named_cond() {
+	local c=""
+	for _ in $(seq 1 120); do
+		c=$(pcr_cond "$A" "$1")
+		[[ -n $c ]] && break
+		sleep 0.5
+	done
+	echo "$c"
+}
+
 # ---------------------------------------------------------------- issued
 pod "$A" good "$W" ECDSAP256 || t_fail "create pod good"
 t_eq "the PCR of a pod of the policy's namespace is Issued" "Issued:Issued" "$(wait_cond "$A" good)"
@@ -239,13 +251,8 @@ if kubectl create --as=system:node:hollow-1 --as-group=system:nodes --as-group=s
          "nodeName":"hollow-1","nodeUID":"$nodeuid","maxExpirationSeconds":86400,
          "stubPKCS10Request":"$(base64 -w0 "$tmp/going.der")"}}
 EOF
-	c=""
-	for _ in $(seq 1 120); do
-		c=$(pcr_cond "$A" going-1)
-		[[ -n $c ]] && break
-		sleep 0.5
-	done
-	t_eq "a PCR for a pod being deleted: Denied PodMismatch" "Denied:PodMismatch" "$c"
+	t_eq "a PCR for a pod being deleted: Denied PodMismatch" "Denied:PodMismatch" \
+		"$(named_cond going-1)"
 	msg=$(kubectl get podcertificaterequest going-1 -n "$A" -o jsonpath='{.status.conditions[0].message}')
 	if [[ $msg == *"pod $A/going is being deleted"* ]]; then
 		t_ok "the message says the pod is being deleted"
@@ -272,19 +279,9 @@ forged() {
          "stubPKCS10Request":"$(base64 -w0 "$tmp/going.der")"}}
 EOF
 }
-# forged_cond NAME: its TYPE:REASON once it has a condition
-forged_cond() {
-	local c=""
-	for _ in $(seq 1 120); do
-		c=$(pcr_cond "$A" "$1")
-		[[ -n $c ]] && break
-		sleep 0.5
-	done
-	echo "$c"
-}
 if forged forged-sa 00000000-0000-0000-0000-00000000beef "$nodeuid"; then
 	t_eq "a PCR naming another service account uid: Denied PodMismatch" "Denied:PodMismatch" \
-		"$(forged_cond forged-sa)"
+		"$(named_cond forged-sa)"
 	msg=$(kubectl get podcertificaterequest forged-sa -n "$A" -o jsonpath='{.status.conditions[0].message}')
 	if [[ $msg == *"service account $A/default has uid \"$sauid\""*"00000000-0000-0000-0000-00000000beef"* ]]; then
 		t_ok "the message names the service account's uid and the one asked for"
@@ -296,7 +293,7 @@ else
 fi
 if forged forged-node "$sauid" 00000000-0000-0000-0000-00000000f00d; then
 	t_eq "a PCR naming another node uid: Denied PodMismatch" "Denied:PodMismatch" \
-		"$(forged_cond forged-node)"
+		"$(named_cond forged-node)"
 	msg=$(kubectl get podcertificaterequest forged-node -n "$A" -o jsonpath='{.status.conditions[0].message}')
 	if [[ $msg == *"node hollow-1 has uid \"$nodeuid\""* ]]; then
 		t_ok "the message names the node's uid"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../../pkg/config/config.h"
 #include "../../../pkg/util/util.h"
 
 char *rt_request(const char *cn, const char *sans, EVP_PKEY **key)
@@ -170,4 +171,12 @@ json_t *rt_pcr(const char *ns, const char *name, const char *signer, const char 
 	json_object_set_new(o, "status", status);
 	free(stub);
 	return o;
+}
+
+struct policy_set *rt_policy_set(const char *yaml)
+{
+	char err[512];
+	struct policy_set *set = config_parse(yaml, strlen(yaml), "policy.yaml", err, sizeof(err));
+	cr_assert_not_null(set, "%s", err);
+	return set;
 }

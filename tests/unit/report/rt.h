@@ -38,4 +38,8 @@ json_t *rt_pcr(const char *ns, const char *name, const char *signer, const char 
 /* One condition: type, reason, message, time. Caller frees. */
 char *rt_cond(const char *type, const char *reason, const char *message, int64_t at);
 
+struct policy_set;
+/* The policy set of YAML text yaml (the test fails when it does not load). */
+struct policy_set *rt_policy_set(const char *yaml);
+
 #endif

@@ -31,11 +31,7 @@ static const char policy_yaml[] = "policies:\n"
 
 static struct policy_set *load_set(void)
 {
-	char err[512];
-	struct policy_set *set =
-	    config_parse(policy_yaml, strlen(policy_yaml), "policy.yaml", err, sizeof(err));
-	cr_assert_not_null(set, "%s", err);
-	return set;
+	return rt_policy_set(policy_yaml);
 }
 
 static json_t *status_with(const char *conds)
