@@ -6,10 +6,9 @@
  *
  * "Exactly the objects": the policy asks its lookups for what it needs (the
  * pod of the token, the Services of its namespace, a node, a PCR's
- * ServiceAccount); each pass
- * decides with what was read so far and records what was asked, and what
- * was asked and not read yet is read before the next pass. A decision
- * that asks for nothing new is final.
+ * ServiceAccount); each pass decides with what was read so far and records
+ * what was asked, and what was asked and not read yet is read before the
+ * next pass. A decision that asks for nothing new is final.
  *
  * Every read goes through a struct report_why_io: the command's runs
  * requests on a kube client, a test's answers them from memory.
